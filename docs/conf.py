@@ -1,0 +1,55 @@
+"""Sphinx configuration for utvardering (builds offline, warnings are errors)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("UTV_DOCS_BUILD", "1")
+
+import utvardering  # noqa: E402
+
+project = "utvardering"
+author = "utvardering developers"
+copyright = "2026, utvardering developers"
+release = utvardering.__version__
+version = release
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "matplotlib.sphinxext.plot_directive",
+    "runblock",
+]
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+
+# Offline build: never fetch inventories.
+intersphinx_mapping: dict = {}
+
+autosummary_generate = False
+autodoc_typehints = "none"
+autodoc_default_options = {"members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks: set = set()
+
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 90)]
+plot_rcparams = {"figure.figsize": (8, 4.5)}
+
+html_theme = "furo"
+html_title = "utvardering"
+html_static_path: list = []
+suppress_warnings = ["myst.header"]

@@ -1,0 +1,42 @@
+"""utvardering — evaluating crime-prevention interventions.
+
+Difference-in-differences, synthetic control and Bayesian structural time series
+under one result shape (:class:`Effect`), with Malmö's programmes as worked
+evaluations. The public API is re-exported flat::
+
+    from utvardering import Study, Effect
+"""
+
+from __future__ import annotations
+
+from .data.schema import Panel, check_panel, validate_panel
+from .data.schema_micro import SurveyData, validate_incidents, validate_survey
+from .effect import Effect
+from .errors import DataError, DesignError, UtvarderingWarning
+from .estimators import get_estimator, list_estimators, register_estimator
+from .interventions import MALMO_PROGRAMMES, Intervention, get_intervention, overlapping_programmes
+from .study import Study
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "MALMO_PROGRAMMES",
+    "DataError",
+    "DesignError",
+    "Effect",
+    "Intervention",
+    "Panel",
+    "Study",
+    "SurveyData",
+    "UtvarderingWarning",
+    "__version__",
+    "check_panel",
+    "get_estimator",
+    "get_intervention",
+    "list_estimators",
+    "overlapping_programmes",
+    "register_estimator",
+    "validate_incidents",
+    "validate_panel",
+    "validate_survey",
+]

@@ -1,0 +1,164 @@
+"""Parsing the ``time`` column of a panel into one ordered, single-frequency type.
+
+Panels carry either :class:`pandas.Period` values (monthly ``"M"``, quarterly ``"Q"``,
+yearly ``"Y"``, daily ``"D"``) or plain integers (years such as ``1989`` or generic
+period numbers). Mixed frequencies (``"2018-01"`` next to ``"2018"``) and values that do
+not parse are :class:`~utvardering.errors.DataError` s that name the rows at fault.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+__all__ = ["format_periods", "parse_time", "period_freq", "to_period"]
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "D": re.compile(r"^\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?$"),
+    "M": re.compile(r"^\d{4}(-|M|/)?\d{2}$"),
+    "Q": re.compile(r"^\d{4}[- ]?Q[1-4]$", re.IGNORECASE),
+    "Y": re.compile(r"^\d{4}$"),
+}
+_FREQ_NAMES = {"D": "daily", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
+
+
+def format_periods(values, limit: int = 6) -> str:
+    """Format a few values for an error message (``'2018-01', '2018-02', ... (12 in all)'``)."""
+    values = list(values)
+    shown = ", ".join(repr(str(v)) for v in values[:limit])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
+
+def _normalise_month(text: str) -> str:
+    digits = re.sub(r"[^0-9]", "", text)
+    return f"{digits[:4]}-{digits[4:6]}"
+
+
+def to_period(value, freq: str | None = None):
+    """Convert one scalar (string, date, Period or int) to the panel's time type.
+
+    Parameters
+    ----------
+    value : str, int, pandas.Period or datetime-like
+        The value to convert, e.g. ``"2018-10"``, ``1989`` or ``pd.Period("2018-10", "M")``.
+    freq : str, optional
+        Target frequency (``"M"``, ``"Q"``, ``"Y"``, ``"D"``); ``None`` keeps integers as
+        integers and infers the frequency of strings.
+
+    Returns
+    -------
+    pandas.Period or int
+    """
+    if isinstance(value, pd.Period):
+        return value.asfreq(freq, how="start") if freq and value.freqstr[0] != freq[0] else value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return pd.Period(year=int(value), freq=freq) if freq == "Y" else int(value)
+    if freq is None and isinstance(value, str):
+        parsed = parse_time(pd.Series([value]), column="value")
+        return parsed.iloc[0]
+    return pd.Period(value, freq=freq)
+
+
+def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = None) -> pd.Series:
+    """Parse a time column to Periods of one frequency, or to integers.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The raw column. Integer (or integral float) columns stay integers; Period columns
+        are kept; datetimes become Periods of ``freq`` (inferred: monthly when every date
+        is the first of a month, daily otherwise); strings are matched against
+        ``YYYY-MM-DD``, ``YYYY-MM`` / ``YYYYMmm``, ``YYYY-Qn`` and ``YYYY``.
+    column : str
+        Column name, used in error messages.
+    freq : str, optional
+        Force a frequency (``"M"``, ``"Q"``, ``"Y"``, ``"D"``).
+
+    Returns
+    -------
+    pandas.Series
+        Same index as ``values``; dtype ``period[freq]`` or ``int64``.
+
+    Raises
+    ------
+    DataError
+        If values are missing, do not parse, or mix frequencies; the message names rows.
+    """
+    if values.isna().any():
+        rows = values.index[values.isna()].tolist()
+        raise DataError(
+            f"column {column!r} has missing time values in rows {format_periods(rows)}; "
+            "every row needs a period (fill or remove those rows before validating)."
+        )
+    if isinstance(values.dtype, pd.PeriodDtype):
+        return values.dt.asfreq(freq, how="start") if freq else values.copy()
+    if pd.api.types.is_bool_dtype(values):
+        raise DataError(f"column {column!r} is boolean; time must be periods, dates or integers.")
+    if pd.api.types.is_numeric_dtype(values):
+        as_float = values.astype(float)
+        bad = ~np.isclose(as_float, np.round(as_float))
+        if bad.any():
+            raise DataError(
+                f"column {column!r} holds non-integer numbers (rows "
+                f"{format_periods(values.index[bad].tolist())}, values "
+                f"{format_periods(values[bad].tolist())}); numeric time must be whole periods "
+                "such as years, or use strings like '2018-10' for months."
+            )
+        ints = np.round(as_float).astype(np.int64)
+        if freq == "Y":
+            return pd.Series(pd.PeriodIndex.from_fields(year=ints, freq="Y"), index=values.index)
+        return pd.Series(ints, index=values.index, name=values.name)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values.dt.tz_localize(None) if values.dt.tz is not None else values
+        if freq is None:
+            first_of_month = (stamps.dt.day == 1) & (stamps.dt.normalize() == stamps)
+            freq = "M" if bool(first_of_month.all()) else "D"
+        return stamps.dt.to_period(freq)
+    return _parse_strings(values.astype(str).str.strip(), column=column, freq=freq)
+
+
+def _parse_strings(text: pd.Series, *, column: str, freq: str | None) -> pd.Series:
+    kinds = pd.Series(pd.NA, index=text.index, dtype="object")
+    for kind, pattern in _PATTERNS.items():
+        match = text.str.match(pattern) & kinds.isna()
+        kinds[match] = kind
+    unparsed = kinds.isna()
+    if unparsed.any():
+        raise DataError(
+            f"column {column!r} has values that are not periods: rows "
+            f"{format_periods(text.index[unparsed].tolist())} hold "
+            f"{format_periods(text[unparsed].unique().tolist())}. Use 'YYYY-MM' for months, "
+            "'YYYY-Qn' for quarters, 'YYYY' or integers for years, 'YYYY-MM-DD' for days."
+        )
+    found = sorted(set(kinds))
+    if len(found) > 1 and freq is None:
+        examples = "; ".join(
+            f"{_FREQ_NAMES[k]} e.g. {text[kinds == k].iloc[0]!r} (row {text.index[kinds == k][0]!r})"
+            for k in found
+        )
+        raise DataError(
+            f"column {column!r} mixes frequencies ({examples}). A panel has one frequency: "
+            "convert all periods to the same one (e.g. aggregate days to months) first."
+        )
+    kind = found[0]
+    if kind == "M":
+        text = text.map(_normalise_month)
+    elif kind == "Q":
+        text = text.str.upper().str.replace(r"[- ]", "", regex=True)
+    target = freq or kind
+    try:
+        periods = pd.PeriodIndex(text.tolist(), freq=kind)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"column {column!r}: could not parse periods ({exc}).") from exc
+    if target != kind:
+        periods = periods.asfreq(target, how="start")
+    return pd.Series(periods, index=text.index, name=text.name)
+
+
+def period_freq(dtype) -> str:
+    """The Period frequency string of a ``period[...]`` dtype (``"M"``, ``"Q-DEC"``, ``"Y-DEC"``)."""
+    return str(dtype)[len("period["):-1]

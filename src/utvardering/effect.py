@@ -1,0 +1,255 @@
+"""The Effect: one result shape for every estimator.
+
+Every estimator in utvardering returns an :class:`Effect` (or a subclass adding
+method-specific extras such as donor weights or an ATT(g,t) table), so that results from
+difference-in-differences, synthetic control and Bayesian time-series models can be
+printed, exported, plotted and compared side by side.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from .serialize import decode, encode
+
+__all__ = ["Effect", "PATH_COLUMNS"]
+
+#: Columns a ``path`` may carry (any subset; missing ones are NaN).
+PATH_COLUMNS = ("observed", "counterfactual", "effect", "low", "high")
+
+_EFFECT_CLASSES: dict[str, type[Effect]] = {}
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude >= 1e5 or magnitude < 10 ** (-digits)):
+        return f"{value:.{digits - 1}e}"
+    return f"{value:.{digits}g}" if magnitude >= 1000 else f"{value:.{digits}f}".rstrip("0").rstrip(".")
+
+
+@dataclass(repr=False)
+class Effect:
+    """Result of an impact estimator.
+
+    Attributes
+    ----------
+    method : str
+        Short method name, e.g. ``"synthetic_control"``, ``"callaway_santanna"``, ``"bsts"``.
+    estimate : float
+        Average effect on the treated over the post-period, in ``scale`` units.
+    interval : tuple of float
+        ``(low, high)`` confidence or credible interval at ``level``.
+    level : float
+        Coverage of ``interval`` (default 0.95).
+    se : float, optional
+        Standard error (or posterior standard deviation).
+    relative : float, optional
+        Effect as a share of the counterfactual (−0.25 = 25 % lower), where defined.
+    relative_interval : tuple of float, optional
+        Interval for ``relative``.
+    p_value : float, optional
+        Frequentist p-value for the null of no effect.
+    prob : float, optional
+        Posterior probability of an effect of the estimate's sign (Bayesian methods).
+    path : pandas.DataFrame, optional
+        Over time (index ``time``) or event time (index ``event_time``): any of the columns
+        ``observed``, ``counterfactual``, ``effect``, ``low``, ``high``.
+    diagnostics : dict
+        Pre-period fit, pre-trend tests, r-hat, ESS, divergences and ``"warnings"`` (a list).
+    outcome : str, optional
+        Outcome the effect is on.
+    scale : str
+        Unit of ``estimate`` (``"outcome units"``, ``"log points"``, ``"rate per 100,000"`` ...).
+    estimand : str
+        What is estimated, in words.
+    n_treated, n_control : int, optional
+        Treated and comparison units.
+    start : str, optional
+        First treated period (as text).
+    params : dict
+        Options the estimator ran with (for provenance).
+    """
+
+    method: str
+    estimate: float
+    interval: tuple[float, float] = (math.nan, math.nan)
+    level: float = 0.95
+    se: float | None = None
+    relative: float | None = None
+    relative_interval: tuple[float, float] | None = None
+    p_value: float | None = None
+    prob: float | None = None
+    path: pd.DataFrame | None = None
+    diagnostics: dict = field(default_factory=dict)
+    outcome: str | None = None
+    scale: str = "outcome units"
+    estimand: str = "average effect on the treated over the post-period"
+    n_treated: int | None = None
+    n_control: int | None = None
+    start: str | None = None
+    params: dict = field(default_factory=dict)
+
+    #: Fields not exported by :meth:`to_dict` (e.g. posterior draws as arviz data).
+    _transient: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _EFFECT_CLASSES[cls.__name__] = cls
+
+    def __post_init__(self) -> None:
+        self.estimate = float(self.estimate)
+        self.interval = (float(self.interval[0]), float(self.interval[1]))
+        if self.relative_interval is not None:
+            self.relative_interval = (float(self.relative_interval[0]), float(self.relative_interval[1]))
+        if not 0 < self.level < 1:
+            raise ValueError(f"level must be between 0 and 1, got {self.level}.")
+        self.diagnostics.setdefault("warnings", [])
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings raised while estimating (also in ``diagnostics["warnings"]``)."""
+        return list(self.diagnostics.get("warnings", []))
+
+    def _rows(self) -> list[tuple[str, str, str]]:
+        pct = int(round(self.level * 100))
+        rows = [("Effect", _fmt(self.estimate), f"[{_fmt(self.interval[0])}, {_fmt(self.interval[1])}]")]
+        if self.se is not None:
+            rows.append(("Std. error", _fmt(self.se), ""))
+        if self.relative is not None:
+            ri = self.relative_interval
+            text = f"[{ri[0]:+.1%}, {ri[1]:+.1%}]" if ri is not None else ""
+            rows.append(("Relative effect", f"{self.relative:+.1%}", text))
+        if self.p_value is not None:
+            rows.append(("p-value", _fmt(self.p_value), ""))
+        if self.prob is not None:
+            rows.append(("Posterior prob. of effect", f"{self.prob:.1%}", ""))
+        rows.insert(0, ("", "estimate", f"{pct}% interval"))
+        return rows
+
+    def summary(self) -> str:
+        """Readable text table of the result (returned, not printed)."""
+        title = f"{self.method} — {self.outcome or 'outcome'} ({self.scale})"
+        rows = self._rows()
+        width = max(len(r[0]) for r in rows) + 2
+        body = [f"{r[0]:<{width}}{r[1]:>12}   {r[2]}".rstrip() for r in rows]
+        rule = "-" * max(len(title), *(len(b) for b in body))
+        lines = [title, f"Estimand: {self.estimand}", rule, *body, rule]
+        design = []
+        if self.n_treated is not None:
+            design.append(f"treated units {self.n_treated}")
+        if self.n_control is not None:
+            design.append(f"comparison units {self.n_control}")
+        if self.start is not None:
+            design.append(f"start {self.start}")
+        if design:
+            lines.append("Design: " + ", ".join(design))
+        shown = {k: v for k, v in self.diagnostics.items()
+                 if k != "warnings" and isinstance(v, (int, float, str, bool)) and v is not None}
+        if shown:
+            lines.append("Diagnostics: " + ", ".join(
+                f"{k} {_fmt(v) if isinstance(v, float) else v}" for k, v in shown.items()))
+        if self.warnings:
+            lines.append("Warnings:")
+            lines += [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(method={self.method!r}, estimate={_fmt(self.estimate)}, "
+                f"interval=({_fmt(self.interval[0])}, {_fmt(self.interval[1])}), level={self.level})")
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td></tr>"
+            for a, b, c in self._rows()[1:]
+        )
+        pct = int(round(self.level * 100))
+        warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        return (
+            f"<div><strong>{html.escape(self.method)}</strong> — {html.escape(self.outcome or '')} "
+            f"({html.escape(self.scale)})<br><em>{html.escape(self.estimand)}</em>"
+            f"<table><thead><tr><th></th><th>estimate</th><th>{pct}% interval</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>" + (f"<ul>{warn}</ul>" if warn else "") + "</div>"
+        )
+
+    # -- export ------------------------------------------------------------------------------
+    def to_frame(self, path: bool = False) -> pd.DataFrame:
+        """Tidy export.
+
+        Parameters
+        ----------
+        path : bool, default False
+            If true, return the effect path (with a ``method`` column) instead of the
+            one-row summary.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: method, outcome, scale, estimate, se, low, high, level, relative,
+            relative_low, relative_high, p_value, prob, n_treated, n_control, start.
+        """
+        if path:
+            if self.path is None:
+                return pd.DataFrame(columns=["method", *PATH_COLUMNS])
+            out = self.path.copy()
+            out.insert(0, "method", self.method)
+            return out
+        ri = self.relative_interval or (math.nan, math.nan)
+        row = {
+            "method": self.method, "outcome": self.outcome, "scale": self.scale,
+            "estimate": self.estimate, "se": self.se, "low": self.interval[0],
+            "high": self.interval[1], "level": self.level, "relative": self.relative,
+            "relative_low": ri[0], "relative_high": ri[1], "p_value": self.p_value,
+            "prob": self.prob, "n_treated": self.n_treated, "n_control": self.n_control,
+            "start": self.start,
+        }
+        return pd.DataFrame([row])
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable dict; :meth:`from_dict` rebuilds the object."""
+        out = {"class": type(self).__name__}
+        for f in fields(self):
+            if f.name in self._transient:
+                continue
+            out[f.name] = encode(getattr(self, f.name))
+        return out
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_dict` as a JSON string (strict JSON: no NaN)."""
+        return json.dumps(self.to_dict(), allow_nan=False, ensure_ascii=False, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Effect:
+        """Rebuild an Effect (or the registered subclass named in ``data["class"]``)."""
+        target = _EFFECT_CLASSES.get(data.get("class", ""), cls) if cls is Effect else cls
+        names = {f.name for f in fields(target)}
+        kwargs = {k: decode(v) for k, v in data.items() if k in names}
+        for key in ("interval", "relative_interval"):
+            if kwargs.get(key) is not None:
+                kwargs[key] = tuple(math.nan if v is None else v for v in kwargs[key])
+        return target(**kwargs)
+
+    def plot(self, ax=None, **kwargs: Any):
+        """The method's standard figure (observed vs counterfactual and the effect path).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plotting.effect_path import plot_effect_path
+
+        return plot_effect_path(self, ax=ax, **kwargs)
+
+
+_EFFECT_CLASSES["Effect"] = Effect

@@ -1,0 +1,69 @@
+"""The estimator registry: one list of methods for the Python API, the command line and the docs.
+
+Estimators register themselves with :func:`register_estimator` under their public name.
+A registered estimator is a function ``f(study, **options) -> Effect``; the command line
+(``utvardering estimate METHOD ...``) builds the :class:`~utvardering.Study` from its
+arguments, passes ``--set key=value`` options through, and prints the Effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import DesignError
+
+__all__ = ["EstimatorInfo", "register_estimator", "get_estimator", "list_estimators"]
+
+
+@dataclass(frozen=True)
+class EstimatorInfo:
+    """A registered estimator: its public ``name``, method ``family`` and one-line ``summary``."""
+
+    name: str
+    family: str
+    summary: str
+    function: Callable
+
+
+_REGISTRY: dict[str, EstimatorInfo] = {}
+
+
+def register_estimator(name: str, *, family: str, summary: str) -> Callable[[Callable], Callable]:
+    """Decorator registering ``f(study, **options) -> Effect`` under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Public name, the same as the function's (e.g. ``"synthetic_control"``).
+    family : str
+        ``"did"``, ``"synth"`` or ``"timeseries"``.
+    summary : str
+        One line for listings.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        if name in _REGISTRY and _REGISTRY[name].function is not function:
+            raise ValueError(f"estimator {name!r} is registered twice.")
+        _REGISTRY[name] = EstimatorInfo(name, family, summary, function)
+        return function
+
+    return decorate
+
+
+def get_estimator(name: str) -> EstimatorInfo:
+    """Look up a registered estimator; the error lists the registered names."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none yet"
+        raise DesignError(f"no estimator named {name!r}; registered estimators: {known}.") from None
+
+
+def list_estimators() -> pd.DataFrame:
+    """Table of registered estimators: ``name``, ``family``, ``summary``."""
+    rows = [{"name": i.name, "family": i.family, "summary": i.summary}
+            for i in sorted(_REGISTRY.values(), key=lambda i: (i.family, i.name))]
+    return pd.DataFrame(rows, columns=["name", "family", "summary"])

@@ -1,0 +1,104 @@
+"""The standard effect figure: observed vs counterfactual, and the effect with its band."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_effect_path"]
+
+
+def _x(index: pd.Index) -> np.ndarray:
+    if isinstance(index, pd.PeriodIndex):
+        return index.to_timestamp().to_numpy()
+    return np.asarray(index)
+
+
+def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
+    """Draw an Effect's path.
+
+    With ``observed`` and ``counterfactual`` columns: two panels (levels; effect with its
+    band). With only ``effect`` (event studies): one panel of point estimates and
+    intervals, with a zero line and the treatment start marked.
+
+    Parameters
+    ----------
+    effect : Effect
+        The result to draw.
+    ax : matplotlib.axes.Axes or sequence of Axes, optional
+        Axes to draw on; created if omitted.
+    title : str, optional
+        Figure title (default: method and outcome).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    path = effect.path
+    title = title or f"{effect.method}: {effect.outcome or ''}"
+    if path is None or path.empty:
+        fig, axis = plt.subplots(figsize=(5, 2)) if ax is None else (ax.figure, ax)
+        lo, hi = effect.interval
+        axis.errorbar([effect.estimate], [0], xerr=[[effect.estimate - lo], [hi - effect.estimate]],
+                      fmt="o", color="C0")
+        axis.axvline(0, color="grey", lw=0.8)
+        axis.set_yticks([])
+        axis.set_title(title)
+        return fig
+    x = _x(path.index)
+    levels = {"observed", "counterfactual"} <= set(path.columns)
+    if ax is None:
+        fig, axes = plt.subplots(2 if levels else 1, 1, sharex=True, figsize=(8, 6 if levels else 3.5),
+                                 squeeze=False)
+        axes = axes[:, 0]
+    else:
+        axes = np.atleast_1d(ax)
+        fig = axes[0].figure
+    start = _start_x(effect, path.index)
+    if levels:
+        top = axes[0]
+        top.plot(x, path["observed"], color="black", lw=1.4, label="observed")
+        top.plot(x, path["counterfactual"], color="C0", ls="--", lw=1.4, label="counterfactual")
+        top.set_ylabel(effect.outcome or "outcome")
+        top.legend(loc="best", frameon=False)
+        if start is not None:
+            top.axvline(start, color="grey", ls=":", lw=1)
+    bottom = axes[-1]
+    if "effect" in path.columns:
+        if "low" in path.columns and "high" in path.columns and path[["low", "high"]].notna().any().any():
+            if isinstance(path.index, pd.PeriodIndex) or len(path) > 25:
+                bottom.fill_between(x, path["low"], path["high"], color="C0", alpha=0.2, lw=0)
+                bottom.plot(x, path["effect"], color="C0")
+            else:
+                err = np.vstack([path["effect"] - path["low"], path["high"] - path["effect"]])
+                bottom.errorbar(x, path["effect"], yerr=err, fmt="o", color="C0", capsize=3)
+        else:
+            bottom.plot(x, path["effect"], color="C0", marker="o" if len(path) <= 25 else None)
+    bottom.axhline(0, color="grey", lw=0.8)
+    if start is not None:
+        bottom.axvline(start, color="grey", ls=":", lw=1)
+    bottom.set_ylabel(f"effect ({effect.scale})")
+    bottom.set_xlabel(path.index.name or "")
+    axes[0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _start_x(effect, index: pd.Index):
+    if index.name == "event_time":
+        return -0.5
+    if effect.start is None:
+        return None
+    if isinstance(index, pd.PeriodIndex):
+        try:
+            return pd.Period(effect.start, freq=index.freq).to_timestamp()
+        except (ValueError, TypeError):
+            return None
+    try:
+        return float(effect.start) - 0.5
+    except ValueError:
+        return None

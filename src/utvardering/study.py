@@ -1,0 +1,323 @@
+"""The Study: a validated panel bound to an intervention.
+
+A :class:`Study` says which units are treated and from when (one common start, per-unit
+starts, or a cohort column), which units may serve as comparisons (the donor pool), which
+are excluded (e.g. neighbours that may receive displaced crime), the outcome and the
+analysis window. Design checks — treated units present, start inside the data with enough
+pre-periods, a non-empty donor pool that contains no treated or excluded unit — live here,
+once, and raise :class:`~utvardering.errors.DesignError` naming the unit or period at fault.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data.schema import Panel, validate_panel
+from .data.timeparse import format_periods, to_period
+from .errors import DesignError
+from .interventions import Intervention, get_intervention, overlapping_programmes
+
+__all__ = ["Study"]
+
+
+def _listify(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+class Study:
+    """A panel, an intervention and a comparison pool, checked once.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel, one row per unit and period (see :func:`~utvardering.data.schema.validate_panel`).
+    outcome : str
+        Outcome column.
+    unit, time : str
+        Unit and period columns.
+    treated : str or list of str, optional
+        Treated units (with ``start``).
+    start : period-like, optional
+        First treated period (``"2018-10"``, ``1989``); the common start of ``treated``.
+    end : period-like, optional
+        Last period the intervention was in force; the post-period ends here.
+    starts : mapping, optional
+        Per-unit first treated period for staggered designs (alternative to ``treated``/``start``).
+    cohort : str, optional
+        Column holding each unit's first treated period (``0`` or missing = never treated),
+        the convention of R ``did`` (e.g. ``"first.treat"``).
+    donors : list of str, optional
+        Comparison units. Default: every never-treated unit not in ``exclude``.
+    exclude : list of str, optional
+        Units kept out of the donor pool (neighbours, units with other programmes).
+    exposure : str, optional
+        Population column for rates and offsets.
+    counts : bool, optional
+        Whether the outcome is an event count (checked as non-negative integers). Default:
+        true when the outcome column has an integer dtype.
+    covariates : list of str, optional
+        Numeric covariates.
+    window : (period-like, period-like), optional
+        First and last period analysed; rows outside are left out (and reported by
+        :meth:`describe`).
+    min_pre_periods : int, default 2
+        Fewest pre-treatment periods allowed for any treated unit.
+    dropna, allow_gaps : bool
+        Passed to :func:`~utvardering.data.schema.validate_panel`.
+    intervention : str or Intervention, optional
+        Registry entry this study evaluates (used to flag overlapping programmes).
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        outcome: str,
+        unit: str = "unit",
+        time: str = "time",
+        treated: str | Iterable[str] | None = None,
+        start: Any = None,
+        end: Any = None,
+        starts: Mapping[str, Any] | None = None,
+        cohort: str | None = None,
+        donors: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        exposure: str | None = None,
+        counts: bool | None = None,
+        covariates: Iterable[str] | None = None,
+        window: tuple[Any, Any] | None = None,
+        min_pre_periods: int = 2,
+        dropna: bool = False,
+        allow_gaps: bool = False,
+        intervention: str | Intervention | None = None,
+    ) -> None:
+        self._kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
+        if outcome not in getattr(data, "columns", []):
+            counts_flag = False
+        else:
+            counts_flag = pd.api.types.is_integer_dtype(data[outcome]) if counts is None else counts
+        extra = [cohort] if cohort else []
+        self.panel: Panel = validate_panel(
+            data, unit=unit, time=time, outcomes=[outcome], counts=[outcome] if counts_flag else [],
+            exposure=exposure, covariates=_listify(covariates) + extra, dropna=dropna,
+            allow_gaps=allow_gaps,
+        )
+        self.outcome, self.unit, self.time = outcome, unit, time
+        self.exposure, self.covariates = exposure, _listify(covariates)
+        self.is_count = bool(counts_flag)
+        self.intervention = get_intervention(intervention) if isinstance(intervention, str) else intervention
+        frame = self.panel.data
+        self.freq = self.panel.freq
+        self.window_dropped = 0
+        if window is not None:
+            lo, hi = (self._period(w, "window") if w is not None else None for w in window)
+            keep = pd.Series(True, index=frame.index)
+            if lo is not None:
+                keep &= frame[time] >= lo
+            if hi is not None:
+                keep &= frame[time] <= hi
+            self.window_dropped = int((~keep).sum())
+            frame = frame.loc[keep].reset_index(drop=True)
+        self.data = frame
+        self.units: list = sorted(frame[unit].unique().tolist(), key=str)
+        self.times: list = sorted(frame[time].unique().tolist())
+        self.starts = self._resolve_starts(treated, start, starts, cohort)
+        self.treated: list = sorted(self.starts, key=str)
+        self.start = min(self.starts.values())
+        self.end = self._period(end, "end") if end is not None else None
+        if self.end is not None and self.end < self.start:
+            raise DesignError(f"end {self.end} is before the start {self.start}; correct end=.")
+        self.excluded: list = sorted(set(_listify(exclude)), key=str)
+        self.donors: list = self._resolve_donors(donors)
+        self._check_pre_periods(min_pre_periods)
+
+    # -- construction helpers -------------------------------------------------------------
+    def _period(self, value, what: str):
+        try:
+            return to_period(value, self.freq)
+        except (ValueError, TypeError) as exc:
+            raise DesignError(f"{what} {value!r} is not a period of this panel ({exc}).") from exc
+
+    def _unknown_unit(self, name, role: str) -> DesignError:
+        lowered = {str(u).lower(): str(u) for u in self.units}
+        close = [lowered[c] for c in difflib.get_close_matches(str(name).lower(), list(lowered), n=3)]
+        hint = f" Did you mean {format_periods(close)}?" if close else ""
+        return DesignError(
+            f"{role} unit {name!r} is not in column {self.unit!r}.{hint} The panel's units are "
+            f"{format_periods(self.units, 12)}."
+        )
+
+    def _resolve_starts(self, treated, start, starts, cohort) -> dict:
+        given = sum(x is not None for x in (starts, cohort)) + (treated is not None)
+        if given != 1:
+            raise DesignError(
+                "say who is treated in exactly one way: treated=[...] with start=..., "
+                "starts={unit: period}, or cohort='column of first treated period'."
+            )
+        if treated is not None:
+            if start is None:
+                raise DesignError("treated units need a start=... (the first treated period).")
+            s = self._period(start, "start")
+            resolved = {u: s for u in _listify(treated)}
+        elif starts is not None:
+            resolved = {u: self._period(v, f"start of unit {u!r}") for u, v in dict(starts).items()}
+        else:
+            per_unit = self.data.groupby(self.unit)[cohort].agg(["min", "max"])
+            varying = per_unit.index[per_unit["min"] != per_unit["max"]].tolist()
+            if varying:
+                raise DesignError(
+                    f"cohort column {cohort!r} changes over time within unit(s) "
+                    f"{format_periods(varying)}; it must hold each unit's first treated period."
+                )
+            values = per_unit["min"]
+            never = values.isna() | (values == 0)
+            resolved = {u: self._period(int(v) if isinstance(v, (float, np.floating)) else v,
+                                        f"cohort of unit {u!r}")
+                        for u, v in values[~never].items()}
+        if not resolved:
+            raise DesignError("no treated units: give at least one treated unit.")
+        for u, s in resolved.items():
+            if u not in self.units:
+                raise self._unknown_unit(u, "treated")
+        first, last = self.times[0], self.times[-1]
+        outside = {u: s for u, s in resolved.items() if not (first < s <= last)}
+        if outside:
+            detail = ", ".join(f"{u}: {s}" for u, s in list(outside.items())[:5])
+            raise DesignError(
+                f"start outside the data for {detail}: the panel covers {first} to {last}, and a "
+                "start must leave at least one pre-period and fall on or before the last period."
+            )
+        return resolved
+
+    def _resolve_donors(self, donors) -> list:
+        treated, excluded = set(self.treated), set(self.excluded)
+        for u in self.excluded:
+            if u not in self.units:
+                raise self._unknown_unit(u, "excluded")
+        if donors is None:
+            pool = [u for u in self.units if u not in treated and u not in excluded]
+        else:
+            pool = _listify(donors)
+            for u in pool:
+                if u not in self.units:
+                    raise self._unknown_unit(u, "donor")
+            bad_t = [u for u in pool if u in treated]
+            bad_x = [u for u in pool if u in excluded]
+            if bad_t or bad_x:
+                parts = []
+                if bad_t:
+                    parts.append(f"treated unit(s) {format_periods(bad_t)}")
+                if bad_x:
+                    parts.append(f"excluded unit(s) {format_periods(bad_x)}")
+                raise DesignError(
+                    f"the donor pool contains {' and '.join(parts)}; a comparison unit must be "
+                    "untreated and not excluded. Remove them from donors=."
+                )
+        if not pool and not self.is_staggered:
+            raise DesignError(
+                f"the donor pool is empty: all {len(self.units)} units are treated or excluded "
+                f"(excluded: {format_periods(self.excluded)}). Add comparison units."
+            )
+        return sorted(pool, key=str)
+
+    def _check_pre_periods(self, minimum: int) -> None:
+        few = {u: sum(t < s for t in self.times) for u, s in self.starts.items()}
+        few = {u: n for u, n in few.items() if n < minimum}
+        if few:
+            detail = ", ".join(f"{u} has {n}" for u, n in few.items())
+            raise DesignError(
+                f"too few pre-treatment periods ({detail}; at least {minimum} needed): start "
+                f"later, extend the data back, or lower min_pre_periods."
+            )
+
+    # -- views ------------------------------------------------------------------------------
+    @property
+    def is_staggered(self) -> bool:
+        """Whether treated units start at different periods."""
+        return len(set(getattr(self, "starts", {}).values())) > 1
+
+    @property
+    def pre_times(self) -> list:
+        """Periods before the (earliest) start."""
+        return [t for t in self.times if t < self.start]
+
+    @property
+    def post_times(self) -> list:
+        """Periods from the start to ``end`` (or the last period)."""
+        return [t for t in self.times if t >= self.start and (self.end is None or t <= self.end)]
+
+    def wide(self, column: str | None = None, units: Iterable | None = None) -> pd.DataFrame:
+        """Units × periods matrix of ``column`` (default: the outcome)."""
+        table = self.data.pivot(index=self.unit, columns=self.time, values=column or self.outcome)
+        return table.loc[list(units)] if units is not None else table
+
+    def treatment_matrix(self) -> pd.DataFrame:
+        """Units × periods 0/1 matrix: 1 where the unit is treated (from its start to ``end``)."""
+        times = np.array(self.times, dtype=object)
+        rows = {}
+        for u in self.units:
+            s = self.starts.get(u)
+            on = np.zeros(len(times), dtype=np.int8) if s is None else (times >= s).astype(np.int8)
+            if s is not None and self.end is not None:
+                on &= (times <= self.end).astype(np.int8)
+            rows[u] = on
+        return pd.DataFrame.from_dict(rows, orient="index", columns=self.times)
+
+    def overlapping_programmes(self) -> pd.DataFrame:
+        """Other registry programmes in force in the treated units during the post-period."""
+        last = self.post_times[-1]
+        first_day = self.start.start_time if isinstance(self.start, pd.Period) else f"{self.start}-01-01"
+        last_day = last.end_time if isinstance(last, pd.Period) else f"{last}-12-31"
+        exclude = self.intervention.key if self.intervention is not None else ()
+        return overlapping_programmes(self.treated, first_day, last_day, exclude=exclude)
+
+    def replace(self, **changes) -> Study:
+        """A new Study with some arguments changed (e.g. ``start=``, ``donors=``)."""
+        kwargs = dict(self._kwargs)
+        if "treated" in changes or "start" in changes:
+            kwargs.pop("starts", None), kwargs.pop("cohort", None)
+        kwargs.update(changes)
+        return Study(**kwargs)
+
+    def describe(self) -> str:
+        """A short plain-text description of the design."""
+        lines = [
+            f"Outcome: {self.outcome}{' (count)' if self.is_count else ''}"
+            + (f", exposure {self.exposure}" if self.exposure else ""),
+            f"Panel: {len(self.units)} units × {len(self.times)} periods "
+            f"({self.times[0]} to {self.times[-1]})",
+            f"Treated: {format_periods(self.treated, 12)}"
+            + (f" from {self.start}" if not self.is_staggered else " (staggered starts)"),
+            f"End: {self.end if self.end is not None else 'open'}; "
+            f"pre-periods {len(self.pre_times)}, post-periods {len(self.post_times)}",
+            f"Donor pool ({len(self.donors)}): {format_periods(self.donors, 12)}",
+            f"Excluded: {format_periods(self.excluded, 12) or 'none'}",
+        ]
+        if self.window_dropped:
+            lines.append(f"Rows outside the window left out: {self.window_dropped}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable description of the design (for provenance records)."""
+        return {
+            "outcome": self.outcome, "unit": self.unit, "time": self.time,
+            "treated": [str(u) for u in self.treated],
+            "starts": {str(u): str(s) for u, s in self.starts.items()},
+            "end": None if self.end is None else str(self.end),
+            "donors": [str(u) for u in self.donors], "excluded": [str(u) for u in self.excluded],
+            "exposure": self.exposure, "is_count": self.is_count,
+            "periods": [str(self.times[0]), str(self.times[-1])],
+            "intervention": None if self.intervention is None else self.intervention.key,
+        }
+
+    def __repr__(self) -> str:
+        return f"Study(outcome={self.outcome!r}, treated={self.treated!r}, start={self.start})"
