@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("UTV_DOCS_BUILD", "1")
 
-import utvardering  # noqa: E402
+import utvardering
 
 project = "utvardering"
 author = "utvardering developers"

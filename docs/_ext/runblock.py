@@ -47,6 +47,6 @@ class RunBlock(Directive):
         return result
 
 
-def setup(app):  # noqa: D103
+def setup(app):
     app.add_directive("runblock", RunBlock)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .serialize import decode, encode
 
-__all__ = ["Effect", "PATH_COLUMNS"]
+__all__ = ["PATH_COLUMNS", "Effect"]
 
 #: Columns a ``path`` may carry (any subset; missing ones are NaN).
 PATH_COLUMNS = ("observed", "counterfactual", "effect", "low", "high")
@@ -120,7 +120,7 @@ class Effect:
         return list(self.diagnostics.get("warnings", []))
 
     def _rows(self) -> list[tuple[str, str, str]]:
-        pct = int(round(self.level * 100))
+        pct = round(self.level * 100)
         rows = [("Effect", _fmt(self.estimate), f"[{_fmt(self.interval[0])}, {_fmt(self.interval[1])}]")]
         if self.se is not None:
             rows.append(("Std. error", _fmt(self.se), ""))
@@ -174,7 +174,7 @@ class Effect:
             f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td></tr>"
             for a, b, c in self._rows()[1:]
         )
-        pct = int(round(self.level * 100))
+        pct = round(self.level * 100)
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         return (
             f"<div><strong>{html.escape(self.method)}</strong> — {html.escape(self.outcome or '')} "

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .errors import DesignError
 
-__all__ = ["EstimatorInfo", "register_estimator", "get_estimator", "list_estimators"]
+__all__ = ["EstimatorInfo", "get_estimator", "list_estimators", "register_estimator"]
 
 
 @dataclass(frozen=True)

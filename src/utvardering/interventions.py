@@ -16,8 +16,13 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["Intervention", "MALMO_PROGRAMMES", "get_intervention", "overlapping_programmes",
-           "registry_from_frame"]
+__all__ = [
+    "MALMO_PROGRAMMES",
+    "Intervention",
+    "get_intervention",
+    "overlapping_programmes",
+    "registry_from_frame",
+]
 
 
 def _day(value, what: str, name: str) -> pd.Timestamp | None:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .data.timeparse import period_freq
 
-__all__ = ["encode", "decode"]
+__all__ = ["decode", "encode"]
 
 
 def _encode_column(values: pd.Series) -> dict:
@@ -43,7 +43,7 @@ def _decode_column(column: dict) -> pd.Series:
         return pd.Series(values, dtype="int64")
     if kind == "bool":
         return pd.Series(values, dtype=bool)
-    return pd.Series([decode(v) for v in values], dtype=object)
+    return pd.Series([decode(v) for v in values])
 
 
 def encode(value: Any) -> Any:

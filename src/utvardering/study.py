@@ -185,7 +185,7 @@ class Study:
                         for u, v in values[~never].items()}
         if not resolved:
             raise DesignError("no treated units: give at least one treated unit.")
-        for u, s in resolved.items():
+        for u in resolved:
             if u not in self.units:
                 raise self._unknown_unit(u, "treated")
         first, last = self.times[0], self.times[-1]

@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import DataError
 from .timeparse import format_periods, parse_time, period_freq
 
-__all__ = ["Panel", "Problem", "check_panel", "validate_panel", "period_range"]
+__all__ = ["Panel", "Problem", "check_panel", "period_range", "validate_panel"]
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,8 @@ def check_panel(
             )
     if not allow_gaps and not dup.any():
         problems += _check_gaps(frame, unit, time, dropped)
-    frame = frame.sort_values([unit, time], kind="stable").reset_index(drop=True)
+    order = np.lexsort((frame[time].to_numpy(), frame[unit].astype(str).to_numpy()))
+    frame = frame.iloc[order].reset_index(drop=True)
     return problems, frame, dropped
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import DataError
 from .timeparse import format_periods, parse_time
 
-__all__ = ["SurveyData", "validate_survey", "validate_incidents"]
+__all__ = ["SurveyData", "validate_incidents", "validate_survey"]
 
 
 @dataclass

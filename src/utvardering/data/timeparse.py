@@ -137,7 +137,7 @@ def _parse_strings(text: pd.Series, *, column: str, freq: str | None) -> pd.Seri
     found = sorted(set(kinds))
     if len(found) > 1 and freq is None:
         examples = "; ".join(
-            f"{_FREQ_NAMES[k]} e.g. {text[kinds == k].iloc[0]!r} (row {text.index[kinds == k][0]!r})"
+            f"{_FREQ_NAMES[k]} e.g. {text[kinds == k].iloc[0]!r} (row {text.index[kinds == k][0]})"
             for k in found
         )
         raise DataError(

@@ -1,0 +1,31 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+#: True when CI asks slow tests to run with small draws / few replications.
+FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+
+
+def make_panel(n_units: int = 6, start: str = "2017-01", end: str = "2020-12", seed: int = 0) -> pd.DataFrame:
+    """A small clean monthly count panel with string periods (as read from CSV)."""
+    rng = np.random.default_rng(seed)
+    times = pd.period_range(start, end, freq="M")
+    units = [f"area{i}" for i in range(n_units)]
+    rows = [(u, str(t), int(rng.poisson(5)), 10_000 + 100 * i) for i, u in enumerate(units) for t in times]
+    return pd.DataFrame(rows, columns=["unit", "time", "crimes", "population"])
+
+
+@pytest.fixture
+def panel() -> pd.DataFrame:
+    """Clean monthly panel: 6 areas × 48 months of counts with population."""
+    return make_panel()
