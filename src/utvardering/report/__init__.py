@@ -1,0 +1,1 @@
+"""Reports: provenance records, small-count suppression, Markdown and HTML writers."""
