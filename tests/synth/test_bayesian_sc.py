@@ -1,0 +1,77 @@
+"""Bayesian synthetic control: input checks (fast), recovery and Prop 99 cross-check (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from utvardering import DesignError, Effect, Study
+from utvardering.synth.bayesian import BayesianSynthEffect, bayesian_synthetic_control
+
+FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+
+
+def _count_world(seed: int, rate_ratio: float = 0.6, T: int = 60, T0: int = 40, J: int = 10):
+    """Treated unit = fixed convex combination of donor rates; known multiplicative effect."""
+    rng = np.random.default_rng(seed)
+    times = pd.period_range("2015-01", periods=T, freq="M")
+    pop = np.linspace(1e5, 5e5, J + 1).round()
+    base = np.exp(rng.normal(scale=0.3, size=J + 1)) * 2e-5
+    season = np.exp(0.15 * np.sin(2 * np.pi * np.arange(T) / 12))
+    rates = base[None, :] * season[:, None]
+    counts = rng.poisson(rates * pop[None, :])
+    mu0 = pop[0] * rates[:, 1:4] @ np.array([0.5, 0.3, 0.2])
+    effect = np.where(np.arange(T) >= T0, rate_ratio, 1.0)
+    counts[:, 0] = rng.poisson(mu0 * effect)
+    rows = [(f"u{j}", str(t), int(counts[i, j]), int(pop[j])) for j in range(J + 1) for i, t in enumerate(times)]
+    data = pd.DataFrame(rows, columns=["unit", "time", "y", "population"])
+    return Study(data, outcome="y", treated="u0", start=str(times[T0]), exposure="population")
+
+
+def test_bad_options_fail_before_sampling():
+    study = _count_world(0)
+    with pytest.raises(DesignError, match=r"likelihood='normal' is not one of \('gaussian', 'poisson', 'negative_binomial'\)"):
+        bayesian_synthetic_control(study, likelihood="normal")
+    with pytest.raises(DesignError, match=r"weights='lasso' is not one of"):
+        bayesian_synthetic_control(study, weights="lasso")
+    rates = study.data.assign(y=study.data["y"] / 3.0)
+    with pytest.raises(DesignError, match=r"needs a count outcome, but 'y' is not declared as counts"):
+        bayesian_synthetic_control(rates, outcome="y", treated="u0", start="2018-05", likelihood="poisson")
+
+
+@pytest.mark.slow
+def test_count_recovery_coverage():
+    """Rate ratio 0.6: bias and 95% interval coverage over repeated simulated worlds."""
+    reps = 6 if FAST else 30
+    draws = 300 if FAST else 800
+    hits, estimates = 0, []
+    for seed in range(reps):
+        effect = bayesian_synthetic_control(_count_world(seed), likelihood="poisson", draws=draws, tune=draws,
+                                            random_state=seed)
+        lo, hi = effect.rate_ratio_interval
+        hits += lo <= 0.6 <= hi
+        estimates.append(effect.rate_ratio)
+        assert effect.path["counterfactual"].min() >= 0  # counts: never a negative counterfactual
+    coverage = hits / reps
+    # Binomial MC error of coverage around 0.95: sd = sqrt(.95*.05/reps); allow 3 sd (floor at 1 miss).
+    assert coverage >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / reps) - 1 / reps
+    # Mean rate ratio within 3 Monte Carlo standard errors of the truth.
+    est = np.array(estimates)
+    assert abs(est.mean() - 0.6) < 3 * est.std(ddof=1) / np.sqrt(reps) + 0.02
+
+
+@pytest.mark.slow
+def test_gaussian_fit_and_round_trip():
+    """Gaussian simplex weights sum to one; JSON round trip keeps weights, drops idata."""
+    draws = 300 if FAST else 800
+    study = _count_world(3, rate_ratio=1.0)
+    effect = bayesian_synthetic_control(study, draws=draws, tune=draws, random_state=3)
+    assert abs(effect.weights.sum() - 1) < 1e-6
+    assert effect.interval[0] <= 0 <= effect.interval[1]  # no effect simulated
+    back = Effect.from_dict(json.loads(effect.to_json()))
+    assert isinstance(back, BayesianSynthEffect) and back.idata is None
+    pd.testing.assert_series_equal(back.weights, effect.weights)
