@@ -100,3 +100,11 @@ def test_overlapping_programmes_from_the_registry():
                   exclude=["Sofielund"], intervention="ordningsvakter_mollevangen")
     overlap = study.overlapping_programmes()
     assert set(overlap["key"]) == {"medborgarlofte_mollevangen", "bid_mollevangen", "communities_that_care"}
+
+
+def test_integer_time_start_given_as_text():
+    years = pd.DataFrame({"unit": list("aaabbb"), "time": [1988, 1989, 1990] * 2, "y": [1.0] * 6})
+    study = Study(years, outcome="y", treated="a", start="1989", min_pre_periods=1)
+    assert study.start == 1989
+    with pytest.raises(DesignError, match=r"start '1989-01' is not a period of this panel: its time column holds integers"):
+        Study(years, outcome="y", treated="a", start="1989-01", min_pre_periods=1)

@@ -9,8 +9,19 @@ evaluations. The public API is re-exported flat::
 
 from __future__ import annotations
 
+from . import datasets
+from .compare import compare, plot_comparison
 from .data.schema import Panel, check_panel, validate_panel
 from .data.schema_micro import SurveyData, validate_incidents, validate_survey
+from .data.simulate import (
+    read_bundled_simulation,
+    simulate,
+    simulate_area_crime,
+    simulate_safety_survey,
+    simulate_school_survey,
+    simulate_schools,
+    simulate_shootings,
+)
 from .effect import Effect
 from .errors import DataError, DesignError, UtvarderingWarning
 from .estimators import get_estimator, list_estimators, register_estimator
@@ -31,11 +42,21 @@ __all__ = [
     "UtvarderingWarning",
     "__version__",
     "check_panel",
+    "compare",
+    "datasets",
     "get_estimator",
     "get_intervention",
     "list_estimators",
     "overlapping_programmes",
+    "plot_comparison",
+    "read_bundled_simulation",
     "register_estimator",
+    "simulate",
+    "simulate_area_crime",
+    "simulate_safety_survey",
+    "simulate_school_survey",
+    "simulate_schools",
+    "simulate_shootings",
     "validate_incidents",
     "validate_panel",
     "validate_survey",

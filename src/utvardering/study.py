@@ -142,6 +142,13 @@ class Study:
 
     # -- construction helpers -------------------------------------------------------------
     def _period(self, value, what: str):
+        if self.freq is None and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)  # integer time (years): "1989" means 1989
+        if self.freq is None and not isinstance(value, (int, np.integer)):
+            raise DesignError(
+                f"{what} {value!r} is not a period of this panel: its time column holds integers "
+                "(e.g. years), so give an integer such as 1989."
+            )
         try:
             return to_period(value, self.freq)
         except (ValueError, TypeError) as exc:
