@@ -297,7 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="estimator option; values parsed as JSON when possible (repeatable)")
     est.add_argument("--json", action="store_true", help="print the Effect as JSON")
     est.set_defaults(handler=cmd_estimate)
+    add_run_parser(sub)
     return parser
+
+
+from .cli_run import add_run_parser  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
