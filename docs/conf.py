@@ -53,3 +53,23 @@ html_theme = "furo"
 html_title = "utvardering"
 html_static_path: list = []
 suppress_warnings = ["myst.header"]
+
+
+def _ensure_analysis_reports() -> None:
+    """Run the three Malmö analyses with ``--quick`` if their reports are not there yet.
+
+    The Analyses pages include each run's ``report.md``; ``.ci/run`` produces them with
+    ``utvardering run all --quick --out docs/_generated`` before building, and a standalone
+    ``sphinx-build`` runs them here.
+    """
+    from utvardering.report.runner import list_analyses, run_analysis
+
+    generated = Path(__file__).parent / "_generated"
+    folder = Path(__file__).resolve().parents[1] / "analyses"
+    for name in list_analyses(folder):
+        if not (generated / name / "report.md").exists():
+            run_analysis(name, quick=True, quiet=True, out=generated / name, directory=folder)
+
+
+_ensure_analysis_reports()
+exclude_patterns.append("_generated")

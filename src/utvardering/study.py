@@ -105,10 +105,9 @@ class Study:
             counts_flag = False
         else:
             counts_flag = pd.api.types.is_integer_dtype(data[outcome]) if counts is None else counts
-        extra = [cohort] if cohort else []
         self.panel: Panel = validate_panel(
             data, unit=unit, time=time, outcomes=[outcome], counts=[outcome] if counts_flag else [],
-            exposure=exposure, covariates=_listify(covariates) + extra, dropna=dropna,
+            exposure=exposure, covariates=_listify(covariates), dropna=dropna,
             allow_gaps=allow_gaps,
         )
         self.outcome, self.unit, self.time = outcome, unit, time
@@ -178,22 +177,33 @@ class Study:
         elif starts is not None:
             resolved = {u: self._period(v, f"start of unit {u!r}") for u, v in dict(starts).items()}
         else:
-            per_unit = self.data.groupby(self.unit)[cohort].agg(["min", "max"])
-            varying = per_unit.index[per_unit["min"] != per_unit["max"]].tolist()
+            if cohort not in self.data.columns:
+                raise DesignError(f"cohort column {cohort!r} is not in the data; it has "
+                                  f"{format_periods(list(map(str, self.data.columns)), 30)}.")
+            column = self.data[cohort]
+            if pd.api.types.is_numeric_dtype(column):
+                column = column.where(column != 0)  # R did's convention: 0 = never treated
+            codes = column.astype(str).where(column.notna())
+            per_unit = codes.groupby(self.data[self.unit]).agg(["min", "max", "first"])
+            varying = per_unit.index[(per_unit["min"] != per_unit["max"])
+                                     & per_unit[["min", "max"]].notna().all(axis=1)].tolist()
+            varying += per_unit.index[per_unit["min"].notna() & (codes.isna().groupby(
+                self.data[self.unit]).any())].tolist()
             if varying:
                 raise DesignError(
                     f"cohort column {cohort!r} changes over time within unit(s) "
                     f"{format_periods(varying)}; it must hold each unit's first treated period."
                 )
-            values = per_unit["min"]
-            never = values.isna() | (values == 0)
+            first_values = column.groupby(self.data[self.unit]).first()
+            never = per_unit["min"].isna()
             resolved = {u: self._period(int(v) if isinstance(v, (float, np.floating)) else v,
                                         f"cohort of unit {u!r}")
-                        for u, v in values[~never].items()}
+                        for u, v in first_values[~never].items()}
         if not resolved:
             raise DesignError("no treated units: give at least one treated unit.")
+        known = set(self.units)
         for u in resolved:
-            if u not in self.units:
+            if u not in known:
                 raise self._unknown_unit(u, "treated")
         first, last = self.times[0], self.times[-1]
         outside = {u: s for u, s in resolved.items() if not (first < s <= last)}
@@ -206,16 +216,16 @@ class Study:
         return resolved
 
     def _resolve_donors(self, donors) -> list:
-        treated, excluded = set(self.treated), set(self.excluded)
+        treated, excluded, known = set(self.treated), set(self.excluded), set(self.units)
         for u in self.excluded:
-            if u not in self.units:
+            if u not in known:
                 raise self._unknown_unit(u, "excluded")
         if donors is None:
             pool = [u for u in self.units if u not in treated and u not in excluded]
         else:
             pool = _listify(donors)
             for u in pool:
-                if u not in self.units:
+                if u not in known:
                     raise self._unknown_unit(u, "donor")
             bad_t = [u for u in pool if u in treated]
             bad_x = [u for u in pool if u in excluded]
@@ -237,8 +247,11 @@ class Study:
         return sorted(pool, key=str)
 
     def _check_pre_periods(self, minimum: int) -> None:
-        few = {u: sum(t < s for t in self.times) for u, s in self.starts.items()}
-        few = {u: n for u, n in few.items() if n < minimum}
+        times = np.array(self.times, dtype=object)
+        starts = pd.Series(self.starts, dtype=object)
+        counts = pd.Series({s: int((times < s).sum()) for s in set(starts)})
+        n_pre = starts.map(counts)
+        few = n_pre[n_pre < minimum].to_dict()
         if few:
             detail = ", ".join(f"{u} has {n}" for u, n in few.items())
             raise DesignError(

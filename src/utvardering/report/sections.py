@@ -83,22 +83,34 @@ def triangulation_section(report: Report, effects: Mapping[str, Effect], *, name
     return table
 
 
-def truth_check_section(report: Report, effects: Mapping[str, Effect], truth_relative: float,
-                        *, primary: list[str] | None = None, name: str = "truth_check") -> pd.DataFrame:
-    """Set each estimate's relative effect and interval beside the known true relative effect."""
+def truth_check_section(report: Report, effects: Mapping[str, Effect], truth: float,
+                        *, primary: list[str] | None = None, name: str = "truth_check",
+                        on: str = "relative") -> pd.DataFrame:
+    """Set each estimate and its interval beside the known true effect.
+
+    ``on="relative"`` compares relative effects (share of the counterfactual); ``on="estimate"``
+    compares the estimates themselves (same outcome units as ``truth``).
+    """
     report.heading(label("truth", report.lang))
-    table = compare(effects)[["label", "relative", "relative_low", "relative_high"]].copy()
-    table["truth"] = truth_relative
-    covered = (table["relative_low"] <= truth_relative) & (truth_relative <= table["relative_high"])
-    table["covers_truth"] = covered.where(table["relative_low"].notna())
+    columns = (["relative", "relative_low", "relative_high"] if on == "relative"
+               else ["estimate", "low", "high"])
+    table = compare(effects)[["label", *columns]].copy()
+    table["truth"] = truth
+    covered = (table[columns[1]] <= truth) & (truth <= table[columns[2]])
+    table["covers_truth"] = covered.where(table[columns[1]].notna())
     table["primary"] = table["label"].isin(primary or [])
-    report.text(f"The simulated world's true relative effect is {truth_relative:+.1%}. An honest method "
-                "covers it most of the time; one realisation can miss by chance (5% of the time at 95%).")
+    shown = f"{truth:+.1%}" if on == "relative" else f"{truth:+.4g}"
+    report.text(f"The simulated world's true {'relative ' if on == 'relative' else ''}effect is {shown}. "
+                "An honest method covers it most of the time; one realisation can miss by chance "
+                "(5% of the time at 95%).")
     report.table(name, table)
     missed = table.loc[table["primary"] & (table["covers_truth"] == False), "label"].tolist()  # noqa: E712
     if missed:
         report.text("**Primary estimate(s) missing the truth:** " + ", ".join(missed)
-                    + ". See the diagnostics above for why (fit, few treated units, design).")
+                    + ". Possible reasons, visible in the diagnostics above: a violated identifying "
+                    "assumption in this world (unit-specific trends break parallel trends; a treated "
+                    "unit outside the donors' range breaks synthetic control), too few treated units "
+                    "for the interval's asymptotics, or chance (1 in 20 at 95%).")
     return table
 
 
