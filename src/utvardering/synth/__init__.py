@@ -1,0 +1,1 @@
+"""Synthetic control family: ADH, augmented, penalized and synthetic difference-in-differences."""

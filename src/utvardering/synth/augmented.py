@@ -1,0 +1,385 @@
+"""Ridge-augmented synthetic control (Ben-Michael, Feller & Rothstein 2021).
+
+Synthetic control weights :math:`\\hat w^{\\mathrm{scm}}` leave an imbalance
+:math:`X_1 - X_0^\\top \\hat w^{\\mathrm{scm}}` in the pre-period outcomes when the treated
+unit is not inside the donors' convex hull. Ridge ASCM estimates the bias this causes with
+a ridge regression of the post-period outcomes on the (centred) pre-period outcomes and
+removes it. The result is again a weighting estimator, with weights that may be negative:
+
+.. math::
+
+    \\hat w^{\\mathrm{aug}} = \\hat w^{\\mathrm{scm}} + X_{0}\\,(X_{0}^\\top X_{0} + \\lambda I)^{-1}
+    (X_1 - X_{0}^\\top \\hat w^{\\mathrm{scm}}),
+    \\qquad \\hat Y_{1t}(0) = \\sum_j \\hat w^{\\mathrm{aug}}_j Y_{jt},
+
+(:math:`X_0`: donors × pre-periods, centred on the donor mean). :math:`\\lambda \\to \\infty`
+gives synthetic control; :math:`\\lambda \\to 0` an exact (extrapolating) fit. Auxiliary
+covariates :math:`Z` are either regressed out of the outcomes first (``residualize=True``;
+the weights then balance :math:`Z` exactly) or appended to :math:`X` after rescaling.
+:math:`\\lambda` is chosen as in ``augsynth``: hold out each pre-period in turn, fit on the
+rest, and take the largest :math:`\\lambda` whose mean squared hold-out error is within one
+standard error of the smallest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..effect import Effect
+from ..errors import DataError, DesignError
+from ..estimators import register_estimator
+from ..study import Study
+from .sdid import panel_matrix
+from .simplex import simplex_lstsq
+
+__all__ = ["AugmentedSynthEffect", "augmented_synthetic_control", "ridge_augmented_weights"]
+
+
+@dataclass(repr=False)
+class AugmentedSynthEffect(Effect):
+    """Result of :func:`augmented_synthetic_control` (and of penalized synthetic control).
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Final donor weights (augmented: may be negative; they sum to one). Several treated
+        units: averaged.
+    synth_weights : pandas.Series
+        The simplex (synthetic control) part.
+    penalty : float
+        The ridge :math:`\\lambda` (ASCM) or pairwise penalty :math:`\\lambda` (penalized SC),
+        averaged over treated units.
+    cv : pandas.DataFrame
+        Cross-validation curve: ``lambda``, ``error``, ``se`` (first treated unit).
+    unit_effects : pandas.DataFrame
+        Per treated unit: ``start``, ``estimate``, ``synth_estimate``, ``penalty``, ``pre_rmspe``.
+    """
+
+    weights: pd.Series | None = None
+    synth_weights: pd.Series | None = None
+    penalty: float | None = None
+    cv: pd.DataFrame | None = None
+    unit_effects: pd.DataFrame | None = None
+
+
+def lambda_grid(X0: np.ndarray, n_lambda: int = 20, min_ratio: float = 1e-8) -> np.ndarray:
+    """``augsynth``'s grid: :math:`\\sigma_1(X_0)^2 \\cdot r^{k/n}`, :math:`k = 0, …, n`."""
+    top = float(np.linalg.svd(X0, compute_uv=False)[0] ** 2)
+    top = top if top > 0 else 1.0
+    return top * (min_ratio ** (1.0 / n_lambda)) ** np.arange(n_lambda + 1)
+
+
+def _ridge(X0: np.ndarray, gap: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Ridge adjustment :math:`X_0 (X_0^\\top X_0 + \\lambda I)^{-1} g` for each ``lam`` (rows)."""
+    U, s, Vt = np.linalg.svd(X0, full_matrices=False)
+    proj = Vt @ gap
+    return (U * s) @ (proj[:, None] / (s[:, None] ** 2 + lam[None, :]))
+
+
+def ridge_augmented_weights(
+    X0: np.ndarray,
+    x1: np.ndarray,
+    *,
+    lam: float | None = None,
+    n_lambda: int = 20,
+    min_ratio: float = 1e-8,
+    holdout: int = 1,
+    min_1se: bool = True,
+) -> tuple[np.ndarray, np.ndarray, float, pd.DataFrame | None]:
+    """Ridge ASCM weights for centred donors ``X0`` (donors × features) and target ``x1``.
+
+    Parameters
+    ----------
+    X0 : numpy.ndarray
+        Shape ``(J, K)``, centred on the donor mean.
+    x1 : numpy.ndarray
+        Shape ``(K,)``, centred with the same means.
+    lam : float, optional
+        Ridge penalty; cross-validated when omitted.
+    n_lambda, min_ratio : int, float
+        Grid of :func:`lambda_grid`.
+    holdout : int, default 1
+        Length of each block of consecutive features held out in cross-validation.
+    min_1se : bool, default True
+        Largest :math:`\\lambda` within one standard error of the best (else the best).
+
+    Returns
+    -------
+    weights, synth_weights : numpy.ndarray
+    lam : float
+    cv : pandas.DataFrame or None
+    """
+    w_scm = simplex_lstsq(X0.T, x1).w
+    cv = None
+    if lam is None:
+        grid = lambda_grid(X0, n_lambda, min_ratio)
+        K = X0.shape[1]
+        if K - holdout < 1:
+            raise DesignError("cross-validating the ridge penalty needs more pre-periods than the "
+                              "hold-out length; give lambda_= or start later.")
+        errors = np.empty((K - holdout, grid.size))
+        for i in range(K - holdout):
+            out = np.arange(i, i + holdout)
+            keep = np.setdiff1d(np.arange(K), out)
+            Xt, xt = X0[:, keep], x1[keep]
+            syn = simplex_lstsq(Xt.T, xt).w
+            aug = syn[:, None] + _ridge(Xt, xt - Xt.T @ syn, grid)
+            errors[i] = np.sum((x1[out, None] - X0[:, out].T @ aug) ** 2, axis=0)
+        mean = errors.mean(axis=0)
+        se = errors.std(axis=0, ddof=1) / np.sqrt(errors.shape[0]) if errors.shape[0] > 1 else np.zeros(grid.size)
+        best = int(np.argmin(mean))
+        lam = float(grid[mean <= mean[best] + se[best]].max()) if min_1se else float(grid[best])
+        cv = pd.DataFrame({"lambda": grid, "error": mean, "se": se})
+    weights = w_scm + _ridge(X0, x1 - X0.T @ w_scm, np.array([lam]))[:, 0]
+    return weights, w_scm, float(lam), cv
+
+
+def unit_problems(study: Study, rate: bool | None, per: float):
+    """Per treated unit: its series, the donors' matrix, and pre/post masks (rates applied)."""
+    table, exposure, scale = panel_matrix(study, rate, per)
+    times = list(table.columns)
+    donors = table.loc[list(study.donors)].to_numpy()
+    out = {}
+    for u in study.treated:
+        start = study.starts[u]
+        pre = np.array([t < start for t in times])
+        post = ~pre
+        out[u] = (table.loc[u].to_numpy(), donors, pre, post)
+    return table, exposure, scale, out
+
+
+def covariate_matrix(study: Study, covariates: list[str], pre_of: dict) -> pd.DataFrame:
+    """Unit × covariate table of pre-period means (each unit's own pre-period)."""
+    data = study.data
+    missing = [c for c in covariates if c not in data.columns]
+    if missing:
+        raise DesignError(f"covariate(s) {missing} are not in the Study; pass covariates=[...] to Study().")
+    rows = {}
+    for u, start in pre_of.items():
+        part = data[(data[study.unit] == u) & (data[study.time] < start)]
+        rows[u] = part[covariates].mean()
+    table = pd.DataFrame(rows).T
+    if table.isna().to_numpy().any():
+        bad = table.stack(future_stack=True)
+        bad = bad[bad.isna()].index[0]
+        raise DataError(f"covariate {bad[1]!r} is missing in every pre-period of unit {bad[0]!r}; "
+                        "fill it or drop the covariate.")
+    return table
+
+
+def assemble(study: Study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, method: str,
+             estimand: str, level: float, se: str | None, jack: dict, per: float, params: dict,
+             warnings: list[str]) -> AugmentedSynthEffect:
+    """Average per-unit fits ``{unit: (weights, synth_weights, penalty, cv, y, Y0, pre, post)}``."""
+    times = list(table.columns)
+    rows, paths = [], []
+    events = 0.0
+    for u, (w, ws, pen, _cv, y, Y0, pre, post) in fits.items():
+        cf = w @ Y0
+        gap = y - cf
+        rows.append({"unit": u, "start": str(study.starts[u]), "estimate": float(gap[post].mean()),
+                     "synth_estimate": float((y - ws @ Y0)[post].mean()), "penalty": pen,
+                     "pre_rmspe": float(np.sqrt(np.mean(gap[pre] ** 2))),
+                     "counterfactual": float(cf[post].mean())})
+        lo, hi = Y0[:, pre].min(axis=0), Y0[:, pre].max(axis=0)
+        outside = float(np.mean((y[pre] > hi) | (y[pre] < lo)))
+        if outside > 0.5:
+            warnings.append(
+                f"{u} lies outside the donors' range in {outside:.0%} of pre-periods: weights on "
+                "the simplex cannot fit its level and the estimate may be biased; try "
+                "fixedeff=True (augmented SC) or synthetic_did, and check pre_rmspe.")
+        k = int(pre.sum())
+        paths.append(pd.DataFrame({"event_time": np.arange(len(times)) - k, "time": times,
+                                   "observed": y, "counterfactual": cf, "effect": gap}))
+        if study.is_count:
+            post_times = [t for t, p in zip(times, post) if p]
+            scale_u = exposure.loc[u, post_times].to_numpy() / per if exposure is not None else 1.0
+            events += float(np.sum(gap[post] * scale_u))
+    effects = pd.DataFrame(rows).set_index("unit")
+    estimate = float(effects["estimate"].mean())
+    long = pd.concat(paths)
+    if study.is_staggered:
+        path = long.drop(columns="time").groupby("event_time").mean()
+    else:
+        path = long.drop(columns="event_time").groupby("time").mean()
+        if isinstance(times[0], pd.Period):
+            path.index = pd.PeriodIndex(path.index, name="time")
+    first = next(iter(fits.values()))
+    donors = pd.Index(study.donors, name="donor")
+    weights = pd.Series(np.mean([f[0] for f in fits.values()], axis=0), index=donors, name="weight")
+    synth = pd.Series(np.mean([f[1] for f in fits.values()], axis=0), index=donors, name="weight")
+    se_value, interval, p_value = None, (math.nan, math.nan), None
+    if se == "jackknife":
+        draws = np.array(jack["draws"])
+        n = draws.size
+        se_value = float(np.sqrt((n - 1) / n * np.sum((draws - draws.mean()) ** 2)))
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        interval = (estimate - z * se_value, estimate + z * se_value)
+        p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se_value))) if se_value > 0 else None
+    cf_mean = float(effects["counterfactual"].mean())
+    relative = estimate / cf_mean if cf_mean else None
+    rel_int = (interval[0] / cf_mean, interval[1] / cf_mean) if relative is not None and se else None
+    diagnostics: dict[str, Any] = {
+        "pre_rmspe": float(effects["pre_rmspe"].mean()),
+        "synth_estimate": float(effects["synth_estimate"].mean()),
+        "bias_correction": estimate - float(effects["synth_estimate"].mean()),
+        "negative_weight_share": float(np.clip(-weights.to_numpy(), 0, None).sum()),
+        "warnings": warnings,
+    }
+    if study.is_count:
+        diagnostics["events_difference"] = events
+        diagnostics["events_prevented"] = -events
+    return AugmentedSynthEffect(
+        method=method, estimate=estimate, interval=interval, level=level, se=se_value,
+        relative=relative, relative_interval=rel_int, p_value=p_value, path=path,
+        diagnostics=diagnostics, outcome=study.outcome, scale=scale, estimand=estimand,
+        n_treated=len(fits), n_control=len(study.donors), start=str(study.start), params=params,
+        weights=weights, synth_weights=synth, penalty=float(effects["penalty"].mean()),
+        cv=first[3], unit_effects=effects.drop(columns="counterfactual"),
+    )
+
+
+def as_study(study: Study | pd.DataFrame, study_args: dict) -> Study:
+    """Accept a Study or a DataFrame plus Study arguments."""
+    if isinstance(study, Study):
+        if study_args:
+            raise DesignError(f"arguments {sorted(study_args)} are only used with a DataFrame; "
+                              "use study.replace(...) to change the Study.")
+        return study
+    return Study(study, **study_args)
+
+
+@register_estimator("augmented_synthetic_control", family="synth",
+                    summary="Ridge-augmented synthetic control (Ben-Michael, Feller & Rothstein), λ by CV")
+def augmented_synthetic_control(
+    study: Study | pd.DataFrame,
+    *,
+    lambda_: float | None = None,
+    covariates: list[str] | None = None,
+    residualize: bool = True,
+    fixedeff: bool = False,
+    holdout: int = 1,
+    n_lambda: int = 20,
+    min_1se: bool = True,
+    se: Literal["jackknife"] | None = "jackknife",
+    level: float = 0.95,
+    rate: bool | None = None,
+    per: float = 100_000,
+    **study_args: Any,
+) -> AugmentedSynthEffect:
+    """Ridge-augmented synthetic control with optional covariates.
+
+    Parameters
+    ----------
+    study : Study or pandas.DataFrame
+        The design (a DataFrame is passed to :class:`~utvardering.Study` with ``study_args``).
+    lambda_ : float, optional
+        Ridge penalty :math:`\\lambda`; by default chosen by leave-one-pre-period-out
+        cross-validation (``holdout`` consecutive periods at a time) with the one-standard-error
+        rule (``min_1se``), on the grid :math:`\\sigma_1(X_0)^2 \\cdot 10^{-8k/n}`, :math:`k=0…n`.
+    covariates : list of str, optional
+        Auxiliary covariates (pre-period means per unit); default ``study.covariates``.
+    residualize : bool, default True
+        Regress the covariates out of the outcomes first and balance them exactly; otherwise
+        append them (rescaled to the outcomes' spread) to the features.
+    fixedeff : bool, default False
+        Remove each unit's pre-period mean first (an intercept shift, as DiD).
+    holdout, n_lambda, min_1se : int, int, bool
+        Cross-validation settings (``augsynth`` defaults).
+    se : {"jackknife"} or None, default "jackknife"
+        Leave-one-donor-out jackknife with :math:`\\lambda` fixed.
+    level : float, default 0.95
+        Interval coverage (normal).
+    rate : bool, optional
+        Analyse the outcome per ``per`` exposure (default: when the Study has ``exposure``).
+    per : float, default 100000
+        Rate base.
+    **study_args
+        Passed to :class:`~utvardering.Study` for a DataFrame.
+
+    Returns
+    -------
+    AugmentedSynthEffect
+        Average effect over treated units (each fitted on its own pre-period), ``weights``,
+        ``synth_weights``, ``penalty`` (λ), ``cv`` and ``diagnostics["bias_correction"]``.
+
+    References
+    ----------
+    Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control
+    method. *Journal of the American Statistical Association* 116(536), 1789–1803.
+    """
+    study = as_study(study, study_args)
+    if not study.donors:
+        raise DesignError("augmented synthetic control needs comparison units; the donor pool is empty.")
+    covariates = list(study.covariates if covariates is None else covariates)
+    table, exposure, scale, problems = unit_problems(study, rate, per)
+    Z = covariate_matrix(study, covariates, {u: study.starts[u] for u in study.treated}
+                         | {d: study.start for d in study.donors}) if covariates else None
+    warnings: list[str] = []
+
+    def fit(y, Y0, pre, Zc_all, lam):
+        X0, x1 = Y0[:, pre], y[pre]
+        if fixedeff:  # weights fitted to demeaned series; Y0 shifted so that w @ Y0 = cf
+            Y0 = Y0 - X0.mean(axis=1, keepdims=True) + x1.mean()
+            X0 = Y0[:, pre]
+        mu = X0.mean(axis=0)
+        X0c, x1c = X0 - mu, x1 - mu
+        extra = None
+        if Zc_all is not None:
+            Zc, z1 = Zc_all
+            if residualize:
+                coef, *_ = np.linalg.lstsq(Zc, X0c, rcond=None)
+                X0c, x1c = X0c - Zc @ coef, x1c - z1 @ coef
+                extra = (Zc, z1)
+            else:
+                sd = Zc.std(axis=0, ddof=1)
+                sd[sd == 0] = 1.0
+                sx = X0c.std(ddof=1)
+                X0c = np.hstack([X0c, sx * Zc / sd])
+                x1c = np.concatenate([x1c, sx * z1 / sd])
+        w, ws, pen, cv = ridge_augmented_weights(X0c, x1c, lam=lam, n_lambda=n_lambda,
+                                                 holdout=holdout, min_1se=min_1se)
+        if extra is not None:
+            Zc, z1 = extra
+            w = w + Zc @ np.linalg.lstsq(Zc.T @ Zc, z1 - Zc.T @ w, rcond=None)[0]
+        return w, ws, pen, cv, y, Y0
+
+    def zpart(u, keep):
+        if Z is None:
+            return None
+        Zd = Z.loc[list(study.donors)].to_numpy()[keep]
+        mu = Zd.mean(axis=0)
+        return Zd - mu, Z.loc[u].to_numpy() - mu
+
+    fits, jack_draws = {}, []
+    allj = np.arange(len(study.donors))
+    for u, (y, Y0, pre, post) in problems.items():
+        if abs(len(study.donors) - pre.sum()) <= 1:
+            warnings.append(f"unit {u}: as many donors as pre-periods — ridge tuning is unstable here.")
+        w, ws, pen, cv, yy, YY0 = fit(y, Y0, pre, zpart(u, allj), lambda_)
+        fits[u] = (w, ws, pen, cv, yy, YY0, pre, post)
+    if se == "jackknife":
+        if len(study.donors) < 3:
+            raise DesignError("the jackknife needs at least three donors; set se=None.")
+        for j in allj:
+            keep = np.delete(allj, j)
+            ests = []
+            for u, (y, Y0, pre, post) in problems.items():
+                w, _, _, _, yy, YY0 = fit(y, Y0[keep], pre, zpart(u, keep), fits[u][2])
+                ests.append(float((yy - w @ YY0)[post].mean()))
+            jack_draws.append(float(np.mean(ests)))
+    elif se is not None:
+        raise DesignError(f"se={se!r} is not available here; use 'jackknife' or None.")
+    params = {"lambda_": lambda_, "covariates": covariates, "residualize": residualize,
+              "fixedeff": fixedeff, "holdout": holdout, "n_lambda": n_lambda, "min_1se": min_1se,
+              "se": se, "level": level, "rate": exposure is not None, "per": per}
+    return assemble(study, table, exposure, scale, fits, method="augmented_synthetic_control",
+                    estimand="average gap treated − augmented synthetic control over the post-period",
+                    level=level, se=se, jack={"draws": jack_draws}, per=per, params=params,
+                    warnings=warnings)

@@ -1,0 +1,178 @@
+"""Ridge-augmented synthetic control: limits, covariates, cross-validation, recovery."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from utvardering.effect import Effect
+from utvardering.errors import DesignError
+from utvardering.estimators import get_estimator
+from utvardering.study import Study
+from utvardering.synth.augmented import (
+    AugmentedSynthEffect,
+    augmented_synthetic_control,
+    lambda_grid,
+    ridge_augmented_weights,
+)
+from utvardering.synth.simplex import simplex_lstsq
+
+
+def panel(seed: int = 0, n_co: int = 25, t_pre: int = 15, t_post: int = 5, tau: float = 0.0,
+          outside: float = 0.0, exact: bool = False, covariate: bool = False) -> pd.DataFrame:
+    """Factor panel; ``outside`` pushes the treated unit's loading beyond every donor's."""
+    rng = np.random.default_rng(seed)
+    T = t_pre + t_post
+    load = rng.uniform(0.5, 1.5, (n_co, 2))
+    f = np.cumsum(rng.normal(0, 1, (T, 2)), axis=0) + 10
+    Y0 = load @ f.T + rng.normal(0, 0.3, (n_co, T))
+    if exact:  # treated = convex combination of donors in every period
+        w = np.zeros(n_co)
+        w[:3] = [0.5, 0.3, 0.2]
+        y = w @ Y0
+    else:
+        y = (load.max(axis=0) + outside) @ f.T + rng.normal(0, 0.3, T)
+    y = y + np.where(np.arange(T) >= t_pre, tau, 0.0)
+    rows = [(f"d{i:02d}", 2000 + t, Y0[i, t]) for i in range(n_co) for t in range(T)]
+    rows += [("treated", 2000 + t, y[t]) for t in range(T)]
+    df = pd.DataFrame(rows, columns=["unit", "year", "y"])
+    if covariate:
+        z = {f"d{i:02d}": load[i, 0] for i in range(n_co)} | {"treated": load.max(axis=0)[0] + outside}
+        df["z"] = df["unit"].map(z) + np.random.default_rng(seed + 7).normal(0, 0.01, len(df))
+    return df
+
+
+def study_of(df: pd.DataFrame, **kw) -> Study:
+    return Study(df, outcome="y", unit="unit", time="year", treated="treated", start=2015, **kw)
+
+
+def sc_estimate(df: pd.DataFrame) -> float:
+    wide = df.pivot(index="unit", columns="year", values="y")
+    donors = wide.drop(index="treated")
+    pre = wide.columns < 2015
+    w = simplex_lstsq(donors.loc[:, pre].to_numpy().T, wide.loc["treated", pre].to_numpy()).w
+    gap = wide.loc["treated"].to_numpy() - w @ donors.to_numpy()
+    return float(gap[~pre].mean())
+
+
+def test_infinite_ridge_is_synthetic_control():
+    df = panel(1, outside=0.5, tau=1.0)
+    effect = augmented_synthetic_control(study_of(df), lambda_=1e14, se=None)
+    assert effect.estimate == pytest.approx(sc_estimate(df), abs=1e-6)
+    assert effect.diagnostics["bias_correction"] == pytest.approx(0.0, abs=1e-6)
+    assert isinstance(effect, AugmentedSynthEffect)
+
+
+def test_perfect_prefit_leaves_nothing_to_augment():
+    df = panel(2, exact=True, tau=2.0)
+    effect = augmented_synthetic_control(study_of(df), se=None)
+    assert abs(effect.diagnostics["bias_correction"]) < 1e-4
+    assert effect.estimate == pytest.approx(2.0, abs=1e-4)
+
+
+def test_weights_sum_to_one_and_small_ridge_fits_exactly():
+    df = panel(3, outside=0.8)
+    effect = augmented_synthetic_control(study_of(df), lambda_=1e-8, se=None)
+    assert effect.weights.sum() == pytest.approx(1.0, abs=1e-9)
+    # with more donors than pre-periods a tiny ridge interpolates the pre-period
+    assert effect.diagnostics["pre_rmspe"] < 1e-3
+    assert effect.weights.min() < 0  # extrapolation shows as negative weights
+
+
+def test_cross_validation_picks_a_grid_value_by_the_one_se_rule():
+    rng = np.random.default_rng(4)
+    X0 = rng.normal(size=(20, 10))
+    X0 -= X0.mean(axis=0)
+    x1 = rng.normal(size=10)
+    _, _, lam, cv = ridge_augmented_weights(X0, x1)
+    grid = lambda_grid(X0)
+    assert lam in grid and len(cv) == 21
+    best = cv["error"].idxmin()
+    eligible = cv["lambda"][cv["error"] <= cv["error"][best] + cv["se"][best]]
+    assert lam == eligible.max()
+    assert grid[0] == pytest.approx(np.linalg.svd(X0, compute_uv=False)[0] ** 2)
+    assert grid[-1] == pytest.approx(grid[0] * 1e-8)
+
+
+def test_augmentation_reduces_bias_when_treated_is_outside_the_hull():
+    sc_bias, ascm_bias = [], []
+    for seed in range(12):
+        df = panel(100 + seed, outside=0.6, tau=0.0)
+        sc_bias.append(sc_estimate(df))
+        ascm_bias.append(augmented_synthetic_control(study_of(df), se=None).estimate)
+    assert abs(np.mean(ascm_bias)) < 0.5 * abs(np.mean(sc_bias))
+
+
+def test_residualized_covariates_are_balanced_exactly():
+    df = panel(5, outside=0.3, covariate=True)
+    study = study_of(df, covariates=["z"])
+    effect = augmented_synthetic_control(study, se=None)
+    z = df[df["year"] < 2015].groupby("unit")["z"].mean()
+    assert effect.weights @ z.loc[effect.weights.index] == pytest.approx(z["treated"], abs=1e-8)
+    appended = augmented_synthetic_control(study, residualize=False, se=None)
+    assert np.isfinite(appended.estimate)
+    assert effect.params["covariates"] == ["z"]
+
+
+def test_jackknife_se_and_round_trip():
+    df = panel(6, outside=0.3, tau=1.0)
+    effect = augmented_synthetic_control(study_of(df))
+    assert effect.se > 0 and effect.interval[0] < effect.estimate < effect.interval[1]
+    back = Effect.from_dict(json.loads(json.dumps(effect.to_dict())))
+    assert isinstance(back, AugmentedSynthEffect)
+    assert back.penalty == effect.penalty
+    assert np.allclose(back.weights.to_numpy(), effect.weights.to_numpy())
+    assert np.allclose(back.cv["error"].to_numpy(), effect.cv["error"].to_numpy())
+
+
+def test_fixedeff_removes_level_differences():
+    df = panel(7, exact=True, tau=1.0)
+    shifted = df.copy()
+    shifted.loc[shifted["unit"] == "treated", "y"] += 50.0
+    effect = augmented_synthetic_control(study_of(shifted), fixedeff=True, se=None)
+    assert effect.estimate == pytest.approx(1.0, abs=0.05)
+
+
+def test_rates_events_and_registry_and_no_mutation():
+    df = panel(8, tau=-1.0)
+    df["y"] = np.round(df["y"] * 10).astype(int)
+    df["pop"] = 50_000
+    before = df.copy()
+    effect = augmented_synthetic_control(df, outcome="y", unit="unit", time="year", treated="treated",
+                                         start=2015, exposure="pop", se=None)
+    pd.testing.assert_frame_equal(df, before)
+    assert effect.scale == "rate per 100,000"
+    post = effect.path["effect"].to_numpy()[15:]
+    assert effect.diagnostics["events_prevented"] == pytest.approx(-(post * 0.5).sum())
+    assert get_estimator("augmented_synthetic_control").function is augmented_synthetic_control
+
+
+def test_several_treated_units_are_averaged():
+    df = panel(9, tau=1.0)
+    other = df[df["unit"] == "treated"].assign(unit="treated2")
+    other["y"] += 0.1
+    both = pd.concat([df, other])
+    study = Study(both, outcome="y", unit="unit", time="year", treated=["treated", "treated2"], start=2015)
+    effect = augmented_synthetic_control(study, se=None)
+    assert effect.estimate == pytest.approx(effect.unit_effects["estimate"].mean())
+    assert effect.n_treated == 2
+
+
+def test_bad_se_option():
+    with pytest.raises(DesignError, match="se="):
+        augmented_synthetic_control(study_of(panel(10)), se="bootstrap")
+
+
+def test_staggered_units_are_fitted_on_their_own_pre_periods():
+    df = panel(11, tau=1.0)
+    late = df[df["unit"] == "treated"].assign(unit="late")
+    late["y"] = late["y"] + np.where(late["year"] >= 2017, 0.5, 0.0)
+    both = pd.concat([df, late])
+    study = Study(both, outcome="y", unit="unit", time="year", starts={"treated": 2015, "late": 2017})
+    effect = augmented_synthetic_control(study, se=None)
+    assert effect.path.index.name == "event_time"
+    assert effect.unit_effects["start"].to_dict() == {"late": "2017", "treated": "2015"}
+    assert effect.estimate == pytest.approx(effect.unit_effects["estimate"].mean())

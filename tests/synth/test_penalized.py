@@ -1,0 +1,139 @@
+"""Penalized synthetic control (Abadie & L'Hour 2021): solver, limits, cross-validation."""
+
+from __future__ import annotations
+
+import json
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from utvardering.effect import Effect
+from utvardering.errors import DesignError
+from utvardering.estimators import get_estimator
+from utvardering.study import Study
+from utvardering.synth.augmented import AugmentedSynthEffect
+from utvardering.synth.penalized import penalized_synthetic_control, penalized_weights, simplex_qp
+from utvardering.synth.simplex import simplex_lstsq
+
+
+def panel(seed: int = 0, n_co: int = 12, t_pre: int = 10, t_post: int = 4, tau: float = 0.0):
+    rng = np.random.default_rng(seed)
+    T = t_pre + t_post
+    f = np.cumsum(rng.normal(0, 1, (T, 2)), axis=0) + 10
+    load = rng.uniform(0.5, 1.5, (n_co + 1, 2))
+    Y = load @ f.T + rng.normal(0, 0.2, (n_co + 1, T))
+    Y[-1, t_pre:] += tau
+    names = [f"d{i:02d}" for i in range(n_co)] + ["treated"]
+    rows = [(names[i], 2000 + t, Y[i, t]) for i in range(n_co + 1) for t in range(T)]
+    return pd.DataFrame(rows, columns=["unit", "year", "y"])
+
+
+def study_of(df, **kw):
+    return Study(df, outcome="y", unit="unit", time="year", treated="treated", start=2010, **kw)
+
+
+def brute_force(Q, q):
+    """Exact minimum of ½w'Qw + q'w on the simplex by enumerating supports (small J)."""
+    J, best, best_w = q.size, np.inf, None
+    for k in range(1, J + 1):
+        for S in combinations(range(J), k):
+            S = list(S)
+            K = np.zeros((k + 1, k + 1))
+            K[:k, :k], K[:k, k], K[k, :k] = Q[np.ix_(S, S)], 1, 1
+            try:
+                x = np.linalg.solve(K, np.r_[-q[S], 1])[:k]
+            except np.linalg.LinAlgError:
+                continue
+            if np.all(x >= -1e-12):
+                w = np.zeros(J)
+                w[S] = x
+                val = 0.5 * w @ Q @ w + q @ w
+                if val < best:
+                    best, best_w = val, w
+    return best, best_w
+
+
+def test_simplex_qp_matches_brute_force():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        J = int(rng.integers(2, 7))
+        A = rng.normal(size=(J + 2, J))
+        Q, q = A.T @ A, rng.normal(size=J)
+        w = simplex_qp(Q, q)
+        best, _ = brute_force(Q, q)
+        assert w.min() >= 0 and w.sum() == pytest.approx(1)
+        assert 0.5 * w @ Q @ w + q @ w == pytest.approx(best, abs=1e-9)
+
+
+def test_zero_penalty_is_synthetic_control():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        J, K = int(rng.integers(2, 30)), int(rng.integers(1, 15))
+        X0, x1 = rng.normal(size=(J, K)), rng.normal(size=K) * 2
+        w = penalized_weights(X0, x1, 0.0)
+        ref = simplex_lstsq(X0.T, x1)
+        assert np.sum((X0.T @ w - x1) ** 2) == pytest.approx(ref.loss, abs=1e-9 * (1 + ref.loss))
+
+
+def test_large_penalty_is_nearest_neighbour_matching():
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        J, K = int(rng.integers(2, 30)), int(rng.integers(1, 15))
+        X0, x1 = rng.normal(size=(J, K)), rng.normal(size=K)
+        w = penalized_weights(X0, x1, 1e6)
+        nearest = int(np.argmin(np.sum((X0 - x1) ** 2, axis=1)))
+        assert w[nearest] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_estimator_limits_on_a_panel():
+    df = panel(3, tau=1.0)
+    study = study_of(df)
+    wide = df.pivot(index="unit", columns="year", values="y")
+    donors, y = wide.drop(index="treated").to_numpy(), wide.loc["treated"].to_numpy()
+    pre = wide.columns < 2010
+    sd = np.vstack([donors[:, pre], y[pre]]).std(axis=0, ddof=1)
+    sc = penalized_synthetic_control(study, penalty=0.0, se=None)
+    ref = simplex_lstsq((donors[:, pre] / sd).T, y[pre] / sd)
+    fit = np.sum(((donors[:, pre] / sd).T @ sc.weights.to_numpy() - y[pre] / sd) ** 2)
+    assert fit == pytest.approx(ref.loss, abs=1e-9)
+    nn = penalized_synthetic_control(study, penalty=1e8, se=None)
+    nearest = wide.drop(index="treated").index[np.argmin((((donors - y)[:, pre] / sd) ** 2).sum(axis=1))]
+    assert nn.weights[nearest] == pytest.approx(1.0)
+    assert nn.estimate == pytest.approx((y - wide.loc[nearest].to_numpy())[~pre].mean())
+
+
+def test_cross_validated_penalty_and_sparsity():
+    df = panel(4, tau=2.0)
+    effect = penalized_synthetic_control(study_of(df), se=None)
+    assert effect.penalty in effect.cv["lambda"].to_numpy()
+    assert effect.penalty == effect.cv["lambda"][effect.cv["error"].idxmin()]
+    assert (effect.weights > 1e-9).sum() <= 10 + 1  # at most K + 1 donors (sparse)
+    assert effect.estimate == pytest.approx(2.0, abs=1.0)
+    assert isinstance(effect, AugmentedSynthEffect)
+
+
+def test_jackknife_round_trip_registry_and_errors():
+    df = panel(5, tau=1.0)
+    before = df.copy()
+    effect = penalized_synthetic_control(df, outcome="y", unit="unit", time="year", treated="treated",
+                                         start=2010, penalty=0.1)
+    pd.testing.assert_frame_equal(df, before)
+    assert effect.se > 0
+    back = Effect.from_dict(json.loads(json.dumps(effect.to_dict())))
+    assert back.penalty == 0.1 and np.allclose(back.weights.to_numpy(), effect.weights.to_numpy())
+    assert get_estimator("penalized_synthetic_control").function is penalized_synthetic_control
+    with pytest.raises(DesignError, match="non-negative"):
+        penalized_synthetic_control(study_of(df), penalty=-1.0)
+
+
+def test_covariates_enter_the_predictors():
+    df = panel(6, tau=1.0)
+    df["z"] = df["unit"].map({u: float(i) for i, u in enumerate(sorted(df["unit"].unique()))})
+    study = study_of(df, covariates=["z"])
+    with_z = penalized_synthetic_control(study, penalty=1e6, se=None)
+    # a dominant penalty gives nearest-neighbour matching on the predictors, with or without z
+    without = penalized_synthetic_control(study, penalty=1e6, covariates=[], se=None)
+    assert with_z.weights.max() == pytest.approx(1.0) and without.weights.max() == pytest.approx(1.0)
+    assert with_z.params["covariates"] == ["z"] and without.params["covariates"] == []
