@@ -1,0 +1,333 @@
+"""Abadie–Diamond–Hainmueller synthetic control: :func:`synthetic_control`.
+
+The public function validates the design (through :class:`~utvardering.Study`), builds the
+outcome and predictor matrices once, calls the array function :func:`fit_unit` for each
+treated unit and assembles a :class:`~utvardering.synth.result.SynthEffect`. The maths is on
+the methods page (``docs/methods/synthetic_control.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DesignError
+from ..estimators import register_estimator
+from ..study import Study
+from .predictors import parse_predictors, predictor_matrix, standardise
+from .result import SynthEffect, build_effect
+from .vweights import choose_v
+
+__all__ = ["V_CHOICES", "UnitFit", "fit_unit", "synthetic_control"]
+
+V_CHOICES = ("nested", "regression", "outcome")
+
+
+@dataclass
+class UnitFit:
+    """Fit for one treated unit (arrays only).
+
+    Attributes
+    ----------
+    w : numpy.ndarray
+        Donor weights.
+    v : numpy.ndarray
+        Predictor weights (empty for the outcome-only fit).
+    synthetic : numpy.ndarray
+        Synthetic outcome in every period.
+    gap : numpy.ndarray
+        Treated − synthetic in every period.
+    v_loss : float
+        Outcome MSPE over the optimisation periods.
+    pre_mspe, post_mspe : float
+        Mean squared gap before the start and over the post-period.
+    info : dict
+        Optimiser details.
+    """
+
+    w: np.ndarray
+    v: np.ndarray
+    synthetic: np.ndarray
+    gap: np.ndarray
+    v_loss: float
+    pre_mspe: float
+    post_mspe: float
+    method: str
+    info: dict = field(default_factory=dict)
+
+
+def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarray,
+             pre: np.ndarray, post: np.ndarray, opt: np.ndarray, v, *, n_starts: int = 6,
+             random_state=None) -> UnitFit:
+    """Synthetic control for one treated unit, on arrays.
+
+    Parameters
+    ----------
+    Y : numpy.ndarray
+        Outcomes, units × periods.
+    X : numpy.ndarray or None
+        Unscaled predictors, predictors × units (None for the outcome-only fit).
+    treated : int
+        Row of the treated unit.
+    donors : numpy.ndarray of int
+        Rows of the donors.
+    pre, post, opt : numpy.ndarray of bool
+        Pre-periods, post-periods and optimisation periods (masks over the columns of Y).
+    v : str or numpy.ndarray
+        See :func:`~utvardering.synth.vweights.choose_v`.
+    n_starts : int, default 6
+        Local searches of the nested V optimisation.
+    random_state : int or numpy.random.Generator, optional
+        Seed of the nested V optimisation.
+
+    Returns
+    -------
+    UnitFit
+    """
+    Z1, Z0 = Y[treated, opt], Y[donors][:, opt].T
+    if X is not None and not (isinstance(v, str) and v == "outcome"):
+        Xs, _ = standardise(X[:, np.r_[treated, donors]])
+        X1, X0 = Xs[:, 0], Xs[:, 1:]
+    else:
+        X1 = X0 = None
+        v = "outcome"
+    res = choose_v(X1, X0, Z1, Z0, v, n_starts=n_starts, random_state=random_state)
+    synthetic = res.w @ Y[donors]
+    gap = Y[treated] - synthetic
+    return UnitFit(w=res.w, v=res.v, synthetic=synthetic, gap=gap, v_loss=res.loss,
+                   pre_mspe=float(np.mean(gap[pre] ** 2)), post_mspe=float(np.mean(gap[post] ** 2)),
+                   method=res.method, info=res.info)
+
+
+def _outcome_table(study: Study, rates: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Working copy of the long data (outcome as a rate if asked) and the units × periods Y."""
+    data = study.data.copy()
+    if rates:
+        data[study.outcome] = data[study.outcome] / data[study.exposure] * per
+    Y = data.pivot(index=study.unit, columns=study.time, values=study.outcome)
+    Y = Y.reindex(index=study.units, columns=study.times)
+    missing = Y.isna().stack()
+    if missing.any():
+        where = missing[missing].index[:5].tolist()
+        raise DesignError(f"outcome {study.outcome!r} is missing for (unit, period) {where}; "
+                          "synthetic control needs a balanced panel — fill or drop those units.")
+    return data, Y
+
+
+def _resolve_v(v, labels: list[str]):
+    if v is None or isinstance(v, str):
+        if v is not None and v not in V_CHOICES:
+            raise DesignError(f"v={v!r} is not one of {V_CHOICES} or an array of predictor weights.")
+        return v
+    if isinstance(v, (pd.Series, Mapping)):
+        given = pd.Series(v, dtype=float)
+        unknown = [k for k in given.index if k not in labels]
+        if unknown:
+            raise DesignError(f"v gives weights for {unknown}, which are not predictors of this fit "
+                              f"({labels}); use the same predictors as the fit V came from.")
+        arr = given.reindex(labels).fillna(0.0).to_numpy()
+    else:
+        arr = np.asarray(v, dtype=float).ravel()
+        if arr.size != len(labels):
+            raise DesignError(f"v has {arr.size} entries but there are {len(labels)} predictors.")
+    if np.any(arr < 0) or not arr.sum() > 0:
+        raise DesignError("v must be non-negative with a positive sum.")
+    return arr / arr.sum()
+
+
+def _periods_mask(study: Study, periods, start, name: str) -> np.ndarray:
+    times = study.times
+    if periods is None:
+        return np.array([t < start for t in times])
+    from .predictors import _periods
+
+    chosen = set(_periods(periods, study.freq, times, name))
+    late = [p for p in chosen if not p < start]
+    if late:
+        raise DesignError(f"{name} includes {sorted(late)[:3]}, on or after the start {start}; use "
+                          "pre-treatment periods only.")
+    return np.array([t in chosen for t in times])
+
+
+def _warnings(fit: UnitFit, y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, unit, donors) -> list:
+    out = []
+    pre_rmspe = np.sqrt(fit.pre_mspe)
+    level = float(np.mean(np.abs(y[pre])))
+    above = np.mean(y[pre] > Y0[:, pre].max(axis=0))
+    below = np.mean(y[pre] < Y0[:, pre].min(axis=0))
+    if max(above, below) >= 0.5:
+        side = "above" if above >= below else "below"
+        out.append(f"{unit}: the treated outcome is {side} every donor in "
+                   f"{max(above, below):.0%} of the pre-periods — it lies outside the donors' "
+                   "convex hull, so no weighted average can reproduce it; do not trust the "
+                   "effect (try a DiD-type method or other donors).")
+    if level > 0 and pre_rmspe > 0.1 * level:
+        out.append(f"{unit}: poor pre-period fit (RMSPE {pre_rmspe:.3g} is "
+                   f"{pre_rmspe / level:.0%} of the mean outcome level); the synthetic unit does "
+                   "not track the treated unit before the start.")
+    top = int(np.argmax(fit.w))
+    if fit.w[top] > 0.8 and fit.w.size > 1:
+        out.append(f"{unit}: the weights concentrate on one donor ({donors[top]}: "
+                   f"{fit.w[top]:.2f}); the result rests on that comparison unit alone.")
+    return out
+
+
+def _as_study(study, study_kwargs) -> Study:
+    if isinstance(study, Study):
+        if study_kwargs:
+            raise DesignError(f"got a Study and also {sorted(study_kwargs)}; set those on the Study "
+                              "(study.replace(...)) instead.")
+        return study
+    if isinstance(study, pd.DataFrame):
+        return Study(study, **study_kwargs)
+    raise DesignError("synthetic_control needs a Study or a DataFrame with outcome=, unit=, "
+                      "time=, treated= and start=.")
+
+
+@register_estimator("synthetic_control", family="synth",
+                    summary="Abadie–Diamond–Hainmueller synthetic control with nested V")
+def synthetic_control(
+    study: Study | pd.DataFrame,
+    *,
+    predictors: Sequence | None = None,
+    optimize_periods: Sequence | None = None,
+    v: str | np.ndarray | Mapping | pd.Series | None = None,
+    n_starts: int = 6,
+    rates: bool | None = None,
+    per: float = 100_000,
+    inference: str | None = "conformal",
+    random_state: int | np.random.Generator | None = None,
+    level: float = 0.95,
+    **study_kwargs: Any,
+) -> SynthEffect:
+    """Abadie–Diamond–Hainmueller synthetic control.
+
+    Donor weights :math:`w \\ge 0`, :math:`\\sum_j w_j = 1` minimise the V-weighted distance
+    between the treated unit's standardised predictors and the donors',
+    :math:`(X_1 - X_0 w)^\\top V (X_1 - X_0 w)`; V is chosen to minimise the outcome MSPE over
+    ``optimize_periods`` (nested), by regression, or given. The effect in period t is
+    :math:`y_{1t} - \\sum_j w_j y_{jt}`; ``estimate`` averages it over the post-period.
+
+    Parameters
+    ----------
+    study : Study or pandas.DataFrame
+        The design; with a DataFrame give the :class:`~utvardering.Study` arguments
+        (``outcome=``, ``unit=``, ``time=``, ``treated=``, ``start=`` ...) as keywords.
+    predictors : sequence of (variable, periods, aggregation), optional
+        E.g. ``[("lnincome", range(1980, 1989), "mean"), ("cigsale", [1975], "mean")]``.
+        Missing values are skipped in the aggregation. Default: no predictors, the
+        outcome-only fit (weights minimise the pre-period outcome MSPE directly).
+    optimize_periods : sequence of periods, optional
+        Periods whose outcome MSPE the nested V minimises (Synth's ``time.optimize.ssr``);
+        default every pre-period.
+    v : {"nested", "regression", "outcome"}, array, dict or Series, optional
+        Predictor weights: nested optimisation (default with predictors), regression-based,
+        the outcome-only fit (default without predictors), or given (an array in predictor
+        order, or a mapping from predictor label to weight, e.g. ``other.v_weights``).
+    n_starts : int, default 6
+        Local searches of the nested V optimisation.
+    rates : bool, optional
+        Analyse the outcome per ``per`` inhabitants using the study's ``exposure`` column.
+        Default: true when the study has an exposure column.
+    per : float, default 100000
+        Rate denominator.
+    inference : {"conformal", None}, default "conformal"
+        Fill ``interval``, ``p_value`` and the path's ``low``/``high`` by conformal inference
+        (one treated unit; see :func:`~utvardering.synth.placebo.conformal`). Placebo
+        inference: call :meth:`SynthEffect.placebo_in_space`.
+    random_state : int or numpy.random.Generator, optional
+        Seed of the nested V optimisation (same seed, same result).
+    level : float, default 0.95
+        Interval coverage.
+    **study_kwargs
+        Study arguments when ``study`` is a DataFrame.
+
+    Returns
+    -------
+    SynthEffect
+        ``estimate`` (average post-period gap), ``path`` (observed, counterfactual, effect),
+        ``weights``, ``v_weights``, ``predictor_balance``, ``pre_rmspe`` and ``diagnostics``
+        (``pre_rmspe``, ``v_loss``, optimiser details, events difference for counts, and
+        ``warnings`` for a poor pre-fit, a treated unit outside the donors' hull or weights
+        concentrated on one donor). Several treated units: one fit per unit, averaged.
+
+    References
+    ----------
+    Abadie, A., Diamond, A. & Hainmueller, J. (2010). Synthetic control methods for
+    comparative case studies. *JASA* 105(490), 493–505.
+    Abadie, A. (2021). Using synthetic controls. *Journal of Economic Literature* 59(2),
+    391–425.
+
+    Examples
+    --------
+    >>> import utvardering as utv  # doctest: +SKIP
+    >>> fit = synthetic_control(study, predictors=[("income", range(1980, 1989), "mean")])  # doctest: +SKIP
+    >>> fit.weights.sort_values().tail()  # doctest: +SKIP
+    """
+    study = _as_study(study, study_kwargs)
+    if inference not in ("conformal", None):
+        raise DesignError(f"inference={inference!r} must be 'conformal' or None.")
+    rates = bool(study.exposure) if rates is None else bool(rates)
+    if rates and not study.exposure:
+        raise DesignError("rates=True needs an exposure (population) column: Study(exposure=...).")
+    data, Ywide = _outcome_table(study, rates, per)
+    Y = Ywide.to_numpy(dtype=float)
+    units, times = list(Ywide.index), list(Ywide.columns)
+    donors = np.array([units.index(d) for d in study.donors])
+    rng = np.random.default_rng(random_state)
+    fits, parsed, X = {}, None, None
+    v_default = "nested" if predictors is not None else "outcome"
+    for u in study.treated:
+        s = study.starts[u]
+        if predictors is not None:
+            parsed = parse_predictors(predictors, columns=data.columns, freq=study.freq,
+                                      times=times, start=s)
+            Xf = predictor_matrix(data, parsed, unit=study.unit, time=study.time, units=units)
+            X = Xf.to_numpy(dtype=float)
+            labels = list(Xf.index)
+        else:
+            labels = []
+        vv = _resolve_v(v, labels) if (v is not None or predictors is not None) else "outcome"
+        vv = v_default if vv is None else vv
+        if predictors is None and not (isinstance(vv, str) and vv == "outcome"):
+            raise DesignError(f"v={v!r} weighs predictors, but predictors= is not given; give "
+                              "predictors=[(variable, periods, aggregation), ...] or drop v= "
+                              "(the outcome-only fit).")
+        pre = np.array([t < s for t in times])
+        post = np.array([t >= s and (study.end is None or t <= study.end) for t in times])
+        opt = _periods_mask(study, optimize_periods, s, "optimize_periods")
+        fit = fit_unit(Y, X, units.index(u), donors, pre, post, opt, vv, n_starts=n_starts,
+                       random_state=rng)
+        fits[u] = (fit, pre, post, labels, X)
+    spec = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
+            "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
+            "random_state": random_state, "level": level, "Y": Ywide}
+    effect = build_effect(study, fits, Ywide, data, spec, _warnings)
+    if inference == "conformal":
+        _add_conformal(effect)
+    return effect
+
+
+def _add_conformal(effect: SynthEffect) -> None:
+    """Fill interval, p-value and pointwise bands from conformal inference (one treated unit)."""
+    study = effect.study
+    if len(study.treated) != 1:
+        effect.diagnostics["inference"] = ("none: conformal inference needs one treated unit; "
+                                           "fit each unit separately for intervals")
+        return
+    from .placebo import conformal
+
+    res = conformal(effect)
+    effect.p_value, effect.interval = res.p_value, res.interval
+    effect.path["low"] = res.pointwise["low"].reindex(effect.path.index)
+    effect.path["high"] = res.pointwise["high"].reindex(effect.path.index)
+    cf = effect.estimate / effect.relative if effect.relative else None
+    if cf and np.all(np.isfinite(res.interval)):
+        effect.relative_interval = (res.interval[0] / cf, res.interval[1] / cf)
+    effect.diagnostics["inference"] = (
+        "conformal (Chernozhukov–Wüthrich–Zhu 2021): moving-block permutations, outcome "
+        "synthetic control refitted under each null; interval for a constant effect")

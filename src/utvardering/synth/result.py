@@ -1,0 +1,208 @@
+"""The synthetic-control result: an :class:`~utvardering.Effect` with weights, V and balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..effect import Effect
+from ..errors import DesignError
+
+__all__ = ["SynthEffect"]
+
+
+@dataclass(repr=False)
+class SynthEffect(Effect):
+    """Result of :func:`~utvardering.synth.adh.synthetic_control`.
+
+    Besides the :class:`~utvardering.Effect` fields (``estimate`` = average post-period gap
+    treated − synthetic, ``path`` with ``observed``, ``counterfactual``, ``effect`` and, with
+    conformal inference, pointwise ``low``/``high``):
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Donor → weight (non-negative, summing to one; averaged over treated units when there
+        are several).
+    v_weights : pandas.Series or None
+        Predictor → weight V (None for the outcome-only fit). Pass it to another fit as
+        ``v=effect.v_weights``.
+    predictor_balance : pandas.DataFrame or None
+        One row per predictor: ``treated``, ``synthetic``, ``donor_mean`` (unscaled) and ``v``.
+    pre_rmspe : float or None
+        Root mean squared gap over all pre-periods.
+    unit_weights : pandas.DataFrame or None
+        Donor × treated-unit weights (several treated units).
+    unit_effects : pandas.DataFrame or None
+        Per treated unit: start, estimate, pre_rmspe.
+    study : Study or None
+        The study the effect was fitted on (not serialised; needed by the refitting methods).
+    spec : dict or None
+        The fit's options (not serialised; needed by the refitting methods).
+    """
+
+    weights: pd.Series | None = None
+    v_weights: pd.Series | None = None
+    predictor_balance: pd.DataFrame | None = None
+    pre_rmspe: float | None = None
+    unit_weights: pd.DataFrame | None = None
+    unit_effects: pd.DataFrame | None = None
+    study: Any = None
+    spec: dict | None = None
+
+    _transient: ClassVar[tuple[str, ...]] = ("study", "spec")
+
+    @property
+    def gap(self) -> pd.Series:
+        """The gap path (treated − synthetic) over all periods."""
+        return self.path["effect"]
+
+    def _need_fit(self, what: str):
+        if self.study is None or self.spec is None:
+            raise DesignError(
+                f"{what} refits the model, but this result was rebuilt from a dict and carries no "
+                "data; rerun synthetic_control(...) and call it on that result."
+            )
+        return self.study, self.spec
+
+    def placebo_in_space(self, **kwargs: Any):
+        """Every donor in turn as a placebo treated unit; see :func:`~utvardering.synth.placebo.placebo_in_space`."""
+        from .placebo import placebo_in_space
+
+        return placebo_in_space(self, **kwargs)
+
+    def placebo_in_time(self, start: Any, **kwargs: Any) -> SynthEffect:
+        """Refit with a fake earlier start; see :func:`~utvardering.synth.placebo.placebo_in_time`."""
+        from .placebo import placebo_in_time
+
+        return placebo_in_time(self, start, **kwargs)
+
+    def leave_one_out(self, **kwargs: Any):
+        """Refit without each positive-weight donor; see :func:`~utvardering.synth.placebo.leave_one_out`."""
+        from .placebo import leave_one_out
+
+        return leave_one_out(self, **kwargs)
+
+    def conformal(self, **kwargs: Any):
+        """Conformal inference (Chernozhukov–Wüthrich–Zhu); see :func:`~utvardering.synth.placebo.conformal`."""
+        from .placebo import conformal
+
+        return conformal(self, **kwargs)
+
+    def plot(self, ax=None, kind: str = "path", **kwargs: Any):
+        """Standard figures.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes or sequence of Axes, optional
+            Axes to draw on.
+        kind : {"path", "weights"}, default "path"
+            ``"path"``: treated vs synthetic with the start marked, and the gap;
+            ``"weights"``: donor-weight bars.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ..plotting import synth as synth_plots
+
+        if kind == "weights":
+            return synth_plots.plot_weights(self, ax=ax, **kwargs)
+        if kind != "path":
+            raise ValueError(f"kind must be 'path' or 'weights', got {kind!r}.")
+        return synth_plots.plot_synth(self, ax=ax, **kwargs)
+
+
+def _index(times: list, name: str) -> pd.Index:
+    if times and isinstance(times[0], pd.Period):
+        return pd.PeriodIndex(times, name=name)
+    return pd.Index(times, name=name)
+
+
+def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spec: dict,
+                 warn) -> SynthEffect:
+    """Assemble a :class:`SynthEffect` from per-unit fits (used by ``synthetic_control``)."""
+    units, times = list(Ywide.index), list(Ywide.columns)
+    Y = Ywide.to_numpy(dtype=float)
+    donors = list(study.donors)
+    didx = [units.index(d) for d in donors]
+    warnings_, rows, wcols, vcols, balances = [], [], {}, {}, []
+    events = 0.0
+    for u, (fit, pre, post, labels, X) in fits.items():
+        i = units.index(u)
+        warnings_ += warn(fit, Y[i], Y[didx], pre, u, donors)
+        rows.append({"unit": u, "start": str(study.starts[u]),
+                     "estimate": float(fit.gap[post].mean()),
+                     "pre_rmspe": float(np.sqrt(fit.pre_mspe)),
+                     "counterfactual": float(fit.synthetic[post].mean())})
+        wcols[u] = pd.Series(fit.w, index=donors)
+        if labels and fit.v.size:
+            vcols[u] = pd.Series(fit.v, index=labels)
+            balances.append(pd.DataFrame({
+                "treated": X[:, i], "synthetic": X[:, didx] @ fit.w,
+                "donor_mean": X[:, didx].mean(axis=1), "v": fit.v}, index=pd.Index(labels, name="predictor")))
+        if study.exposure and spec["rates"]:
+            pop = data.pivot(index=study.unit, columns=study.time, values=study.exposure)
+            events += float((fit.gap[post] * pop.loc[u, list(np.array(times)[post])].to_numpy()
+                             / spec["per"]).sum())
+        elif study.is_count:
+            events += float(fit.gap[post].sum())
+    unit_effects = pd.DataFrame(rows).set_index("unit")
+    estimate = float(unit_effects["estimate"].mean())
+    counterfactual = float(unit_effects["counterfactual"].mean())
+    single = len(fits) == 1
+    if study.is_staggered:
+        frames = []
+        for u, (fit, _pre, _post, _l, _x) in fits.items():
+            k = times.index(study.starts[u])
+            frames.append(pd.DataFrame({"event_time": np.arange(len(times)) - k,
+                                        "observed": Y[units.index(u)],
+                                        "counterfactual": fit.synthetic, "effect": fit.gap}))
+        path = pd.concat(frames).groupby("event_time").mean()
+    else:
+        stack = np.array([[Y[units.index(u)], f[0].synthetic, f[0].gap] for u, f in fits.items()])
+        mean = stack.mean(axis=0)
+        path = pd.DataFrame({"observed": mean[0], "counterfactual": mean[1], "effect": mean[2]},
+                            index=_index(times, "time"))
+    weights = pd.DataFrame(wcols).mean(axis=1).rename("weight")
+    weights.index.name = "donor"
+    v_weights = pd.DataFrame(vcols).mean(axis=1).rename("v") if vcols else None
+    if v_weights is not None:
+        v_weights.index.name = "predictor"
+    balance = balances[0] if single and balances else None
+    first = next(iter(fits.values()))[0]
+    diagnostics = {
+        "pre_rmspe": float(unit_effects["pre_rmspe"].mean()) if not single else
+        float(unit_effects["pre_rmspe"].iloc[0]),
+        "pre_mspe": float(np.mean([f[0].pre_mspe for f in fits.values()])),
+        "post_rmspe": float(np.mean([np.sqrt(f[0].post_mspe) for f in fits.values()])),
+        "v_loss": float(np.mean([f[0].v_loss for f in fits.values()])),
+        "v_method": first.method,
+        "optimizer": {u: f[0].info for u, f in fits.items()},
+        "max_weight": float(weights.max()),
+        "n_positive_weights": int((weights > 1e-6).sum()),
+        "warnings": warnings_,
+    }
+    if (study.exposure and spec["rates"]) or study.is_count:
+        diagnostics["events_difference"] = events
+        diagnostics["events_prevented"] = -events
+    interval, p_value = (float("nan"), float("nan")), None
+    rel = estimate / counterfactual if counterfactual else None
+    rel_int = (interval[0] / counterfactual, interval[1] / counterfactual) if rel is not None \
+        and np.all(np.isfinite(interval)) else None
+    scale = f"rate per {spec['per']:,.0f}" if spec["rates"] else "outcome units"
+    params = {k: (repr(val) if k not in ("n_starts", "rates", "per", "level", "inference") else val)
+              for k, val in spec.items() if k != "Y"}
+    return SynthEffect(
+        method="synthetic_control", estimate=estimate, interval=interval, level=spec["level"],
+        relative=rel, relative_interval=rel_int, p_value=p_value, path=path,
+        diagnostics=diagnostics, outcome=study.outcome, scale=scale,
+        estimand="average gap treated − synthetic over the post-period",
+        n_treated=len(fits), n_control=len(donors), start=str(study.start), params=params,
+        weights=weights, v_weights=v_weights, predictor_balance=balance,
+        pre_rmspe=diagnostics["pre_rmspe"],
+        unit_weights=pd.DataFrame(wcols) if not single else None,
+        unit_effects=unit_effects, study=study, spec=spec)
