@@ -1,0 +1,372 @@
+"""Poisson pseudo-maximum likelihood DiD with unit and period fixed effects (count outcomes).
+
+Model for counts :math:`y_{it}` with exposure :math:`N_{it}` (e.g. population):
+
+.. math:: E[y_{it}] = \\mu_{it} = N_{it} \\exp(\\alpha_i + \\lambda_t + \\beta D_{it} + x_{it}'\\gamma).
+
+Fitted by iteratively reweighted least squares in which every weighted least-squares step
+absorbs the fixed effects by alternating projections (Correia, Guimarães & Zylkin 2020), so a
+panel of 136 areas × 84 months costs a few small projections rather than 220 dummy columns.
+Only the conditional mean must be right (PPML is consistent under any variance), so standard
+errors are cluster-robust sandwiches: :math:`\\hat V = c\\,H^{-1}(\\sum_g s_g s_g')H^{-1}` with
+:math:`H = \\tilde X' \\hat\\mu \\tilde X` and :math:`s_g = \\tilde X_g'(y_g - \\hat\\mu_g)`, CR1
+factor as in :mod:`~utvardering.inference.cluster`.
+
+Units whose counts are all zero are perfectly predicted (their effect is :math:`-\\infty`) and
+carry no information on :math:`\\beta`; they are left out of the likelihood and named in
+``diagnostics["dropped_units"]`` and the warnings (likewise periods with no events at all).
+
+References
+----------
+Santos Silva, J. M. C. & Tenreyro, S. (2006). The log of gravity. *REStat* 88(4), 641–658.
+Wooldridge, J. M. (1999). Distribution-free estimation of some nonlinear panel data models.
+*J. Econometrics* 90(1), 77–97.
+Correia, S., Guimarães, P. & Zylkin, T. (2020). Fast Poisson estimation with high-dimensional
+fixed effects. *Stata Journal* 20(1), 95–115.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import DataError
+from ..estimators import register_estimator
+from ..inference.cluster import coefficient_table, few_cluster_warnings, small_sample_factor
+from ._design import event_time_dummies, panel_design
+from ._fixed_effects import Absorber, factorize, independent_columns
+from .result import PoissonDiDEffect, pretrend_test
+
+__all__ = ["PoissonFit", "fe_poisson", "poisson_did"]
+
+
+@dataclass
+class PoissonFit:
+    """Result of :func:`fe_poisson`: coefficients, fitted means, variance and iterations."""
+
+    coef: np.ndarray
+    mu: np.ndarray
+    vcov: np.ndarray
+    Xd: np.ndarray
+    iterations: int
+    deviance: float
+
+
+def _deviance(y, mu):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return 2.0 * float(np.sum(term - (y - mu)))
+
+
+def fe_poisson(y: np.ndarray, X: np.ndarray, codes: list, clusters: np.ndarray, *,
+               offset: np.ndarray | None = None, tol: float = 1e-10,
+               maxiter: int = 200) -> PoissonFit:
+    """Poisson PML with absorbed fixed effects by IRLS and alternating projections.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Counts (n), no unit or period with all zeros (drop them first).
+    X : numpy.ndarray
+        Regressors (n × k), no intercept.
+    codes : list of numpy.ndarray
+        Integer codes of each fixed effect.
+    clusters : numpy.ndarray
+        Integer cluster codes.
+    offset : numpy.ndarray, optional
+        Log exposure.
+    tol : float
+        Convergence tolerance on the relative change in deviance.
+    maxiter : int
+        IRLS iteration cap.
+
+    Returns
+    -------
+    PoissonFit
+        With the CR1 cluster-robust variance (fixed effects nested in the clusters are not
+        counted in the small-sample factor, as in ``pyfixest``).
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float).reshape(len(y), -1)
+    off = np.zeros(len(y)) if offset is None else np.asarray(offset, dtype=float)
+    mu = (y + y.mean()) / 2.0
+    eta = np.log(mu)
+    dev_old = np.inf
+    beta = np.zeros(X.shape[1])
+    iterations = 0
+    for iterations in range(1, maxiter + 1):  # noqa: B007 (the count is reported)
+        z = eta - off + (y - mu) / mu
+        absorber = Absorber(codes, weights=mu, tol=1e-12, n=len(y))
+        both = absorber.demean(np.column_stack([z, X]))
+        zd, Xd = both[:, 0], both[:, 1:]
+        xtwx = Xd.T @ (mu[:, None] * Xd)
+        beta = np.linalg.solve(xtwx, Xd.T @ (mu * zd))
+        resid = zd - Xd @ beta
+        eta = off + z - resid
+        mu = np.exp(eta)
+        dev = _deviance(y, mu)
+        if abs(dev - dev_old) / (0.1 + abs(dev)) < tol:
+            break
+        dev_old = dev
+    absorber = Absorber(codes, weights=mu, tol=1e-12, n=len(y))
+    Xd = absorber.demean(X)
+    bread = np.linalg.inv(Xd.T @ (mu[:, None] * Xd))
+    g = int(clusters.max()) + 1
+    scores = np.zeros((g, X.shape[1]))
+    np.add.at(scores, clusters, Xd * (y - mu)[:, None])
+    nested = absorber.nested_in(clusters)
+    k_extra = sum(lv for lv, nst in zip(absorber.levels, nested) if not nst)
+    if not any(nested):
+        k_extra = absorber.dof()
+    c = small_sample_factor(len(y), X.shape[1] + k_extra, g)
+    vcov = c * bread @ (scores.T @ scores) @ bread
+    return PoissonFit(beta, mu, vcov, Xd, iterations, dev)
+
+
+def poisson_randomization(y, unit_codes, time_pos, unit_starts, codes, clusters, *, offset=None,
+                          n_draws: int = 199, random_state=None) -> dict:
+    """Randomization p-value for the Poisson DiD coefficient by refitting reassigned designs.
+
+    Start dates are shuffled across units (with one treated unit every unit is tried: exact).
+    Each assignment is a full PML refit, so the cost is ``n_draws`` (or N units) fits.
+    """
+    starts = np.asarray(unit_starts, dtype=float)
+    n_units = len(starts)
+    treated = np.flatnonzero(np.isfinite(starts))
+    if len(treated) == 1:
+        mats = np.full((n_units, n_units), np.inf)
+        mats[np.arange(n_units), np.arange(n_units)] = starts[treated[0]]
+        observed, exact = int(treated[0]), True
+    else:
+        rng = np.random.default_rng(random_state)
+        mats = np.vstack([starts] + [starts[rng.permutation(n_units)] for _ in range(n_draws)])
+        observed, exact = 0, False
+    betas = np.full(len(mats), np.nan)
+    for j, row in enumerate(mats):
+        d = (time_pos >= row[unit_codes]).astype(float)[:, None]
+        if d.std() == 0:
+            continue
+        betas[j] = fe_poisson(y, d, codes, clusters, offset=offset).coef[0]
+    ok = np.isfinite(betas)
+    beta = betas[observed]
+    p = float(np.mean(np.abs(betas[ok]) >= abs(beta) * (1 - 1e-12)))
+    placebo = np.delete(betas, observed)
+    return {"estimate": float(beta), "p_value": p, "n_permutations": int(ok.sum()),
+            "exact": exact, "scheme": "units", "placebo": placebo[np.isfinite(placebo)]}
+
+
+def placebo_shift_interval(beta: float, placebo: np.ndarray, level: float) -> tuple[float, float]:
+    """Interval from inverting the placebo (randomization) test, Conley–Taber style.
+
+    Under a constant effect and errors exchangeable across units, ``beta_hat - beta`` is
+    distributed like the placebo estimates ``e_j``. The value ``beta_0`` is accepted when the
+    randomization p-value ``(1 + #{|e_j| >= |beta_hat - beta_0|}) / (N + 1)`` exceeds
+    ``1 - level``: the accepted set is ``beta_hat ± e_(m)``, the ``m``-th largest ``|e_j|`` with
+    ``m`` the fewest placebos the p-value needs. With too few placebos for the level (fewer
+    than ``1 / (1 - level) - 1``) no value is rejected and the interval is unbounded.
+    Conley & Taber (2011), Review of Economics and Statistics 93(1).
+    """
+    alpha = 1 - level
+    size = np.sort(np.abs(np.asarray(placebo, dtype=float)))[::-1]
+    m = int(np.floor(alpha * (len(size) + 1) + 1e-12))  # need 1 + m > alpha (N + 1)
+    if m < 1 or m > len(size):
+        return -np.inf, np.inf
+    radius = float(size[m - 1])
+    return float(beta - radius), float(beta + radius)
+
+
+def _drop_all_zero(frame: pd.DataFrame, y: str, unit: str, time: str):
+    by_unit = frame.groupby(unit)[y].sum()
+    zero_units = by_unit.index[by_unit == 0].tolist()
+    keep = ~frame[unit].isin(zero_units)
+    by_time = frame.loc[keep].groupby(time)[y].sum()
+    zero_times = by_time.index[by_time == 0].tolist()
+    keep &= ~frame[time].isin(zero_times)
+    return keep.to_numpy(), zero_units, zero_times
+
+
+@register_estimator("poisson_did", family="did",
+                    summary="Poisson PML DiD with unit and period effects for counts (rate ratios)")
+def poisson_did(
+    data,
+    *,
+    outcome: str | None = None,
+    unit: str = "unit",
+    time: str = "time",
+    treatment: str | None = None,
+    treated=None,
+    start=None,
+    starts=None,
+    cohort: str | None = None,
+    exposure: str | None = None,
+    covariates=None,
+    cluster: str | None = None,
+    event_study: bool = False,
+    leads: int | None = None,
+    lags: int | None = None,
+    reference: int = -1,
+    inference: Literal["cluster", "randomization"] = "cluster",
+    n_draws: int = 199,
+    level: float = 0.95,
+    random_state: int | np.random.Generator | None = None,
+) -> PoissonDiDEffect:
+    """Poisson DiD for event counts: rate ratio :math:`e^{\\beta}` and events prevented.
+
+    Parameters
+    ----------
+    data : Study or pandas.DataFrame
+        A count Study (its ``exposure`` is used as offset) or a long panel.
+    outcome, unit, time, treatment, treated, start, starts, cohort : optional
+        As for :func:`~utvardering.did.twfe.twfe`.
+    exposure : str, optional
+        Population (or other exposure) column: :math:`\\log N_{it}` enters as an offset, so
+        effects are on rates.
+    covariates : list of str, optional
+        Time-varying controls.
+    cluster : str, optional
+        Cluster column (default: the unit).
+    event_study : bool, default False
+        Fit event-time coefficients instead of one :math:`\\beta` (``leads``, ``lags``,
+        ``reference`` as in :func:`~utvardering.did.twfe.event_study`; end points binned).
+    leads, lags, reference : optional
+        Event-study window and reference period.
+    inference : {"cluster", "randomization"}, default "cluster"
+        ``"randomization"``: p-value from refits with start dates reassigned across units
+        (exact over all units with one treated unit; otherwise ``n_draws`` random
+        reassignments). Static model only; costs one PML fit per assignment.
+    n_draws : int, default 199
+        Random reassignments for randomization inference.
+    level : float, default 0.95
+        Interval coverage.
+    random_state : int or numpy.random.Generator, optional
+        Seed for randomization inference.
+
+    Returns
+    -------
+    PoissonDiDEffect
+        ``estimate`` :math:`\\hat\\beta` (log rate ratio), ``relative`` :math:`e^{\\hat\\beta}-1`,
+        ``rate_ratio`` and interval, ``events_prevented``
+        :math:`\\sum_{D_{it}=1}\\hat\\mu_{it}(e^{-\\hat\\beta}-1)` with its interval (the
+        :math:`\\beta` interval mapped through this monotone function; the fitted treated
+        counts equal the observed ones at the PML solution), ``dropped_units``.
+        With ``event_study=True``: ``event_study`` table and ``path`` on the log scale, the
+        overall estimate the treated-observation-weighted mean of the post coefficients.
+    """
+    design = panel_design(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
+                          treated=treated, start=start, starts=starts, cohort=cohort,
+                          covariates=covariates, cluster=cluster, exposure=exposure)
+    frame = design.frame
+    yv = frame[design.outcome].to_numpy(float)
+    if (yv < 0).any() or not np.allclose(yv, np.round(yv)):
+        raise DataError(f"outcome {design.outcome!r} must be non-negative whole counts for "
+                        "poisson_did; use twfe for rates or continuous outcomes.")
+    keep, zero_units, zero_times = _drop_all_zero(frame, design.outcome, design.unit, design.time)
+    warn = []
+    if zero_units:
+        warn.append(f"{len(zero_units)} unit(s) with zero events in every period were left out of "
+                    f"the likelihood (perfectly predicted, no information on the effect): "
+                    f"{', '.join(map(str, zero_units))}.")
+    if zero_times:
+        warn.append(f"period(s) with zero events in every unit were left out: "
+                    f"{', '.join(map(str, zero_times))}.")
+    frame = frame.loc[keep].reset_index(drop=True)
+    design.frame = frame
+    if event_study:
+        dummies, bins, _ = event_time_dummies(frame["_event"].to_numpy(float), leads=leads,
+                                              lags=lags, reference=reference)
+        regs = pd.concat([dummies, frame[design.covariates]], axis=1)
+    else:
+        regs = pd.concat([frame[["_treat"]].rename(columns={"_treat": "treatment"}),
+                          frame[design.covariates]], axis=1)
+    codes = [factorize(frame[design.unit])[0], factorize(frame[design.time])[0]]
+    absorber = Absorber(codes, n=len(frame))
+    cols = independent_columns(absorber.demean(regs.to_numpy(float)), absorber._w)
+    names = [regs.columns[j] for j in cols]
+    clusters, _ = factorize(frame[design.cluster])
+    offset = None
+    if design.exposure is not None:
+        offset = np.log(frame[design.exposure].to_numpy(float))
+    y = frame[design.outcome].to_numpy(float)
+    fit = fe_poisson(y, regs.to_numpy(float)[:, cols], codes, clusters, offset=offset)
+    g = int(clusters.max()) + 1
+    table = coefficient_table(names, fit.coef, fit.vcov, g - 1, level)
+    vcov_frame = pd.DataFrame(fit.vcov, index=names, columns=names)
+    crit = stats.t(g - 1).ppf(0.5 + level / 2)
+    treated_mask = frame["_treat"].to_numpy() != 0
+    es_table, path, pre = None, None, None
+    if event_study:
+        counts = regs[names].sum()
+        post = [f"event_time[{b}]" for b in bins if b >= 0 and f"event_time[{b}]" in names]
+        a = counts[post].to_numpy(float) / counts[post].sum()
+        beta = float(a @ table.loc[post, "estimate"])
+        se = float(np.sqrt(a @ vcov_frame.loc[post, post].to_numpy() @ a))
+        rows = [(reference, 0.0, np.nan, np.nan, np.nan, np.nan)]
+        rows += [(b, *table.loc[f"event_time[{b}]", ["estimate", "se", "low", "high"]],
+                  counts[f"event_time[{b}]"]) for b in bins if f"event_time[{b}]" in names]
+        es_table = pd.DataFrame(rows, columns=["event_time", "estimate", "se", "low", "high",
+                                               "n_obs"]).set_index("event_time").sort_index()
+        path = es_table.rename(columns={"estimate": "effect"})[["effect", "low", "high"]]
+        pre = pretrend_test(es_table, vcov_frame, reference, g - 1)
+    else:
+        if "treatment" not in names:
+            raise ValueError("the treatment is collinear with the fixed effects.")
+        beta, se = float(table.loc["treatment", "estimate"]), float(table.loc["treatment", "se"])
+    lo, hi = beta - crit * se, beta + crit * se
+    fitted_treated = float(fit.mu[treated_mask].sum())
+    prevented = fitted_treated * float(np.expm1(-beta))
+    prevented_int = (fitted_treated * float(np.expm1(-hi)), fitted_treated * float(np.expm1(-lo)))
+    n_cl = g
+    n_tr = int(frame.loc[treated_mask, design.cluster].nunique())
+    remedy = ("poisson_did(..., inference='randomization') for a randomization p-value; for "
+              "intervals compare twfe(..., inference='wild') on log rates and synthetic control.")
+    warn = warn + few_cluster_warnings(n_cl, n_tr, remedy=remedy)
+    diagnostics = {
+        "n_obs": len(frame), "n_clusters": n_cl, "n_treated_clusters": n_tr, "df": g - 1,
+        "iterations": fit.iterations, "deviance": fit.deviance,
+        "dropped_units": [str(u) for u in zero_units], "dropped_periods": [str(t) for t in zero_times],
+        "observed_treated_events": float(y[treated_mask].sum()),
+        "fitted_treated_events": fitted_treated, "warnings": warn,
+    }
+    if pre is not None:
+        diagnostics["pretrend"], diagnostics["pretrend_p"] = pre, pre["p_F"]
+    p_value = float(2 * stats.t(g - 1).sf(abs(beta / se)))
+    if inference == "randomization":
+        if event_study:
+            raise ValueError("inference='randomization' is available for the static model only.")
+        times = sorted(frame[design.time].unique().tolist())
+        pos = frame[design.time].map({t: i for i, t in enumerate(times)}).to_numpy(float)
+        ucodes, ulevels = factorize(frame[design.unit])
+        first = pd.Series(pos[treated_mask]).groupby(ucodes[treated_mask]).min()
+        unit_starts = np.array([first.get(j, np.inf) for j in range(len(ulevels))])
+        ri = poisson_randomization(y, ucodes, pos, unit_starts, codes, clusters, offset=offset,
+                                   n_draws=n_draws, random_state=random_state)
+        placebo = ri.pop("placebo")
+        diagnostics["randomization"] = ri
+        p_value = ri["p_value"]
+        if len(placebo) >= 2:
+            # Interval consistent with the randomization p-value (not the invalid cluster SEs).
+            lo, hi = placebo_shift_interval(beta, placebo, level)
+            se = float(np.std(placebo, ddof=1))
+            prevented_int = (fitted_treated * float(np.expm1(-hi)), fitted_treated * float(np.expm1(-lo)))
+            diagnostics["interval_method"] = "Conley–Taber placebo shift (constant effect)"
+    elif inference != "cluster":
+        raise ValueError(f"inference={inference!r} is not one of 'cluster', 'randomization'.")
+    return PoissonDiDEffect(
+        method="poisson_did", estimate=beta, interval=(lo, hi), level=level, se=se,
+        relative=float(np.expm1(beta)), relative_interval=(float(np.expm1(lo)), float(np.expm1(hi))),
+        p_value=p_value, path=path, diagnostics=diagnostics,
+        outcome=design.outcome, scale="log rate ratio",
+        estimand="log rate ratio of treated to counterfactual counts, treated post-period",
+        n_treated=len(design.treated_units), n_control=design.n_units - len(design.treated_units),
+        start=design.start, coefficients=table, vcov=vcov_frame, event_study=es_table,
+        rate_ratio=float(np.exp(beta)), rate_ratio_interval=(float(np.exp(lo)), float(np.exp(hi))),
+        events_prevented=prevented, events_prevented_interval=prevented_int,
+        dropped_units=[str(u) for u in zero_units],
+        params={"exposure": design.exposure, "cluster": design.cluster,
+                "event_study": event_study, "reference": reference, "leads": leads, "lags": lags,
+                "inference": inference},
+    )

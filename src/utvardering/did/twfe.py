@@ -1,0 +1,403 @@
+"""Two-way fixed effects: the static DiD regression and the event study.
+
+Static model (unit effects :math:`\\alpha_i`, period effects :math:`\\lambda_t`, treatment
+:math:`D_{it}`, covariates :math:`x_{it}`, optional weights):
+
+.. math:: y_{it} = \\alpha_i + \\lambda_t + \\beta D_{it} + x_{it}'\\gamma + u_{it}.
+
+Event study (event time :math:`e = t - s_i` for a unit first treated at :math:`s_i`):
+
+.. math:: y_{it} = \\alpha_i + \\lambda_t + \\sum_{e \\ne r} \\beta_e 1[t - s_i = e] + u_{it},
+
+with reference period :math:`r` (default −1) and, optionally, the end points binned
+(:math:`e \\le -L` and :math:`e \\ge K` pooled). Fixed effects are absorbed by alternating
+projections; standard errors are cluster-robust (CR1 like ``fixest``/Stata, or CR2).
+See the methods page ``docs/methods/did.md`` for assumptions and failure modes (negative
+weights under staggered timing: :func:`~utvardering.did.bacon.bacon_decomposition`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..estimators import register_estimator
+from ..inference.cluster import cluster_vcov, coefficient_table, few_cluster_warnings
+from ..inference.wild_bootstrap import wild_cluster_bootstrap
+from ._design import PanelDesign, event_time_dummies, panel_design
+from ._fixed_effects import Absorber, factorize, fe_ols, independent_columns
+from .result import DiDEffect, pretrend_test
+
+__all__ = ["event_study", "twfe"]
+
+Inference = Literal["cluster", "wild", "randomization"]
+
+
+@dataclass
+class _Fit:
+    names: list
+    coef: np.ndarray
+    vcov: np.ndarray
+    table: pd.DataFrame
+    df: int
+    n_clusters: int
+    dropped: list
+    fit: object
+    clusters: np.ndarray
+    absorber: Absorber
+    X: np.ndarray
+    y: np.ndarray
+
+
+def fit_fe_regression(design: PanelDesign, regressors: pd.DataFrame, *, fixed_effects=(),
+                      vcov: str = "CR1", level: float = 0.95) -> _Fit:
+    """Absorb unit, period and extra fixed effects, fit by (weighted) least squares, cluster.
+
+    Collinear regressors are dropped (later columns first) and listed in ``dropped``. For CR1
+    the small-sample factor counts the regressors plus the levels of every fixed effect not
+    nested in the clusters (as ``pyfixest``).
+    """
+    frame = design.frame
+    codes = [factorize(frame[design.unit])[0], factorize(frame[design.time])[0]]
+    codes += [factorize(frame[c])[0] for c in fixed_effects]
+    w = None if design.weights is None else frame[design.weights].to_numpy(float)
+    if w is not None and (~np.isfinite(w) | (w <= 0)).any():
+        raise ValueError(f"weights column {design.weights!r} must be positive and present.")
+    absorber = Absorber(codes, weights=w, n=len(frame))
+    X_all = regressors.to_numpy(float)
+    y = frame[design.outcome].to_numpy(float)
+    keep = independent_columns(absorber.demean(X_all), absorber._w)
+    names = [regressors.columns[j] for j in keep]
+    dropped = [c for j, c in enumerate(regressors.columns) if j not in keep]
+    X = X_all[:, keep]
+    fit = fe_ols(y, X, absorber)
+    clusters, _ = factorize(frame[design.cluster])
+    nested = absorber.nested_in(clusters)
+    k_extra = sum(lv for lv, nst in zip(absorber.levels, nested) if not nst)
+    if not any(nested):
+        k_extra = absorber.dof()
+    V = cluster_vcov(fit.Xd, fit.resid, clusters, weights=fit.weights, bread=fit.bread,
+                     kind=vcov, k_extra=k_extra, absorber=absorber)
+    g = int(clusters.max()) + 1
+    table = coefficient_table(names, fit.coef, V, g - 1, level)
+    return _Fit(names, fit.coef, V, table, g - 1, g, dropped, fit, clusters, absorber, X, y)
+
+
+def _cluster_counts(design: PanelDesign, treated_mask: np.ndarray) -> tuple[int, int]:
+    frame = design.frame
+    n_clusters = int(frame[design.cluster].nunique())
+    n_treated = int(frame.loc[treated_mask, design.cluster].nunique())
+    return n_clusters, n_treated
+
+
+def _counterfactual_mean(design: PanelDesign, mask: np.ndarray, beta: float) -> float:
+    frame = design.frame.loc[mask]
+    w = np.ones(len(frame)) if design.weights is None else frame[design.weights].to_numpy(float)
+    observed = float(np.average(frame[design.outcome].to_numpy(float), weights=w))
+    return observed - beta * float(np.average(frame["_treat"].to_numpy(float), weights=w))
+
+
+def _randomization(design: PanelDesign, res: _Fit, *, n_draws, level, random_state, scheme):
+    """Randomization p-value (and Conley–Taber interval with one treated unit) for twfe."""
+    from ..inference.randomization import conley_taber_interval, permutation_test
+
+    frame = design.frame
+    ucodes, ulevels = factorize(frame[design.unit])
+    times = sorted(frame[design.time].unique().tolist())
+    pos = frame[design.time].map({t: i for i, t in enumerate(times)}).to_numpy(float)
+    first = frame.assign(_p=pos).loc[frame["_treat"] != 0].groupby(design.unit)["_p"].min()
+    unit_starts = np.array([first.get(u, np.inf) for u in ulevels], dtype=float)
+    cov = frame[design.covariates].to_numpy(float) if design.covariates else None
+    out = {"randomization": permutation_test(
+        res.y, ucodes, pos, unit_starts, res.absorber, covariates=cov, scheme=scheme,
+        n_permutations=n_draws, random_state=random_state)}
+    if np.isfinite(unit_starts).sum() == 1 and not design.covariates:
+        w = res.absorber._w
+        tcodes = factorize(frame[design.time])[0]
+
+        def factory(mask):
+            return Absorber([factorize(ucodes[mask])[0], factorize(tcodes[mask])[0]],
+                            weights=w[mask], n=int(mask.sum()))
+
+        out["conley_taber"] = conley_taber_interval(res.y, ucodes, pos, unit_starts, factory,
+                                                    level=level)
+    return out
+
+
+def _wild(res: _Fit, term: str, *, n_draws, weights_type, level, random_state):
+    j = res.names.index(term)
+    return wild_cluster_bootstrap(res.y, res.X, res.clusters, param=j, absorber=res.absorber,
+                                  n_draws=n_draws, weights_type=weights_type, level=level,
+                                  random_state=random_state)
+
+
+@register_estimator("twfe", family="did",
+                    summary="Two-way fixed effects DiD regression with cluster-robust inference")
+def twfe(
+    data,
+    *,
+    outcome: str | None = None,
+    unit: str = "unit",
+    time: str = "time",
+    treatment: str | None = None,
+    treated=None,
+    start=None,
+    starts=None,
+    cohort: str | None = None,
+    covariates=None,
+    weights: str | None = None,
+    fixed_effects=(),
+    cluster: str | None = None,
+    vcov: Literal["CR1", "CR2"] = "CR1",
+    inference: Inference = "cluster",
+    n_draws: int = 9999,
+    weights_type: Literal["rademacher", "webb"] = "rademacher",
+    ri_scheme: Literal["units", "cohorts"] = "units",
+    log_outcome: bool = False,
+    level: float = 0.95,
+    random_state: int | np.random.Generator | None = None,
+) -> DiDEffect:
+    """Static two-way fixed effects DiD: :math:`y_{it} = \\alpha_i + \\lambda_t + \\beta D_{it} + x'\\gamma + u`.
+
+    Parameters
+    ----------
+    data : Study or pandas.DataFrame
+        A :class:`~utvardering.study.Study` (treatment from its treated units and starts;
+        excluded units left out), or a long panel with the column names below.
+    outcome, unit, time : str
+        Columns (ignored with a Study).
+    treatment : str, optional
+        0/1 (or dose) treatment column; alternatively ``treated`` + ``start``, ``starts`` or
+        ``cohort`` as for :class:`~utvardering.study.Study`.
+    treated, start, starts, cohort : optional
+        Design, as for :class:`~utvardering.study.Study`.
+    covariates : list of str, optional
+        Time-varying controls (collinear ones are dropped and listed in diagnostics).
+    weights : str, optional
+        Regression weights column (e.g. population).
+    fixed_effects : sequence of str, optional
+        Further fixed effects to absorb (e.g. a region-by-year column).
+    cluster : str, optional
+        Cluster column (default: the unit).
+    vcov : {"CR1", "CR2"}, default "CR1"
+        Cluster-robust variance (CR1: Stata/``fixest`` small-sample factor).
+    inference : {"cluster", "wild", "randomization"}, default "cluster"
+        ``"wild"``: p-value and interval from the restricted wild cluster bootstrap
+        (:func:`~utvardering.inference.wild_bootstrap.wild_cluster_bootstrap`).
+        ``"randomization"``: randomization p-value reassigning start dates across units
+        (:func:`~utvardering.inference.randomization.permutation_test`; exact enumeration with
+        one treated unit) and, with one treated unit and no covariates, the Conley–Taber
+        interval; otherwise the cluster-robust interval is kept.
+    n_draws : int, default 9999
+        Wild bootstrap draws (or random reassignments for randomization inference).
+    ri_scheme : {"units", "cohorts"}, default "units"
+        What randomization inference reassigns.
+    weights_type : {"rademacher", "webb"}
+        Wild bootstrap weights.
+    log_outcome : bool, default False
+        The outcome is a logarithm: ``relative`` is then :math:`e^{\\beta} - 1`.
+    level : float, default 0.95
+        Interval coverage.
+    random_state : int or numpy.random.Generator, optional
+        Seed for the wild bootstrap or randomization inference.
+
+    Returns
+    -------
+    DiDEffect
+        ``estimate`` is :math:`\\hat\\beta`; interval from :math:`t_{G-1}` (or the
+        bootstrap); ``coefficients`` and ``vcov`` hold every regressor.
+
+    Notes
+    -----
+    With staggered adoption and effects that change over time, :math:`\\hat\\beta` is a
+    weighted average of 2×2 comparisons some of which use already-treated units as controls
+    (Goodman-Bacon 2021); see :func:`~utvardering.did.bacon.bacon_decomposition` and the
+    staggered estimators.
+
+    References
+    ----------
+    Angrist, J. D. & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*, ch. 5.
+    Cameron, A. C. & Miller, D. L. (2015). *Journal of Human Resources* 50(2), 317–372.
+    """
+    design = panel_design(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
+                          treated=treated, start=start, starts=starts, cohort=cohort,
+                          covariates=covariates, weights=weights, cluster=cluster,
+                          extra=tuple(fixed_effects))
+    frame = design.frame
+    regs = pd.concat([frame[["_treat"]].rename(columns={"_treat": "treatment"}),
+                      frame[design.covariates]], axis=1)
+    res = fit_fe_regression(design, regs, fixed_effects=fixed_effects, vcov=vcov, level=level)
+    if "treatment" not in res.names:
+        raise ValueError("the treatment is collinear with the fixed effects: no unit changes "
+                         "treatment status within the sample.")
+    row = res.table.loc["treatment"]
+    beta, se = float(row["estimate"]), float(row["se"])
+    treated_mask = frame["_treat"].to_numpy() != 0
+    n_cl, n_tr = _cluster_counts(design, treated_mask)
+    warn = few_cluster_warnings(n_cl, n_tr)
+    diagnostics = {"n_obs": len(frame), "n_clusters": n_cl, "n_treated_clusters": n_tr,
+                   "vcov": vcov, "df": res.df, "dropped_collinear": res.dropped,
+                   "left_out_units": [str(u) for u in design.left_out], "warnings": warn}
+    interval, p_value = (float(row["low"]), float(row["high"])), float(row["p_value"])
+    if inference == "wild":
+        wb = _wild(res, "treatment", n_draws=n_draws, weights_type=weights_type, level=level,
+                   random_state=random_state)
+        diagnostics["wild_bootstrap"] = wb.to_dict()
+        interval, p_value = wb.interval, wb.p_value
+    elif inference == "randomization":
+        ri = _randomization(design, res, n_draws=n_draws, level=level,
+                            random_state=random_state, scheme=ri_scheme)
+        diagnostics["randomization"] = ri["randomization"].to_dict()
+        p_value = ri["randomization"].p_value
+        if "conley_taber" in ri:
+            diagnostics["conley_taber"] = ri["conley_taber"].to_dict()
+            interval = ri["conley_taber"].interval
+    elif inference != "cluster":
+        raise ValueError(f"inference={inference!r} is not one of 'cluster', 'wild', "
+                         "'randomization'.")
+    relative = rel_int = None
+    if log_outcome:
+        relative, rel_int = float(np.expm1(beta)), tuple(float(np.expm1(v)) for v in interval)
+    else:
+        base = _counterfactual_mean(design, treated_mask, beta)
+        if base > 0:
+            relative, rel_int = beta / base, (interval[0] / base, interval[1] / base)
+    return DiDEffect(
+        method="twfe", estimate=beta, interval=interval, level=level, se=se, relative=relative,
+        relative_interval=rel_int, p_value=p_value, diagnostics=diagnostics,
+        outcome=design.outcome, scale="log points" if log_outcome else "outcome units",
+        estimand="weighted average of treated-period effects (TWFE coefficient)",
+        n_treated=len(design.treated_units), n_control=design.n_units - len(design.treated_units),
+        start=design.start, coefficients=res.table,
+        vcov=pd.DataFrame(res.vcov, index=res.names, columns=res.names),
+        params={"vcov": vcov, "inference": inference, "weights": design.weights,
+                "fixed_effects": list(fixed_effects), "cluster": design.cluster,
+                "covariates": design.covariates, "n_draws": n_draws if inference == "wild" else None},
+    )
+
+
+@register_estimator("event_study", family="did",
+                    summary="TWFE event study (leads and lags) with a joint pre-trend test")
+def event_study(
+    data,
+    *,
+    outcome: str | None = None,
+    unit: str = "unit",
+    time: str = "time",
+    treatment: str | None = None,
+    treated=None,
+    start=None,
+    starts=None,
+    cohort: str | None = None,
+    leads: int | None = None,
+    lags: int | None = None,
+    reference: int = -1,
+    bin_endpoints: bool = True,
+    covariates=None,
+    weights: str | None = None,
+    fixed_effects=(),
+    cluster: str | None = None,
+    vcov: Literal["CR1", "CR2"] = "CR1",
+    level: float = 0.95,
+) -> DiDEffect:
+    """TWFE event study with leads and lags relative to each unit's start.
+
+    Parameters
+    ----------
+    data : Study or pandas.DataFrame
+        As for :func:`twfe`.
+    outcome, unit, time, treatment, treated, start, starts, cohort : optional
+        As for :func:`twfe` (with ``treatment``, a unit's start is its first treated period).
+    leads : int, optional
+        Earliest event time shown is ``-leads`` (default: all).
+    lags : int, optional
+        Latest event time shown (default: all).
+    reference : int, default -1
+        Omitted (normalised) event time.
+    bin_endpoints : bool, default True
+        Pool event times beyond the window into the end bins; if false, treated observations
+        outside the window are dropped (and counted in diagnostics).
+    covariates, weights, fixed_effects, cluster, vcov, level
+        As for :func:`twfe`.
+
+    Returns
+    -------
+    DiDEffect
+        ``event_study`` (index ``event_time``: estimate, se, low, high, n_obs) and ``path``
+        (effect, low, high); ``estimate`` is the average of the post-period coefficients
+        weighted by treated observations per bin; ``diagnostics["pretrend"]`` is the joint
+        Wald test of the leads (F with ``G - 1`` denominator df and χ²), also returned by
+        :meth:`DiDEffect.pretrend`.
+
+    Notes
+    -----
+    Event time counts periods since each unit's first treated period; a Study's ``end``
+    (treatment switching off) is not modelled here — restrict ``window=`` to the periods
+    in force, or read late event times as effects after the end.
+
+    References
+    ----------
+    Freyaldenhoven, S., Hansen, C., Pérez, J. P. & Shapiro, J. M. (2021). Visualization,
+    identification, and estimation in the linear panel event-study design. NBER WP 29170.
+    Roth, J. (2022). Pretest with caution. *AER: Insights* 4(3), 305–322.
+    """
+    design = panel_design(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
+                          treated=treated, start=start, starts=starts, cohort=cohort,
+                          covariates=covariates, weights=weights, cluster=cluster,
+                          extra=tuple(fixed_effects))
+    event = design.frame["_event"].to_numpy(float)
+    dummies, bins, outside = event_time_dummies(event, leads=leads, lags=lags, reference=reference,
+                                                bin_endpoints=bin_endpoints)
+    if outside.any():
+        keep = ~outside
+        design.frame = design.frame.loc[keep].reset_index(drop=True)
+        dummies = dummies.loc[keep].reset_index(drop=True)
+    frame = design.frame
+    regs = pd.concat([dummies, frame[design.covariates]], axis=1)
+    res = fit_fe_regression(design, regs, fixed_effects=fixed_effects, vcov=vcov, level=level)
+    counts = dummies.sum()
+    rows = []
+    for b in [*bins, reference]:
+        name = f"event_time[{b}]"
+        if b == reference:
+            rows.append((b, 0.0, np.nan, np.nan, np.nan, np.nan))
+        elif name in res.names:
+            r = res.table.loc[name]
+            rows.append((b, r["estimate"], r["se"], r["low"], r["high"], counts[name]))
+    table = pd.DataFrame(rows, columns=["event_time", "estimate", "se", "low", "high", "n_obs"])
+    table = table.set_index("event_time").sort_index()
+    vcov_frame = pd.DataFrame(res.vcov, index=res.names, columns=res.names)
+    post = [f"event_time[{b}]" for b in bins if b >= 0 and f"event_time[{b}]" in res.names]
+    weights_post = counts[post].to_numpy(float)
+    a = weights_post / weights_post.sum()
+    est = float(a @ table.loc[[b for b in bins if f"event_time[{b}]" in post], "estimate"])
+    se = float(np.sqrt(a @ vcov_frame.loc[post, post].to_numpy() @ a))
+    from scipy import stats
+
+    crit = stats.t(res.df).ppf(0.5 + level / 2)
+    pre = pretrend_test(table, vcov_frame, reference, res.df)
+    treated_mask = np.isfinite(frame["_event"].to_numpy(float))
+    n_cl, n_tr = _cluster_counts(design, treated_mask)
+    warn = few_cluster_warnings(n_cl, n_tr)
+    if pre["df"] and pre["p_F"] < 0.05:
+        warn.append(f"joint pre-trend test rejects (F = {pre['F']:.2f}, p = {pre['p_F']:.3f}): "
+                    "parallel trends are doubtful; see a sensitivity analysis (HonestDiD).")
+    path = table.rename(columns={"estimate": "effect"})[["effect", "low", "high"]]
+    return DiDEffect(
+        method="event_study", estimate=est, interval=(est - crit * se, est + crit * se),
+        level=level, se=se, p_value=float(2 * stats.t(res.df).sf(abs(est / se))), path=path,
+        diagnostics={"n_obs": len(frame), "n_clusters": n_cl, "n_treated_clusters": n_tr,
+                     "vcov": vcov, "df": res.df, "pretrend": pre, "pretrend_p": pre["p_F"],
+                     "dropped_collinear": res.dropped, "dropped_outside_window": int(outside.sum()),
+                     "warnings": warn},
+        outcome=design.outcome, scale="outcome units",
+        estimand="average of post-period event-time effects (weighted by treated observations)",
+        n_treated=len(design.treated_units), n_control=design.n_units - len(design.treated_units),
+        start=design.start, coefficients=res.table, vcov=vcov_frame, event_study=table,
+        params={"reference": reference, "leads": leads, "lags": lags,
+                "bin_endpoints": bin_endpoints, "vcov": vcov, "weights": design.weights,
+                "cluster": design.cluster, "fixed_effects": list(fixed_effects)},
+    )

@@ -1,0 +1,228 @@
+"""Randomization inference for panel DiD, and the Conley–Taber interval for one treated unit.
+
+*Randomization (permutation) inference* treats the assignment of treatment as the random
+element: under the sharp null of no effect for any unit, the TWFE coefficient computed under
+any other assignment the design could have produced is as likely as the observed one. The
+p-value is the share of assignments whose :math:`|\\hat\\beta^{(p)}|` is at least the observed
+:math:`|\\hat\\beta|` (the observed assignment included). Assignments are drawn by
+
+* ``"units"`` — shuffling the vector of start dates across all units (which units are
+  treated, and when; the number treated per start date is kept), or
+* ``"cohorts"`` — keeping the treated units and shuffling the start dates among them
+  (a test of the timing of staggered adoption).
+
+With few possible assignments (e.g. one treated unit among N), all are enumerated and the
+p-value is exact (its smallest possible value is 1/N).
+
+*Conley–Taber* intervals (Conley & Taber 2011) address one (or few) treated units: the error
+of :math:`\\hat\\beta` comes from the treated unit's own shocks, which cluster-robust
+variances cannot estimate. Its distribution is approximated by the placebo estimates
+obtained by treating, in turn, each comparison unit as if it had been treated at the same
+dates (using comparison units only); the interval is
+:math:`[\\hat\\beta - q_{1-\\alpha/2}, \\hat\\beta - q_{\\alpha/2}]` with :math:`q` the placebo
+quantiles. It assumes the treated unit's errors are exchangeable with the comparison units'.
+
+All placebo coefficients are computed at once: the candidate treatment columns form an
+n × P matrix that is projected off the fixed effects in one call (Frisch–Waugh–Lovell).
+
+References
+----------
+Fisher, R. A. (1935). *The Design of Experiments*.
+Conley, T. G. & Taber, C. R. (2011). Inference with "difference in differences" with a small
+number of policy changes. *REStat* 93(1), 113–125.
+MacKinnon, J. G. & Webb, M. D. (2020). Randomization inference for difference-in-differences
+with few treated clusters. *J. Econometrics* 218(2), 435–450.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from ..did._fixed_effects import Absorber
+
+__all__ = ["RandomizationResult", "conley_taber_interval", "permutation_test", "placebo_coefficients"]
+
+
+@dataclass
+class RandomizationResult:
+    """Result of :func:`permutation_test` or :func:`conley_taber_interval`.
+
+    Attributes
+    ----------
+    estimate : float
+        Coefficient under the observed assignment.
+    p_value : float
+        Randomization p-value (NaN for a Conley–Taber interval alone).
+    interval : tuple of float
+        Conley–Taber interval (NaN from :func:`permutation_test`).
+    level : float
+        Nominal level of ``interval``.
+    n_permutations : int
+        Assignments used (the observed one included).
+    exact : bool
+        Whether every possible assignment was enumerated.
+    scheme : str
+        ``"units"``, ``"cohorts"`` or ``"conley_taber"``.
+    placebo : numpy.ndarray
+        The placebo coefficients.
+    """
+
+    estimate: float
+    p_value: float
+    interval: tuple[float, float]
+    level: float
+    n_permutations: int
+    exact: bool
+    scheme: str
+    placebo: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+
+    def to_dict(self) -> dict:
+        """Plain summary for ``Effect.diagnostics`` (without the placebo draws)."""
+        return {"estimate": self.estimate, "p_value": self.p_value, "interval": list(self.interval),
+                "level": self.level, "n_permutations": self.n_permutations, "exact": self.exact,
+                "scheme": self.scheme}
+
+
+def placebo_coefficients(y: np.ndarray, D: np.ndarray, absorber: Absorber,
+                         covariates: np.ndarray | None = None, block: int = 256) -> np.ndarray:
+    """TWFE coefficient of each column of ``D`` (n × P) on ``y`` with the absorber's effects.
+
+    :math:`\\hat\\beta_p = \\tilde D_p' W \\tilde y / \\tilde D_p' W \\tilde D_p`, with tildes
+    denoting residuals after the fixed effects (and covariates, if given).
+    """
+    w = absorber._w
+    yd = absorber.demean(y)
+    xd = None
+    if covariates is not None and covariates.size:
+        xd = absorber.demean(covariates.reshape(len(y), -1))
+        gram = xd.T @ (w[:, None] * xd)
+        yd = yd - xd @ np.linalg.solve(gram, xd.T @ (w * yd))
+    out = []
+    for lo in range(0, D.shape[1], block):
+        dd = absorber.demean(D[:, lo:lo + block].astype(float))
+        if xd is not None:
+            dd = dd - xd @ np.linalg.solve(gram, xd.T @ (w[:, None] * dd))
+        out.append((dd.T @ (w * yd)) / np.einsum("ij,ij->j", dd, w[:, None] * dd))
+    return np.concatenate(out)
+
+
+def _treatment_columns(unit_codes, pos, starts_matrix):
+    """n × P treatment matrix from a (P × units) matrix of start positions (inf = never)."""
+    return (pos[:, None] >= starts_matrix.T[unit_codes]).astype(float)
+
+
+def permutation_test(
+    y: np.ndarray,
+    unit_codes: np.ndarray,
+    time_pos: np.ndarray,
+    unit_starts: np.ndarray,
+    absorber: Absorber,
+    *,
+    covariates: np.ndarray | None = None,
+    scheme: Literal["units", "cohorts"] = "units",
+    n_permutations: int = 999,
+    random_state: int | np.random.Generator | None = None,
+) -> RandomizationResult:
+    """Randomization p-value for the static TWFE coefficient.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Outcome (n).
+    unit_codes : numpy.ndarray
+        Unit code of each row (0..N-1).
+    time_pos : numpy.ndarray
+        Period index of each row.
+    unit_starts : numpy.ndarray
+        First treated period index of each unit (``numpy.inf`` = never treated).
+    absorber : Absorber
+        Unit and period fixed effects (and weights).
+    covariates : numpy.ndarray, optional
+        Controls partialled out.
+    scheme : {"units", "cohorts"}
+        What is reassigned (see the module docstring).
+    n_permutations : int, default 999
+        Random assignments (besides the observed one) when enumeration is not possible.
+    random_state : int or numpy.random.Generator, optional
+        Seed.
+
+    Returns
+    -------
+    RandomizationResult
+    """
+    starts = np.asarray(unit_starts, dtype=float)
+    n_units = len(starts)
+    treated = np.flatnonzero(np.isfinite(starts))
+    rng = np.random.default_rng(random_state)
+    exact = False
+    if scheme == "units" and len(treated) == 1:
+        mats = np.full((n_units, n_units), np.inf)
+        mats[np.arange(n_units), np.arange(n_units)] = starts[treated[0]]
+        observed = int(treated[0])
+        exact = True
+    elif scheme in ("units", "cohorts"):
+        pool = np.arange(n_units) if scheme == "units" else treated
+        rows = [starts.copy()]
+        for _ in range(n_permutations):
+            s = starts.copy()
+            s[pool] = starts[rng.permutation(pool)]
+            rows.append(s)
+        mats = np.vstack(rows)
+        observed = 0
+    else:
+        raise ValueError(f"scheme={scheme!r} is not one of 'units', 'cohorts'.")
+    D = _treatment_columns(unit_codes, time_pos, mats)
+    betas = placebo_coefficients(y, D, absorber, covariates)
+    beta = float(betas[observed])
+    p = float(np.mean(np.abs(betas) >= abs(beta) * (1 - 1e-12)))
+    return RandomizationResult(beta, p, (np.nan, np.nan), np.nan, len(betas), exact, scheme, betas)
+
+
+def conley_taber_interval(
+    y: np.ndarray,
+    unit_codes: np.ndarray,
+    time_pos: np.ndarray,
+    unit_starts: np.ndarray,
+    absorber_factory,
+    *,
+    level: float = 0.95,
+) -> RandomizationResult:
+    """Conley–Taber interval for a DiD with one (or few, same-start) treated unit(s).
+
+    Parameters
+    ----------
+    y, unit_codes, time_pos, unit_starts
+        As for :func:`permutation_test`.
+    absorber_factory : callable
+        ``absorber_factory(mask)`` returns the :class:`~utvardering.did._fixed_effects.Absorber`
+        for the rows in the boolean ``mask`` (comparison units only for the placebos).
+    level : float, default 0.95
+        Nominal coverage; with N comparison units the achievable levels are multiples of
+        1/N, and the interval uses the empirical quantiles.
+
+    Returns
+    -------
+    RandomizationResult
+        ``interval``, ``placebo`` (one estimate per comparison unit) and the placebo p-value
+        (share of placebos at least as large in absolute value as the estimate).
+    """
+    starts = np.asarray(unit_starts, dtype=float)
+    treated = np.flatnonzero(np.isfinite(starts))
+    controls = np.flatnonzero(~np.isfinite(starts))
+    if len(controls) < 2:
+        raise ValueError("a Conley–Taber interval needs at least two comparison units.")
+    start = float(starts[treated].min())
+    D = (np.isin(unit_codes, treated) & (time_pos >= start)).astype(float)[:, None]
+    beta = float(placebo_coefficients(y, D, absorber_factory(np.ones(len(y), dtype=bool)))[0])
+    mask = np.isin(unit_codes, controls)
+    uc = unit_codes[mask]
+    Dp = ((uc[:, None] == controls[None, :]) & (time_pos[mask][:, None] >= start)).astype(float)
+    placebo = placebo_coefficients(y[mask], Dp, absorber_factory(mask))
+    alpha = 1 - level
+    lo_q, hi_q = np.quantile(placebo, [alpha / 2, 1 - alpha / 2])
+    p = float((1 + np.sum(np.abs(placebo) >= abs(beta))) / (1 + len(placebo)))
+    return RandomizationResult(beta, p, (beta - float(hi_q), beta - float(lo_q)), level,
+                               len(placebo), True, "conley_taber", placebo)

@@ -1,0 +1,149 @@
+"""Poisson PML DiD: agreement with a dummy-variable GLM, zero units, offsets, events prevented."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+import utvardering as utv
+from utvardering.did.poisson import poisson_did
+from utvardering.did.result import PoissonDiDEffect
+
+FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+
+
+def simulate_counts(n_units=30, n_t=24, n_treated=10, start=12, rate_ratio=0.8, seed=0,
+                    zero_units=0, base=3.0):
+    rng = np.random.default_rng(seed)
+    units = [f"area{i:03d}" for i in range(n_units)]
+    pop = rng.integers(2_000, 20_000, n_units)
+    alpha = rng.normal(0, 0.4, n_units)
+    season = 0.2 * np.sin(np.arange(n_t) / 2)
+    rows = []
+    for i, u in enumerate(units):
+        for t in range(n_t):
+            on = i < n_treated and t >= start
+            mu = base * pop[i] / 10_000 * np.exp(alpha[i] + season[t]) * (rate_ratio if on else 1.0)
+            y = 0 if i >= n_units - zero_units else rng.poisson(mu)
+            rows.append((u, t, y, float(on), int(pop[i])))
+    frame = pd.DataFrame(rows, columns=["unit", "time", "crimes", "d", "population"])
+    return frame, {u: start for u in units[:n_treated]}
+
+
+def test_equals_dummy_glm_with_offset():
+    frame, _ = simulate_counts(n_units=15, n_t=10, n_treated=5, start=5)
+    effect = poisson_did(frame, outcome="crimes", treatment="d", exposure="population")
+    X = pd.get_dummies(frame[["unit", "time"]].astype(str), drop_first=True, dtype=float)
+    X.insert(0, "d", frame["d"])
+    X = sm.add_constant(X)
+    glm = sm.GLM(frame["crimes"], X, family=sm.families.Poisson(),
+                 offset=np.log(frame["population"])).fit(tol=1e-12)
+    assert effect.estimate == pytest.approx(glm.params["d"], abs=1e-7)
+    mu = glm.fittedvalues.to_numpy()
+    np.testing.assert_allclose(effect.diagnostics["fitted_treated_events"],
+                               mu[frame["d"].to_numpy() == 1].sum(), rtol=1e-7)
+
+
+def test_rate_ratio_and_events_prevented():
+    frame, starts = simulate_counts(rate_ratio=0.7, seed=2)
+    study = utv.Study(frame, outcome="crimes", starts=starts, exposure="population")
+    effect = poisson_did(study)
+    assert isinstance(effect, PoissonDiDEffect)
+    assert effect.rate_ratio == pytest.approx(np.exp(effect.estimate))
+    assert effect.relative == pytest.approx(effect.rate_ratio - 1)
+    # at the PML solution the fitted treated counts equal the observed ones
+    observed = effect.diagnostics["observed_treated_events"]
+    assert effect.diagnostics["fitted_treated_events"] == pytest.approx(observed, rel=1e-8)
+    assert effect.events_prevented == pytest.approx(observed * (np.exp(-effect.estimate) - 1))
+    lo, hi = effect.events_prevented_interval
+    assert lo < effect.events_prevented < hi and lo > 0  # a clear fall: events were prevented
+
+
+def test_exposure_scale_does_not_change_the_effect():
+    frame, _ = simulate_counts(seed=3)
+    a = poisson_did(frame, outcome="crimes", treatment="d", exposure="population")
+    b = poisson_did(frame.assign(population=frame["population"] * 7), outcome="crimes",
+                    treatment="d", exposure="population")
+    assert a.estimate == pytest.approx(b.estimate, abs=1e-9)
+
+
+def test_all_zero_units_are_reported_by_name():
+    frame, _ = simulate_counts(zero_units=2, seed=4)
+    with_zero = poisson_did(frame, outcome="crimes", treatment="d")
+    assert with_zero.dropped_units == ["area028", "area029"]
+    assert with_zero.diagnostics["dropped_units"] == ["area028", "area029"]
+    assert any("area028, area029" in w for w in with_zero.warnings)
+    without = poisson_did(frame.loc[~frame["unit"].isin(["area028", "area029"])],
+                          outcome="crimes", treatment="d")
+    assert with_zero.estimate == pytest.approx(without.estimate, abs=1e-10)
+
+
+def test_rejects_non_counts():
+    frame, _ = simulate_counts()
+    with pytest.raises(utv.DataError, match="counts"):
+        poisson_did(frame.assign(crimes=frame["crimes"] + 0.5), outcome="crimes", treatment="d")
+
+
+def test_event_study_form_and_round_trip():
+    frame, starts = simulate_counts(n_units=40, n_treated=15, seed=5)
+    effect = poisson_did(frame, outcome="crimes", starts=starts, event_study=True, leads=4, lags=5)
+    assert list(effect.event_study.index) == [-4, -3, -2, -1, 0, 1, 2, 3, 4, 5]
+    assert effect.event_study.loc[-1, "estimate"] == 0
+    assert 0 <= effect.diagnostics["pretrend"]["p_F"] <= 1
+    back = PoissonDiDEffect.from_dict(effect.to_dict())
+    assert back.rate_ratio == effect.rate_ratio and back.dropped_units == []
+    pd.testing.assert_frame_equal(back.event_study, effect.event_study, check_dtype=False)
+
+
+def test_malmo_sized_panel_runs():
+    # 136 areas × 84 months, the size of Malmö's delområden over seven years
+    frame, _ = simulate_counts(n_units=136, n_t=84, n_treated=1, start=60, seed=6)
+    effect = poisson_did(frame, outcome="crimes", treatment="d", exposure="population")
+    assert effect.diagnostics["n_obs"] == 136 * 84
+    assert any("only 1 treated cluster" in w for w in effect.warnings)
+
+
+@pytest.mark.slow
+def test_recovery_poisson_did():
+    """Bias within 10% of log(0.8) and 95% coverage in [90%, 99%] over repeated draws."""
+    reps = 60 if FAST else 300
+    truth = np.log(0.8)
+    est, cover = [], []
+    for seed in range(reps):
+        frame, _ = simulate_counts(n_units=40, n_treated=15, rate_ratio=0.8, seed=500 + seed)
+        e = poisson_did(frame, outcome="crimes", treatment="d", exposure="population")
+        est.append(e.estimate)
+        cover.append(e.interval[0] <= truth <= e.interval[1])
+    assert abs(np.mean(est) - truth) < 0.1 * abs(truth)
+    assert (0.85 if FAST else 0.90) <= np.mean(cover) <= 0.99
+
+
+def test_randomization_inference_single_treated_area():
+    frame, _ = simulate_counts(n_units=12, n_t=16, n_treated=1, start=8, rate_ratio=0.5, seed=8)
+    effect = poisson_did(frame, outcome="crimes", treatment="d", exposure="population",
+                         inference="randomization")
+    info = effect.diagnostics["randomization"]
+    assert info["exact"] and info["n_permutations"] == 12
+    assert effect.p_value == info["p_value"] >= 1 / 12
+    assert any("inference='randomization'" in w for w in effect.warnings)
+
+
+def test_placebo_interval_inverts_the_randomization_test():
+    """The interval contains exactly the values the placebo test does not reject."""
+    import numpy as np
+
+    from utvardering.did.poisson import placebo_shift_interval
+
+    placebo = np.array([0.05, -0.2, 0.1, -0.35, 0.3, 0.02, -0.12, 0.4, -0.07, 0.15,
+                        -0.25, 0.08, 0.01, -0.03, 0.22, -0.18, 0.11, -0.09, 0.06])  # N = 19
+    lo, hi = placebo_shift_interval(-0.5, placebo, 0.95)
+    # N + 1 = 20, alpha (N + 1) = 1: keep beta_0 while at least one |e_j| >= |d| -> radius max|e| = 0.4
+    assert (lo, hi) == (-0.9, -0.09999999999999998)
+    for beta0, accepted in [(-0.5, True), (-0.11, True), (-0.95, False), (0.0, False)]:
+        p = (1 + np.sum(np.abs(placebo) >= abs(-0.5 - beta0))) / 20
+        assert (p > 0.05) == accepted == (lo <= beta0 <= hi)
+    assert placebo_shift_interval(0.0, placebo[:10], 0.95) == (-np.inf, np.inf)  # too few placebos
