@@ -22,11 +22,31 @@ from .data.simulate import (
     simulate_schools,
     simulate_shootings,
 )
+from .did import (
+    bacon_decomposition,
+    callaway_santanna,
+    did,
+    event_study,
+    imputation_did,
+    poisson_did,
+    sun_abraham,
+    survey_did,
+    twfe,
+    weighted_displacement_quotient,
+)
 from .effect import Effect
 from .errors import DataError, DesignError, UtvarderingWarning
 from .estimators import get_estimator, list_estimators, register_estimator
+from .inference import honest_did, wild_cluster_bootstrap
 from .interventions import MALMO_PROGRAMMES, Intervention, get_intervention, overlapping_programmes
 from .study import Study
+from .synth import (
+    augmented_synthetic_control,
+    bayesian_synthetic_control,
+    penalized_synthetic_control,
+    synthetic_control,
+    synthetic_did,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -41,14 +61,24 @@ __all__ = [
     "SurveyData",
     "UtvarderingWarning",
     "__version__",
+    "augmented_synthetic_control",
+    "bacon_decomposition",
+    "bayesian_synthetic_control",
+    "callaway_santanna",
     "check_panel",
     "compare",
     "datasets",
+    "did",
+    "event_study",
     "get_estimator",
     "get_intervention",
+    "honest_did",
+    "imputation_did",
     "list_estimators",
     "overlapping_programmes",
+    "penalized_synthetic_control",
     "plot_comparison",
+    "poisson_did",
     "read_bundled_simulation",
     "register_estimator",
     "simulate",
@@ -57,7 +87,14 @@ __all__ = [
     "simulate_school_survey",
     "simulate_schools",
     "simulate_shootings",
+    "sun_abraham",
+    "survey_did",
+    "synthetic_control",
+    "synthetic_did",
+    "twfe",
     "validate_incidents",
     "validate_panel",
     "validate_survey",
+    "weighted_displacement_quotient",
+    "wild_cluster_bootstrap",
 ]
