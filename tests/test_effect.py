@@ -91,3 +91,10 @@ def test_plot_returns_figure_with_two_panels():
 def test_bad_level():
     with pytest.raises(ValueError, match="level must be between 0 and 1"):
         Effect("x", 1.0, level=95)
+
+
+def test_timings_can_be_left_out_for_reproducible_exports():
+    effect = _effect(diagnostics={"compile_seconds": 12.5, "cache_hit": False, "r_hat_max": 1.0, "warnings": []})
+    assert "compile_seconds" in effect.to_dict()["diagnostics"]
+    stable = effect.to_dict(timings=False)["diagnostics"]
+    assert "compile_seconds" not in stable and "cache_hit" not in stable and stable["r_hat_max"] == 1.0

@@ -26,6 +26,11 @@ PATH_COLUMNS = ("observed", "counterfactual", "effect", "low", "high")
 _EFFECT_CLASSES: dict[str, type[Effect]] = {}
 
 
+def _is_timing(key: str) -> bool:
+    """Diagnostics that describe the run, not the result (wall times, compile-cache hits)."""
+    return key.endswith("_seconds") or key in ("cache_hit", "seconds", "timings")
+
+
 def _fmt(value: float | None, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -153,7 +158,8 @@ class Effect:
         if design:
             lines.append("Design: " + ", ".join(design))
         shown = {k: v for k, v in self.diagnostics.items()
-                 if k != "warnings" and isinstance(v, (int, float, str, bool)) and v is not None}
+                 if k != "warnings" and not _is_timing(k) and isinstance(v, (int, float, str, bool))
+                 and v is not None}
         if shown:
             lines.append("Diagnostics: " + ", ".join(
                 f"{k} {_fmt(v) if isinstance(v, float) else v}" for k, v in shown.items()))
@@ -216,13 +222,23 @@ class Effect:
         }
         return pd.DataFrame([row])
 
-    def to_dict(self) -> dict:
-        """JSON-serialisable dict; :meth:`from_dict` rebuilds the object."""
+    def to_dict(self, timings: bool = True) -> dict:
+        """JSON-serialisable dict; :meth:`from_dict` rebuilds the object.
+
+        Parameters
+        ----------
+        timings : bool, default True
+            Keep run-dependent diagnostics (keys ending in ``_seconds``, ``cache_hit``). Reports
+            drop them so that re-running with the same inputs and seeds gives identical files.
+        """
         out = {"class": type(self).__name__}
         for f in fields(self):
             if f.name in self._transient:
                 continue
-            out[f.name] = encode(getattr(self, f.name))
+            value = getattr(self, f.name)
+            if f.name == "diagnostics" and not timings:
+                value = {k: v for k, v in value.items() if not _is_timing(k)}
+            out[f.name] = encode(value)
         return out
 
     def to_json(self, **kwargs: Any) -> str:

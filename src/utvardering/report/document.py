@@ -199,7 +199,7 @@ class Report:
                 written[f"figures/{block.name}.png"] = directory / "figures" / f"{block.name}.png"
         (directory / "report.md").write_text(self.to_markdown(), encoding="utf-8")
         (directory / "report.html").write_text(self.to_html(), encoding="utf-8")
-        effects = {label: e.to_dict() for label, e in self.effects.items()}
+        effects = {label: e.to_dict(timings=False) for label, e in self.effects.items()}
         (directory / "effects.json").write_text(
             json.dumps(effects, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         written.update({name: directory / name for name in ("report.md", "report.html", "effects.json")})
