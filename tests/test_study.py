@@ -108,3 +108,9 @@ def test_integer_time_start_given_as_text():
     assert study.start == 1989
     with pytest.raises(DesignError, match=r"start '1989-01' is not a period of this panel: its time column holds integers"):
         Study(years, outcome="y", treated="a", start="1989-01", min_pre_periods=1)
+
+
+def test_integer_unit_labels():
+    data = pd.DataFrame({"unit": [0, 0, 0, 1, 1, 1], "time": [2000, 2001, 2002] * 2, "y": [1.0] * 6})
+    study = Study(data, outcome="y", treated=0, start=2001, min_pre_periods=1)
+    assert study.treated == [0] and study.donors == [1]

@@ -28,8 +28,8 @@ __all__ = ["Study"]
 def _listify(value) -> list:
     if value is None:
         return []
-    if isinstance(value, str):
-        return [value]
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return [value]  # one unit label, e.g. "Malmö" or 7
     return list(value)
 
 

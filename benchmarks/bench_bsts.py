@@ -1,0 +1,161 @@
+"""Bayesian structural time-series benchmarks (issue 3): ours against CausalPy and statsmodels.
+
+Run: ``/work/venv/bin/python benchmarks/bench_bsts.py [--quick] [--only TEXT]``.
+Tasks: Gaussian BSTS on 365 daily points with 5 controls and weekly seasonality, 2 chains ×
+1,000 draws, cold (fresh process, compilation included) and warm (compiled model reused);
+Poisson BSTS on 120 months with 15 controls and yearly seasonality, cold; the statsmodels
+``UnobservedComponents`` path; and warm time against series length (100 → 5,000 points).
+Peers: CausalPy (its PyMC ``InterruptedTimeSeries`` with a linear regression on the controls
+and Fourier terms — CausalPy's state-space model needs pymc-extras and takes minutes) and
+statsmodels. tfcausalimpact needs tensorflow (1.87 GB) and is skipped by ``peers.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import peers
+from harness import Row, Snippet, data_path, missing, ours, print_table, save
+from options import parse
+
+
+def gaussian_data(n: int, k: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Daily series: y follows the controls plus a local level and weekly pattern; effect −2
+    in the last 20 %."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    common = np.cumsum(rng.normal(0, 0.5, n))
+    week = np.sin(2 * np.pi * t / 7)
+    X = 100 + common[:, None] + rng.normal(0, 1, (n, k))
+    y = 50 + 0.5 * X.mean(axis=1) + np.cumsum(rng.normal(0, 0.05, n)) + 2 * week + rng.normal(0, 1, n)
+    y[int(0.8 * n):] -= 2.0
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(k)])
+    frame.insert(0, "y", y)
+    frame.insert(0, "t", t)
+    return frame
+
+
+def poisson_data(n: int = 120, k: int = 15, seed: int = 1) -> pd.DataFrame:
+    """Monthly counts (mean ~4) sharing a log factor with k control counts; rate ratio 0.7 in
+    the last 36 months."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    f = np.cumsum(rng.normal(0, 0.04, n)) + 0.15 * np.sin(2 * np.pi * t / 12)
+    X = rng.poisson(rng.uniform(15, 40, k)[None, :] * np.exp(f)[:, None])
+    y = rng.poisson(4 * np.exp(f) * np.where(t >= n - 36, 0.7, 1.0))
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(k)])
+    frame.insert(0, "y", y)
+    frame.insert(0, "t", t)
+    return frame
+
+
+def _ours_setup(path: Path, n: int) -> str:
+    cut = int(0.8 * n)
+    return (f"import pandas as pd\nfrom utvardering.timeseries import causal_impact\n"
+            f"d = pd.read_csv({str(path)!r}).drop(columns='t')\n"
+            f"PRE, POST = (0, {cut - 1}), ({cut}, {n - 1})\n")
+
+
+def _fit(extra: str = "") -> str:
+    return ("e = causal_impact(d, pre_period=PRE, post_period=POST, seasonality=(7, 3), "
+            f"draws=1000, tune=1000, chains=2, random_state=1{extra})\n")
+
+
+RESULT = "{'estimate': e.estimate, 'r_hat': e.diagnostics.get('r_hat')}"
+
+
+def _causalpy(path: Path, n: int, fourier: str) -> Snippet:
+    cut = int(0.8 * n)
+    setup = (
+        "import numpy as np, pandas as pd, causalpy as cp\n"
+        f"d = pd.read_csv({str(path)!r})\n"
+        f"{fourier}\n"
+        "controls = ' + '.join(c for c in d.columns if c.startswith('x') or c.startswith('f'))\n")
+    stmt = (
+        f"r = cp.InterruptedTimeSeries(d, {cut}, formula='y ~ 1 + ' + controls, "
+        "model=cp.pymc_models.LinearRegression(sample_kwargs={'draws': 1000, 'tune': 1000, "
+        "'chains': 2, 'progressbar': False, 'random_seed': 1}))\n")
+    result = "{'estimate': float(np.asarray(r.post_impact.mean(('chain', 'draw'))).mean())}"
+    return Snippet(setup, stmt, result, repeats=3, timeout=900, budget=600)
+
+
+def gaussian_tasks(n: int, only) -> list[Row]:
+    path = data_path(f"bsts_gaussian_{n}.csv")
+    gaussian_data(n).to_csv(path, index=False)
+    setup = _ours_setup(path, n)
+    fourier = ("for j in (1, 2, 3):\n"
+               "    d[f'fc{j}'] = np.cos(2 * np.pi * j * d.t / 7)\n"
+               "    d[f'fs{j}'] = np.sin(2 * np.pi * j * d.t / 7)")
+    rows = []
+    task = f"Gaussian BSTS {n} pts, 5 controls, weekly, 2×1000, cold"
+    if not only or only in task:
+        print(f"[bench] {task}", flush=True)
+        cold = ours(Snippet(setup, _fit(), RESULT, repeats=1, warmup=False, timeout=900))
+        rows.append(Row(task, peers.label("causalpy"), cold,
+                        peers.run("causalpy", _causalpy(path, n, fourier)), ("estimate",), 0.5))
+    task = f"Gaussian BSTS {n} pts, 5 controls, weekly, 2×1000, warm (cached)"
+    if not only or only in task:
+        print(f"[bench] {task}", flush=True)
+        warm = ours(Snippet(setup, _fit(), RESULT, repeats=5, timeout=900, budget=300))
+        mle = ours(Snippet(setup, _fit(", backend='mle'"), RESULT, repeats=5))
+        rows.append(Row(task, "statsmodels UC (backend='mle')", warm, mle, ("estimate",), 0.5))
+    return rows
+
+
+def poisson_tasks(only) -> list[Row]:
+    task = "Poisson BSTS 120 months, 15 controls, yearly, 2×1000, cold"
+    if only and only not in task:
+        return []
+    path = data_path("bsts_poisson_120.csv")
+    poisson_data().to_csv(path, index=False)
+    setup = (f"import pandas as pd\nfrom utvardering.timeseries import causal_impact\n"
+             f"d = pd.read_csv({str(path)!r}).drop(columns='t')\n")
+    stmt = ("e = causal_impact(d, pre_period=(0, 83), post_period=(84, 119), likelihood='poisson', "
+            "seasonality=(12, 2), draws=1000, tune=1000, chains=2, random_state=1)\n")
+    result = "{'rate_ratio': e.rate_ratio, 'r_hat': e.diagnostics.get('r_hat')}"
+    print(f"[bench] {task}", flush=True)
+    cold = ours(Snippet(setup, stmt, result, repeats=1, warmup=False, timeout=900))
+    return [Row(task, "— (no count BSTS peer)", cold, missing("no peer has count likelihoods"))]
+
+
+def growth(sizes, only) -> dict:
+    """Warm (cached) fit time against series length; the log-log slope should be ≤ 1."""
+    if only and "growth" not in only:
+        return {}
+    out = {}
+    for n in sizes:
+        path = data_path(f"bsts_gaussian_{n}.csv")
+        gaussian_data(n).to_csv(path, index=False)
+        m = ours(Snippet(_ours_setup(path, n) + _fit(), _fit(), RESULT, repeats=3,
+                         timeout=1800, budget=600))
+        out[n] = m.median
+        print(f"[growth] n={n}: warm fit {m.median if m.median is None else round(m.median, 2)} s",
+              flush=True)
+    good = [(n, t) for n, t in out.items() if t]
+    if len(good) >= 2:
+        slope = np.polyfit(np.log([n for n, _ in good]), np.log([t for _, t in good]), 1)[0]
+        print(f"[growth] log-log slope of warm time on length: {slope:.2f} (≤ 1 = linear)")
+        out["slope"] = float(slope)
+    return out
+
+
+def main(argv=None) -> list:
+    args = parse(__doc__, argv)
+    n = 120 if args.quick else 365
+    rows = gaussian_tasks(n, args.only)
+    rows += poisson_tasks(args.only)
+    print_table("BSTS (issue 3)", rows)
+    sizes = (100, 300, 1000) if args.quick else (100, 300, 1000, 2000, 5000)
+    grow = growth(sizes, args.only)
+    print(f"\nsaved {save('bench_bsts', rows, {'peers': peers.ensure(), 'growth': grow})}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Synthetic-control benchmarks (issue 5): ours against pysyncon, diff-diff and synthdid-py.
+
+Run: ``/work/venv/bin/python benchmarks/bench_synth.py [--quick] [--only TEXT]``.
+Tasks: Prop 99 ADH fit with nested V optimisation (ADH predictors); full placebo-in-space
+(38 refits, V re-optimised); synthetic DiD with 200 placebo replications; growth of the fit
+time with donors (10 → 1,000) and pre-periods (ours only: pysyncon needs minutes per fit).
+pysyncon is capped by a timeout and reported as "> timeout".
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import peers
+from harness import Row, Snippet, data_path, have, missing, ours, print_table, reference, save
+from options import parse
+
+PUBLISHED = {"Utah": 0.334, "Nevada": 0.235, "Montana": 0.202, "Colorado": 0.161,
+             "Connecticut": 0.068}
+W_KEYS = tuple(f"w_{s}" for s in PUBLISHED)
+PREDICTORS = [("lnincome", range(1980, 1989), "mean"), ("retprice", range(1980, 1989), "mean"),
+              ("age15to24", range(1980, 1989), "mean"), ("beer", range(1984, 1989), "mean"),
+              ("cigsale", [1975], "mean"), ("cigsale", [1980], "mean"),
+              ("cigsale", [1988], "mean")]
+OUR_PRED = ("PRED = [('lnincome', range(1980, 1989), 'mean'), "
+            "('retprice', range(1980, 1989), 'mean'), ('age15to24', range(1980, 1989), 'mean'), "
+            "('beer', range(1984, 1989), 'mean'), ('cigsale', [1975], 'mean'), "
+            "('cigsale', [1980], 'mean'), ('cigsale', [1988], 'mean')]\n")
+PYSYNCON = (
+    "from pysyncon import Dataprep, Synth\n"
+    "units = sorted(df['state_name'].unique())\n"
+    "def prep(treated):\n"
+    "    return Dataprep(foo=df, predictors=['lnincome', 'retprice', 'age15to24'],\n"
+    "        predictors_op='mean', time_predictors_prior=range(1980, 1989),\n"
+    "        special_predictors=[('beer', range(1984, 1989), 'mean'), ('cigsale', [1975], "
+    "'mean'),\n"
+    "                            ('cigsale', [1980], 'mean'), ('cigsale', [1988], 'mean')],\n"
+    "        dependent='cigsale', unit_variable='state_name', time_variable='year',\n"
+    "        treatment_identifier=treated,\n"
+    "        controls_identifier=[u for u in units if u not in (treated, 'California')],\n"
+    "        time_optimize_ssr=range(1970, 1989))\n")
+
+
+def write_data() -> dict:
+    from utvardering.data.reference_synth import load_prop99, load_prop99_covariates
+
+    paths = {"cov": data_path("prop99_covariates.csv"), "prop99": data_path("prop99.csv")}
+    load_prop99_covariates().to_csv(paths["cov"], index=False)
+    load_prop99().to_csv(paths["prop99"], index=False)
+    return paths
+
+
+def adh_tasks(paths: dict, only) -> list:
+    ok = have("utvardering.synth.adh", "synthetic_control")
+    read = f"import pandas as pd, numpy as np\ndf = pd.read_csv({str(paths['cov'])!r})\n"
+    res = "{" + ", ".join(f"'w_{s}': w.get({s!r}, 0.0)" for s in PUBLISHED) + ", 'gap': gap}"
+    fit_ours = ("e = synthetic_control(study, predictors=PRED, random_state=0)\n"
+                "w = e.weights.to_dict(); gap = e.estimate\n")
+    setup_ours = (read + "from utvardering import Study\n"
+                  "from utvardering.synth.adh import synthetic_control\n" + OUR_PRED +
+                  "study = Study(df, outcome='cigsale', unit='state_name', time='year', "
+                  "treated='California', start=1989, "
+                  "covariates=['lnincome', 'beer', 'age15to24', 'retprice'])\n")
+    mine = Snippet(setup_ours, fit_ours, res)
+    theirs = Snippet(read + PYSYNCON,
+                     "s = Synth(); s.fit(dataprep=prep('California'), optim_method='Nelder-Mead',"
+                     " optim_initial='equal')\n"
+                     "w = s.weights(round=6).to_dict(); "
+                     "gap = s.att(time_period=range(1989, 2001))['att']\n",
+                     res, timeout=360, budget=60)
+    keys = (*W_KEYS, "gap")
+    tol = dict.fromkeys(W_KEYS, 0.02) | {"gap": 1.0}
+    rows = peers.compare("Prop 99 ADH fit (nested V)", mine, {"pysyncon": theirs}, keys=keys,
+                         tol=tol, available=ok, only=only)
+    if rows:
+        rows.append(Row(rows[0].task, "published (synth2)", rows[0].ours,
+                        reference({f"w_{s}": v for s, v in PUBLISHED.items()} | {"gap": -19.0}),
+                        keys, tol))
+    ok_pl = ok and have("utvardering.synth.placebo", "placebo_in_space")
+    mine = Snippet(setup_ours + "from utvardering.synth.placebo import placebo_in_space\n"
+                   + fit_ours, "pl = placebo_in_space(e)\np = pl.p_value\n",
+                   "{'p': p, 'n_units': len(pl.table)}", timeout=600, budget=120)
+    hand = Snippet(read + PYSYNCON,
+                   "ratios = {}\n"
+                   "for u in units:\n"
+                   "    s = Synth(); s.fit(dataprep=prep(u), optim_method='Nelder-Mead', "
+                   "optim_initial='equal')\n"
+                   "    ratios[u] = s.mspe(time_period=range(1989, 2001)) / "
+                   "s.mspe(time_period=range(1970, 1989))\n"
+                   "p = sum(r >= ratios['California'] for r in ratios.values()) / len(ratios)\n",
+                   "{'p': p, 'n_units': len(ratios)}", timeout=300, warmup=False)
+    rows += peers.compare("Prop 99 placebo-in-space (38)", mine,
+                          {"pysyncon": hand}, keys=("p", "n_units"),
+                          tol={"p": 0.03, "n_units": 0}, available=ok_pl, only=only)
+    return rows
+
+
+def sdid_tasks(paths: dict, only) -> list:
+    ok = have("utvardering.synth.sdid", "synthetic_did")
+    read = (f"import pandas as pd, numpy as np\ndf = pd.read_csv({str(paths['prop99'])!r})\n")
+    res = "{'att': att, 'se': se}"
+    mine = Snippet(read + "from utvardering import Study\n"
+                   "from utvardering.synth.sdid import synthetic_did\n"
+                   "study = Study(df, outcome='PacksPerCapita', unit='State', time='Year', "
+                   "treated='California', start=1989)\n",
+                   "e = synthetic_did(study, se='placebo', replications=200, random_state=0)\n"
+                   "att, se = e.estimate, e.se\n", res)
+    dd = Snippet(read + "from diff_diff import SyntheticDiD\n"
+                 "df['ever'] = (df['State'] == 'California').astype(int)\n",
+                 "r = SyntheticDiD(variance_method='placebo', n_bootstrap=200, seed=0).fit("
+                 "df, outcome='PacksPerCapita', treatment='ever', unit='State', time='Year', "
+                 "post_periods=list(range(1989, 2001)))\n"
+                 "att, se = r.att, r.se\n", res, timeout=300)
+    sd = Snippet(read + "from synthdid.synthdid import Synthdid\n",
+                 "# synthdid-py 0.10.1's vcov() ignores n_reps and always draws 50 placebos\n"
+                 "m = Synthdid(df, unit='State', time='Year', treatment='treated', "
+                 "outcome='PacksPerCapita').fit().vcov(method='placebo', n_reps=200)\n"
+                 "att, se = float(np.ravel(m.att)[0]), float(np.ravel(m.se)[0])\n",
+                 res, timeout=300, budget=60)
+    rows = peers.compare("Prop 99 SDID + 200 placebo SE", mine,
+                         {"diff-diff": dd, "synthdid": sd}, keys=("att", "se"),
+                         tol={"att": 1e-4, "se": 1.5}, available=ok, only=only)
+    if rows:
+        rows.append(Row(rows[0].task, "R synthdid (ref)", rows[0].ours,
+                        reference({"att": -15.60383, "se": 8.4}), ("att", "se"),
+                        {"att": 1e-4, "se": 1.5}))
+    return rows
+
+
+def _factor_panel(n_donors: int, t0: int, t1: int = 10) -> Path:
+    """Treated unit + donors from a 3-factor model; a few covariates for the ADH predictors."""
+    path = data_path(f"factor_{n_donors}_{t0}_v2.csv")
+    if path.exists():
+        return path
+    import pandas as pd
+
+    rng = np.random.default_rng(n_donors * 1000 + t0)
+    t = t0 + t1
+    loads = rng.dirichlet(np.ones(3), n_donors + 1) * 3
+    factors = np.cumsum(rng.normal(size=(t, 3)), axis=0) + 10
+    y = loads @ factors.T + rng.normal(scale=0.5, size=(n_donors + 1, t))
+    units = np.repeat([f"u{i}" for i in range(n_donors + 1)], t)  # Study(treated=0) fails
+    times = np.tile(np.arange(1, t + 1), n_donors + 1)
+    frame = pd.DataFrame({"unit": units, "time": times, "y": y.ravel(),
+                          "x1": np.repeat(loads[:, 0], t) + rng.normal(size=units.size) * .1,
+                          "x2": np.repeat(loads[:, 1], t) + rng.normal(size=units.size) * .1})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def growth_tasks(quick: bool, only) -> list:
+    if only and only not in "growth":
+        return []
+    ok = have("utvardering.synth.adh", "synthetic_control")
+    donors = [10, 30, 100] if quick else [10, 30, 100, 300, 1000]
+    pres = [10, 20, 40] if quick else [10, 20, 40, 80, 160]
+    rows = []
+    configs = [(d, 20) for d in donors] + [(50, p) for p in pres if p != 20]
+    for n, t0 in configs:
+        path = _factor_panel(n, t0)
+        setup = (f"import pandas as pd\ndf = pd.read_csv({str(path)!r})\n"
+                 "from utvardering import Study\nfrom utvardering.synth.adh import "
+                 "synthetic_control\nfrom utvardering.synth.sdid import synthetic_did\n"
+                 f"study = Study(df, outcome='y', unit='unit', time='time', treated='u0', "
+                 f"start={t0 + 1}, covariates=['x1', 'x2'])\n"
+                 f"PRED = [('x1', range(1, {t0 + 1}), 'mean'), ('x2', range(1, {t0 + 1}), "
+                 f"'mean'), ('y', [{t0 // 2}], 'mean'), ('y', [{t0}], 'mean')]\n")
+        print(f"[bench] growth: {n} donors × {t0} pre-periods", flush=True)
+        for label, stmt in (
+                ("ADH nested V", "e = synthetic_control(study, predictors=PRED, "
+                                 "inference=None, random_state=0)\n"),
+                ("outcome-only SC", "e = synthetic_control(study, inference=None)\n"),
+                ("SDID (no SE)", "e = synthetic_did(study, se=None)\n")):
+            snip = Snippet(setup, stmt, "{'estimate': e.estimate}", timeout=600, budget=60,
+                           repeats=3)
+            m = ours(snip) if ok else missing()
+            rows.append(Row(f"{label}: {n} donors × {t0} pre", "(ours only)", m,
+                            missing("no peer"), ("estimate",)))
+    return rows
+
+
+def main(argv=None) -> list:
+    args = parse(__doc__, argv)
+    paths = write_data()
+    rows = adh_tasks(paths, args.only) + sdid_tasks(paths, args.only)
+    rows += growth_tasks(args.quick, args.only)
+    print_table("Synthetic control (issue 5)", [r for r in rows if "donors ×" not in r.task])
+    grow = [r for r in rows if "donors ×" in r.task]
+    if grow:
+        print("\n-- fit time vs donors and pre-periods (ours; median s) --")
+        for r in grow:
+            est = r.ours.result.get("estimate")
+            print(f"{r.task:<44} {r.ours.seconds_text():>12}  "
+                  f"estimate={'—' if est is None else f'{est:.4g}'}")
+    print(f"\nsaved {save('bench_synth', rows, {'peers': peers.ensure()})}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
