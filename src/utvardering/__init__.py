@@ -47,6 +47,7 @@ from .synth import (
     synthetic_control,
     synthetic_did,
 )
+from .timeseries import causal_impact, interrupted_time_series
 
 __version__ = "0.1.0.dev0"
 
@@ -65,6 +66,7 @@ __all__ = [
     "bacon_decomposition",
     "bayesian_synthetic_control",
     "callaway_santanna",
+    "causal_impact",
     "check_panel",
     "compare",
     "datasets",
@@ -74,6 +76,7 @@ __all__ = [
     "get_intervention",
     "honest_did",
     "imputation_did",
+    "interrupted_time_series",
     "list_estimators",
     "overlapping_programmes",
     "penalized_synthetic_control",

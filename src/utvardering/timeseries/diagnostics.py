@@ -1,0 +1,55 @@
+"""MCMC convergence diagnostics for the BSTS posterior (r-hat, ESS, divergences)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SAMPLED", "mcmc_diagnostics"]
+
+#: Sampled (or low-dimensional derived) quantities checked for convergence.
+SAMPLED = ("sigma_level", "sigma_slope", "sigma_obs", "phi", "level0", "beta", "gamma", "tau")
+
+
+def mcmc_diagnostics(idata, chains: int) -> dict:
+    """r-hat (rank-normalised), bulk/tail ESS and divergences, with warnings.
+
+    Thresholds (Vehtari et al., 2021): r-hat ≤ 1.01, bulk and tail ESS ≥ 100 per chain,
+    no divergent transitions. The latent level path is included in the checks.
+
+    Returns
+    -------
+    dict
+        ``r_hat``, ``ess_bulk``, ``ess_tail`` (worst over parameters), ``divergences`` and
+        ``_warnings`` (a list of messages).
+    """
+    import arviz as az
+
+    names = [n for n in (*SAMPLED, "level") if n in idata.posterior]
+    rhat = az.rhat(idata, var_names=names)
+    bulk = az.ess(idata, var_names=names, method="bulk")
+    tail = az.ess(idata, var_names=names, method="tail")
+
+    def worst(ds, fn):
+        values = np.concatenate([np.ravel(ds[n].values) for n in names])
+        values = values[np.isfinite(values)]
+        return float(fn(values)) if values.size else float("nan")
+
+    out = {
+        "r_hat": worst(rhat, np.max),
+        "ess_bulk": worst(bulk, np.min),
+        "ess_tail": worst(tail, np.min),
+        "divergences": int(idata.sample_stats["diverging"].values.sum()),
+    }
+    notes = []
+    if chains > 1 and out["r_hat"] > 1.01:
+        notes.append(f"r-hat {out['r_hat']:.3f} > 1.01: chains disagree; increase tune/draws "
+                     "or simplify the model.")
+    need = 100 * chains
+    if out["ess_bulk"] < need or out["ess_tail"] < need:
+        notes.append(f"effective sample size low (bulk {out['ess_bulk']:.0f}, tail "
+                     f"{out['ess_tail']:.0f}; want ≥ {need}); increase draws.")
+    if out["divergences"] > 0:
+        notes.append(f"{out['divergences']} divergent transitions; the posterior may be "
+                     "biased — inspect idata and consider stronger priors.")
+    out["_warnings"] = notes
+    return out
