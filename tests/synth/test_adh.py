@@ -130,7 +130,6 @@ def test_predictor_errors(study, panel):
     fit = synthetic_control(s, predictors=[("x", range(2000, 2015), "mean"), ("y", [2019])],
                             inference=None, random_state=0)
     expected = gappy[(gappy.unit == "u3") & gappy.time.between(2012, 2014)].x.mean()
-    assert s is not None and fit.predictor_balance is not None
     X = fit.predictor_balance
     assert X.loc["x mean 2000–2014", "donor_mean"] == pytest.approx(
         pd.Series({u: (expected if u == "u3" else gappy[(gappy.unit == u) & (gappy.time < 2015)].x.mean())

@@ -5,6 +5,7 @@ Every function reads numbers held by a result object and draws them; none fits a
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -32,12 +33,7 @@ def _axes(ax, n: int, figsize):
 
 
 def _start(index: pd.Index, start: str | None):
-    class _E:  # minimal object for _start_x
-        pass
-
-    e = _E()
-    e.start = start
-    return _start_x(e, index)
+    return _start_x(SimpleNamespace(start=start), index)
 
 
 def plot_synth(effect, ax=None, title: str | None = None, **kwargs: Any):
