@@ -210,3 +210,30 @@ def test_plots(study):
     with pytest.raises(ValueError, match="kind"):
         fit.plot(kind="pie")
     plt.close("all")
+
+
+def test_hull_warning_uses_pre_period_means_for_noisy_donors():
+    """Noisy small donors exceed the treated unit in most single months, but no donor's
+    pre-period mean reaches the treated unit's, so no convex combination matches its level
+    (the bundled Sluta skjut world: Malmö's monthly rate is above every donor city's mean)."""
+    rng = np.random.default_rng(5)
+    n_donors, n_times = 8, 40
+    rows = [("t", 2000 + s, 12.0 + rng.normal(scale=0.3)) for s in range(n_times)]
+    for j in range(n_donors):
+        rows += [(f"d{j}", 2000 + s, 8.0 + j * 0.2 + rng.normal(scale=4.0))
+                 for s in range(n_times)]
+    panel = pd.DataFrame(rows, columns=["unit", "time", "y"])
+    fit = synthetic_control(panel, outcome="y", treated="t", start=2030, inference=None)
+    pre = panel[panel.time < 2030]
+    above_max = (pre[pre.unit == "t"].set_index("time").y
+                 > pre[pre.unit != "t"].groupby("time").y.max()).mean()
+    assert above_max < 0.5  # the month-by-month check alone would stay silent
+    assert any("pre-period mean" in w and "above every donor" in w for w in fit.warnings)
+
+
+def test_conformal_average_effect_in_diagnostics():
+    fit = synthetic_control(factor_panel(effect=-5.0, seed=1, n_times=60, start=55),
+                            outcome="y", treated="u0", start=2055)
+    avg = fit.diagnostics["conformal_average"]
+    assert avg["n_blocks"] == 12  # 55 pre-periods give 11 blocks of 5, plus the post block
+    assert 0.0 < avg["p_value"] <= 1.0

@@ -137,3 +137,32 @@ def test_covariates_enter_the_predictors():
     without = penalized_synthetic_control(study, penalty=1e6, covariates=[], se=None)
     assert with_z.weights.max() == pytest.approx(1.0) and without.weights.max() == pytest.approx(1.0)
     assert with_z.params["covariates"] == ["z"] and without.params["covariates"] == []
+
+
+# -- inference: conformal (CWZ) and placebo-in-space ------------------------------------------
+
+
+def test_conformal_and_placebo_with_zero_penalty_match_synthetic_control():
+    """Penalty 0 on unstandardised outcomes is synthetic control: same conformal refits."""
+    from utvardering.synth.adh import synthetic_control
+
+    df = panel(seed=3, n_co=8, t_pre=10, t_post=3, tau=-1.0)
+    pen = penalized_synthetic_control(study_of(df), penalty=0.0, standardize=False, se=None)
+    sc = synthetic_control(study_of(df), inference=None)
+    a, b = pen.conformal(), sc.conformal()
+    assert a.p_value == pytest.approx(b.p_value)
+    np.testing.assert_allclose(a.interval, b.interval, atol=1e-3)
+    np.testing.assert_allclose(a.pointwise[["low", "high"]], b.pointwise[["low", "high"]], atol=1e-3)
+    assert pen.placebo_in_space().p_value == pytest.approx(sc.placebo_in_space().p_value)
+
+
+def test_conformal_and_placebo_detect_a_large_effect():
+    df = panel(seed=4, n_co=9, t_pre=10, t_post=3, tau=-10.0)
+    fit = penalized_synthetic_control(study_of(df), se=None)
+    res = fit.conformal(level=0.9)  # pointwise: T = 11, smallest p = 1/11 < 0.1
+    assert res.p_value == pytest.approx(1 / 13)  # the observed statistic is the largest shift
+    assert (res.pointwise["high"] < 0).all()
+    assert res.n_blocks == 4  # 10 pre-periods = 3 blocks of 3 (first dropped) + the post block
+    assert res.average_interval == (-np.inf, np.inf)  # 1/4 > 10 %: no finite 90 % interval
+    pl = fit.placebo_in_space()
+    assert pl.p_value == pytest.approx(1 / 10) and len(pl.table) == 10

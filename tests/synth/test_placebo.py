@@ -132,3 +132,20 @@ def test_recovery_bias_and_placebo_size():
     assert abs(bias) < 0.3  # noise 0.5 per period, 10 post-periods
     rate = np.mean(rejections)
     assert rate <= (0.25 if FAST else 0.12)  # nominal 1/15; Monte Carlo error ±0.035 at 200
+
+
+def test_conformal_reports_the_average_effect_test(fit):
+    """The SC conformal result carries CWZ's block-mean average-effect test (App. A.1)."""
+    from utvardering.inference.conformal import conformal_average
+
+    res = fit.conformal()
+    study = fit.study
+    Y = fit.spec["Y"]
+    y = Y.loc["u0"].to_numpy(float)
+    Y0 = Y.loc[list(study.donors)].to_numpy(float).T
+    post = np.array([t >= study.start for t in Y.columns])
+    p, _ci, n = conformal_average(y, Y0, post, level=fit.level)
+    assert n == res.n_blocks == 3  # 20 pre-periods = 2 blocks of 10, plus the post block
+    assert res.average_p_value == pytest.approx(p)
+    assert res.average_interval == (-np.inf, np.inf)  # 1/3 > 5 %: no finite 95 % interval
+    assert res.pointwise.shape[0] == post.sum() == 10

@@ -16,7 +16,19 @@ and the p-value is the share of permutations :math:`\\pi` with
 over the :math:`T` cyclic shifts (*moving block* permutations, valid under serial
 dependence) or over random permutations (*iid*). Confidence sets collect the nulls not
 rejected: pointwise for each post-period (one post-period at a time) and for a constant
-effect over the whole post-period (the average effect if it is constant).
+effect over the whole post-period.
+
+*Average effects* (CWZ 2021, Appendix A.1). A constant-effect interval is a valid interval for
+the average effect :math:`\\bar\\theta = T_1^{-1}\\sum_{t>T_0}\\theta_t` only when the effect is
+constant: under a varying effect the null-adjusted residuals at :math:`\\theta = \\bar\\theta`
+still carry :math:`\\theta_t - \\bar\\theta`, the statistic is inflated and the set can miss
+:math:`\\bar\\theta`. The average is tested instead on *block means*: the series are cut into
+non-overlapping blocks of :math:`T_1` periods ending with the post-period (the earliest
+:math:`T_0 \\bmod T_1` pre-periods are dropped), the post-period becomes one block whose effect is
+:math:`\\bar\\theta`, and the procedure above runs on the :math:`K + 1 = \\lfloor T_0/T_1\\rfloor + 1`
+block means (:func:`block_means`, :func:`conformal_average`). Its p-value is a multiple of
+:math:`1/(K+1)`, so a test at level :math:`\\alpha` needs :math:`K + 1 \\ge 1/\\alpha` blocks
+(20 for 5 %): short post-periods relative to the pre-period.
 
 The counterfactual model here is the canonical synthetic control fitted on outcomes:
 :math:`w = \\arg\\min_{w\\in\\Delta} \\sum_t (y^N_t - Y_{0t} w)^2` over all periods.
@@ -36,7 +48,13 @@ import numpy as np
 
 from ..synth.simplex import simplex_lstsq_many
 
-__all__ = ["conformal_interval", "conformal_pvalue", "sc_residuals"]
+__all__ = [
+    "block_means",
+    "conformal_average",
+    "conformal_interval",
+    "conformal_pvalue",
+    "sc_residuals",
+]
 
 Scheme = Literal["moving_block", "iid"]
 
@@ -225,3 +243,92 @@ def conformal_interval(
     low = refine(float(grid[inside[0] - 1]), float(grid[inside[0]]))
     high = refine(float(grid[inside[-1] + 1]), float(grid[inside[-1]]))
     return (low, high)
+
+
+def block_means(y: np.ndarray, Y0: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-overlapping block means with the post-period as the last block (CWZ 2021, App. A.1).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Treated outcomes, shape ``(T,)``.
+    Y0 : numpy.ndarray
+        Donor outcomes, shape ``(T, J)``.
+    post : numpy.ndarray of bool
+        Post-period indicator; the post-periods must be the last :math:`T_1` periods.
+
+    Returns
+    -------
+    yb, Y0b, postb : numpy.ndarray
+        Block means of ``y`` (``(K+1,)``) and ``Y0`` (``(K+1, J)``) over blocks of
+        :math:`T_1` periods, :math:`K = \\lfloor T_0/T_1 \\rfloor`, and the indicator of the
+        last (post) block. The earliest :math:`T_0 \\bmod T_1` pre-periods are dropped.
+    """
+    post = np.asarray(post, dtype=bool)
+    T, T1 = post.size, int(post.sum())
+    if T1 == 0 or not post[T - T1:].all():
+        raise ValueError("block_means needs the post-periods to be the last periods of the series "
+                         "(drop any periods after the post-period first).")
+    K = (T - T1) // T1
+    if K < 1:
+        raise ValueError(f"the pre-period ({T - T1} periods) is shorter than the post-period "
+                         f"({T1}): no pre-period block of the same length for the average-effect "
+                         "test; shorten the post-period (window=) or aggregate less.")
+    first = T - (K + 1) * T1
+    yb = np.asarray(y, dtype=float)[first:].reshape(K + 1, T1).mean(axis=1)
+    Y0b = np.asarray(Y0, dtype=float)[first:].reshape(K + 1, T1, -1).mean(axis=1)
+    postb = np.zeros(K + 1, dtype=bool)
+    postb[-1] = True
+    return yb, Y0b, postb
+
+
+def conformal_average(
+    y: np.ndarray,
+    Y0: np.ndarray,
+    post: np.ndarray,
+    theta0: float = 0.0,
+    *,
+    level: float = 0.95,
+    scheme: Scheme = "moving_block",
+    q: float = 1.0,
+    n_permutations: int = 999,
+    random_state: int | None = 0,
+    residuals: Callable[[np.ndarray, np.ndarray], np.ndarray] = sc_residuals,
+) -> tuple[float, tuple[float, float], int]:
+    """p-value and interval for the *average* post-period effect (CWZ 2021, Appendix A.1).
+
+    The null :math:`H_0: \\bar\\theta = \\bar\\theta^0` on the average effect
+    :math:`\\bar\\theta = T_1^{-1}\\sum_{t>T_0}\\theta_t` is the sharp null of the last block in
+    the block-mean series of :func:`block_means`; it is tested with
+    :func:`conformal_pvalue` and inverted with :func:`conformal_interval` on those block
+    means (the counterfactual model is refitted on the block means). Unlike the
+    constant-effect interval this does not assume that the effect is the same in every
+    post-period.
+
+    Parameters
+    ----------
+    y, Y0, post :
+        As in :func:`block_means`.
+    theta0 : float, default 0
+        Null average effect for the p-value.
+    level : float, default 0.95
+        Interval coverage.
+    scheme, q, n_permutations, random_state, residuals :
+        As in :func:`conformal_pvalue`.
+
+    Returns
+    -------
+    p_value : float
+        A multiple of :math:`1/(K+1)` with moving blocks.
+    interval : tuple of float
+        ``(low, high)``; unbounded (``-inf, inf``) when ``level > 1 - 1/(K+1)``.
+    n_blocks : int
+        :math:`K + 1`.
+    """
+    yb, Y0b, postb = block_means(y, Y0, post)
+    kw = {"scheme": scheme, "q": q, "n_permutations": n_permutations, "residuals": residuals}
+    p = conformal_pvalue(yb, Y0b, postb, theta0, random_state=random_state, **kw)
+    if scheme == "moving_block" and 1.0 / yb.size > 1.0 - level:
+        return p, (-np.inf, np.inf), int(yb.size)
+    ci = conformal_interval(yb, Y0b, postb, level=level, random_state=random_state, **kw)
+    return p, ci, int(yb.size)

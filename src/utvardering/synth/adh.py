@@ -159,7 +159,17 @@ def _warnings(fit: UnitFit, y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, unit
     level = float(np.mean(np.abs(y[pre])))
     above = np.mean(y[pre] > Y0[:, pre].max(axis=0))
     below = np.mean(y[pre] < Y0[:, pre].min(axis=0))
-    if max(above, below) >= 0.5:
+    # A convex combination's pre-period mean lies between the donors' pre-period means, so a
+    # treated mean outside that range cannot be matched even when noisy donors sometimes
+    # exceed the treated unit month by month.
+    mean_t, means_d = float(np.mean(y[pre])), Y0[:, pre].mean(axis=1)
+    if mean_t > means_d.max() or mean_t < means_d.min():
+        side = "above" if mean_t > means_d.max() else "below"
+        out.append(f"{unit}: the treated pre-period mean ({mean_t:.3g}) is {side} every donor's "
+                   f"(range {means_d.min():.3g} to {means_d.max():.3g}) — it lies outside the "
+                   "donors' convex hull, so no weighted average can reproduce its level; do not "
+                   "trust the effect (try demeaned SC, SDID or another DiD-type method).")
+    elif max(above, below) >= 0.5:
         side = "above" if above >= below else "below"
         out.append(f"{unit}: the treated outcome is {side} every donor in "
                    f"{max(above, below):.0%} of the pre-periods — it lies outside the donors' "
@@ -237,7 +247,7 @@ def synthetic_control(
         Rate denominator.
     inference : {"conformal", None}, default "conformal"
         Fill ``interval``, ``p_value`` and the path's ``low``/``high`` by conformal inference
-        (one treated unit; see :func:`~utvardering.synth.placebo.conformal`). Placebo
+        (one treated unit; see :func:`~utvardering.synth.conformal_refit.conformal`). Placebo
         inference: call :meth:`SynthEffect.placebo_in_space`.
     random_state : int or numpy.random.Generator, optional
         Seed of the nested V optimisation (same seed, same result).
@@ -319,7 +329,7 @@ def _add_conformal(effect: SynthEffect) -> None:
         effect.diagnostics["inference"] = ("none: conformal inference needs one treated unit; "
                                            "fit each unit separately for intervals")
         return
-    from .placebo import conformal
+    from .conformal_refit import conformal
 
     res = conformal(effect)
     effect.p_value, effect.interval = res.p_value, res.interval
@@ -331,3 +341,9 @@ def _add_conformal(effect: SynthEffect) -> None:
     effect.diagnostics["inference"] = (
         "conformal (Chernozhukov–Wüthrich–Zhu 2021): moving-block permutations, outcome "
         "synthetic control refitted under each null; interval for a constant effect")
+    effect.diagnostics["conformal_average"] = {
+        "p_value": res.average_p_value, "interval": list(res.average_interval),
+        "n_blocks": res.n_blocks,
+        "note": ("average-effect test on block means (CWZ 2021, appendix A.1); valid for a "
+                 "time-varying effect, unbounded with fewer than 1/(1 - level) blocks"),
+    }

@@ -23,49 +23,19 @@ standard error of the smallest.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..effect import Effect
 from ..errors import DataError, DesignError
 from ..estimators import register_estimator
 from ..study import Study
+from .result import AugmentedSynthEffect, assemble
 from .sdid import panel_matrix
 from .simplex import simplex_lstsq
 
 __all__ = ["AugmentedSynthEffect", "augmented_synthetic_control", "ridge_augmented_weights"]
-
-
-@dataclass(repr=False)
-class AugmentedSynthEffect(Effect):
-    """Result of :func:`augmented_synthetic_control` (and of penalized synthetic control).
-
-    Attributes
-    ----------
-    weights : pandas.Series
-        Final donor weights (augmented: may be negative; they sum to one). Several treated
-        units: averaged.
-    synth_weights : pandas.Series
-        The simplex (synthetic control) part.
-    penalty : float
-        The ridge :math:`\\lambda` (ASCM) or pairwise penalty :math:`\\lambda` (penalized SC),
-        averaged over treated units.
-    cv : pandas.DataFrame
-        Cross-validation curve: ``lambda``, ``error``, ``se`` (first treated unit).
-    unit_effects : pandas.DataFrame
-        Per treated unit: ``start``, ``estimate``, ``synth_estimate``, ``penalty``, ``pre_rmspe``.
-    """
-
-    weights: pd.Series | None = None
-    synth_weights: pd.Series | None = None
-    penalty: float | None = None
-    cv: pd.DataFrame | None = None
-    unit_effects: pd.DataFrame | None = None
 
 
 def lambda_grid(X0: np.ndarray, n_lambda: int = 20, min_ratio: float = 1e-8) -> np.ndarray:
@@ -140,6 +110,84 @@ def ridge_augmented_weights(
     return weights, w_scm, float(lam), cv
 
 
+def centred_covariates(Z: pd.DataFrame | None, unit, donors: list) -> tuple | None:
+    """Donor covariates centred on their mean, and the unit's with the same centring."""
+    if Z is None:
+        return None
+    Zd = Z.loc[list(donors)].to_numpy(dtype=float)
+    mu = Zd.mean(axis=0)
+    return Zd - mu, Z.loc[unit].to_numpy(dtype=float) - mu
+
+
+def ascm_fit(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, Zc_all: tuple | None,
+             lam: float | None, *, fixedeff: bool = False, residualize: bool = True,
+             n_lambda: int = 20, holdout: int = 1, min_1se: bool = True) -> tuple:
+    """Ridge ASCM for one treated series, on arrays.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Treated outcomes, ``(T,)``.
+    Y0 : numpy.ndarray
+        Donor outcomes, ``(J, T)``.
+    pre : numpy.ndarray of bool
+        Periods the weights are fitted on.
+    Zc_all : tuple of numpy.ndarray or None
+        Centred donor covariates ``(J, K)`` and the unit's ``(K,)`` (:func:`centred_covariates`).
+    lam : float or None
+        Ridge penalty (None: cross-validated).
+    fixedeff, residualize, n_lambda, holdout, min_1se :
+        As in :func:`augmented_synthetic_control`.
+
+    Returns
+    -------
+    tuple
+        ``(weights, synth_weights, lam, cv, y, Y0_used)``; the counterfactual is
+        ``weights @ Y0_used`` (``Y0_used`` is shifted with ``fixedeff``).
+    """
+    X0, x1 = Y0[:, pre], y[pre]
+    if fixedeff:  # weights fitted to demeaned series; Y0 shifted so that w @ Y0 = cf
+        Y0 = Y0 - X0.mean(axis=1, keepdims=True) + x1.mean()
+        X0 = Y0[:, pre]
+    mu = X0.mean(axis=0)
+    X0c, x1c = X0 - mu, x1 - mu
+    extra = None
+    if Zc_all is not None:
+        Zc, z1 = Zc_all
+        if residualize:
+            coef, *_ = np.linalg.lstsq(Zc, X0c, rcond=None)
+            X0c, x1c = X0c - Zc @ coef, x1c - z1 @ coef
+            extra = (Zc, z1)
+        else:
+            sd = Zc.std(axis=0, ddof=1)
+            sd[sd == 0] = 1.0
+            sx = X0c.std(ddof=1)
+            X0c = np.hstack([X0c, sx * Zc / sd])
+            x1c = np.concatenate([x1c, sx * z1 / sd])
+    w, ws, pen, cv = ridge_augmented_weights(X0c, x1c, lam=lam, n_lambda=n_lambda,
+                                             holdout=holdout, min_1se=min_1se)
+    if extra is not None:
+        Zc, z1 = extra
+        w = w + Zc @ np.linalg.lstsq(Zc.T @ Zc, z1 - Zc.T @ w, rcond=None)[0]
+    return w, ws, pen, cv, y, Y0
+
+
+def ascm_residuals(Zc_all: tuple | None, lam: float, **opts: Any):
+    """Residual function for :mod:`utvardering.inference.conformal`: ridge ASCM refitted on
+    every period (λ fixed) for each null-adjusted treated series."""
+
+    def residuals(adj: np.ndarray, Y0: np.ndarray) -> np.ndarray:
+        rows = np.atleast_2d(adj)
+        every = np.ones(rows.shape[1], dtype=bool)
+        out = np.empty_like(rows, dtype=float)
+        for i, row in enumerate(rows):
+            w, _ws, _lam, _cv, yy, YY0 = ascm_fit(row, Y0.T, every, Zc_all, lam, **opts)
+            out[i] = yy - w @ YY0
+        return out.reshape(np.shape(adj))
+
+    return residuals
+
+
 def unit_problems(study: Study, rate: bool | None, per: float):
     """Per treated unit: its series, the donors' matrix, and pre/post masks (rates applied)."""
     table, exposure, scale = panel_matrix(study, rate, per)
@@ -171,78 +219,6 @@ def covariate_matrix(study: Study, covariates: list[str], pre_of: dict) -> pd.Da
         raise DataError(f"covariate {bad[1]!r} is missing in every pre-period of unit {bad[0]!r}; "
                         "fill it or drop the covariate.")
     return table
-
-
-def assemble(study: Study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, method: str,
-             estimand: str, level: float, se: str | None, jack: dict, per: float, params: dict,
-             warnings: list[str]) -> AugmentedSynthEffect:
-    """Average per-unit fits ``{unit: (weights, synth_weights, penalty, cv, y, Y0, pre, post)}``."""
-    times = list(table.columns)
-    rows, paths = [], []
-    events = 0.0
-    for u, (w, ws, pen, _cv, y, Y0, pre, post) in fits.items():
-        cf = w @ Y0
-        gap = y - cf
-        rows.append({"unit": u, "start": str(study.starts[u]), "estimate": float(gap[post].mean()),
-                     "synth_estimate": float((y - ws @ Y0)[post].mean()), "penalty": pen,
-                     "pre_rmspe": float(np.sqrt(np.mean(gap[pre] ** 2))),
-                     "counterfactual": float(cf[post].mean())})
-        lo, hi = Y0[:, pre].min(axis=0), Y0[:, pre].max(axis=0)
-        outside = float(np.mean((y[pre] > hi) | (y[pre] < lo)))
-        if outside > 0.5:
-            warnings.append(
-                f"{u} lies outside the donors' range in {outside:.0%} of pre-periods: weights on "
-                "the simplex cannot fit its level and the estimate may be biased; try "
-                "fixedeff=True (augmented SC) or synthetic_did, and check pre_rmspe.")
-        k = int(pre.sum())
-        paths.append(pd.DataFrame({"event_time": np.arange(len(times)) - k, "time": times,
-                                   "observed": y, "counterfactual": cf, "effect": gap}))
-        if study.is_count:
-            post_times = [t for t, p in zip(times, post) if p]
-            scale_u = exposure.loc[u, post_times].to_numpy() / per if exposure is not None else 1.0
-            events += float(np.sum(gap[post] * scale_u))
-    effects = pd.DataFrame(rows).set_index("unit")
-    estimate = float(effects["estimate"].mean())
-    long = pd.concat(paths)
-    if study.is_staggered:
-        path = long.drop(columns="time").groupby("event_time").mean()
-    else:
-        path = long.drop(columns="event_time").groupby("time").mean()
-        if isinstance(times[0], pd.Period):
-            path.index = pd.PeriodIndex(path.index, name="time")
-    first = next(iter(fits.values()))
-    donors = pd.Index(study.donors, name="donor")
-    weights = pd.Series(np.mean([f[0] for f in fits.values()], axis=0), index=donors, name="weight")
-    synth = pd.Series(np.mean([f[1] for f in fits.values()], axis=0), index=donors, name="weight")
-    se_value, interval, p_value = None, (math.nan, math.nan), None
-    if se == "jackknife":
-        draws = np.array(jack["draws"])
-        n = draws.size
-        se_value = float(np.sqrt((n - 1) / n * np.sum((draws - draws.mean()) ** 2)))
-        z = NormalDist().inv_cdf(0.5 + level / 2)
-        interval = (estimate - z * se_value, estimate + z * se_value)
-        p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se_value))) if se_value > 0 else None
-    cf_mean = float(effects["counterfactual"].mean())
-    relative = estimate / cf_mean if cf_mean else None
-    rel_int = (interval[0] / cf_mean, interval[1] / cf_mean) if relative is not None and se else None
-    diagnostics: dict[str, Any] = {
-        "pre_rmspe": float(effects["pre_rmspe"].mean()),
-        "synth_estimate": float(effects["synth_estimate"].mean()),
-        "bias_correction": estimate - float(effects["synth_estimate"].mean()),
-        "negative_weight_share": float(np.clip(-weights.to_numpy(), 0, None).sum()),
-        "warnings": warnings,
-    }
-    if study.is_count:
-        diagnostics["events_difference"] = events
-        diagnostics["events_prevented"] = -events
-    return AugmentedSynthEffect(
-        method=method, estimate=estimate, interval=interval, level=level, se=se_value,
-        relative=relative, relative_interval=rel_int, p_value=p_value, path=path,
-        diagnostics=diagnostics, outcome=study.outcome, scale=scale, estimand=estimand,
-        n_treated=len(fits), n_control=len(study.donors), start=str(study.start), params=params,
-        weights=weights, synth_weights=synth, penalty=float(effects["penalty"].mean()),
-        cv=first[3], unit_effects=effects.drop(columns="counterfactual"),
-    )
 
 
 def as_study(study: Study | pd.DataFrame, study_args: dict) -> Study:
@@ -323,39 +299,14 @@ def augmented_synthetic_control(
                          | {d: study.start for d in study.donors}) if covariates else None
     warnings: list[str] = []
 
+    opts = {"fixedeff": fixedeff, "residualize": residualize, "n_lambda": n_lambda,
+            "holdout": holdout, "min_1se": min_1se}
+
     def fit(y, Y0, pre, Zc_all, lam):
-        X0, x1 = Y0[:, pre], y[pre]
-        if fixedeff:  # weights fitted to demeaned series; Y0 shifted so that w @ Y0 = cf
-            Y0 = Y0 - X0.mean(axis=1, keepdims=True) + x1.mean()
-            X0 = Y0[:, pre]
-        mu = X0.mean(axis=0)
-        X0c, x1c = X0 - mu, x1 - mu
-        extra = None
-        if Zc_all is not None:
-            Zc, z1 = Zc_all
-            if residualize:
-                coef, *_ = np.linalg.lstsq(Zc, X0c, rcond=None)
-                X0c, x1c = X0c - Zc @ coef, x1c - z1 @ coef
-                extra = (Zc, z1)
-            else:
-                sd = Zc.std(axis=0, ddof=1)
-                sd[sd == 0] = 1.0
-                sx = X0c.std(ddof=1)
-                X0c = np.hstack([X0c, sx * Zc / sd])
-                x1c = np.concatenate([x1c, sx * z1 / sd])
-        w, ws, pen, cv = ridge_augmented_weights(X0c, x1c, lam=lam, n_lambda=n_lambda,
-                                                 holdout=holdout, min_1se=min_1se)
-        if extra is not None:
-            Zc, z1 = extra
-            w = w + Zc @ np.linalg.lstsq(Zc.T @ Zc, z1 - Zc.T @ w, rcond=None)[0]
-        return w, ws, pen, cv, y, Y0
+        return ascm_fit(y, Y0, pre, Zc_all, lam, **opts)
 
     def zpart(u, keep):
-        if Z is None:
-            return None
-        Zd = Z.loc[list(study.donors)].to_numpy()[keep]
-        mu = Zd.mean(axis=0)
-        return Zd - mu, Z.loc[u].to_numpy() - mu
+        return centred_covariates(Z, u, [study.donors[j] for j in keep])
 
     fits, jack_draws = {}, []
     allj = np.arange(len(study.donors))
@@ -379,7 +330,14 @@ def augmented_synthetic_control(
     params = {"lambda_": lambda_, "covariates": covariates, "residualize": residualize,
               "fixedeff": fixedeff, "holdout": holdout, "n_lambda": n_lambda, "min_1se": min_1se,
               "se": se, "level": level, "rate": exposure is not None, "per": per}
+    spec = {"table": table, "lam": next(iter(fits.values()))[2], "cv": lambda_ is None,
+            "fit": lambda y, Y0, pre, unit, donors, lam: fit(y, Y0, pre, zpart_of(unit, donors), lam),
+            "residuals": lambda unit, donors, lam: ascm_residuals(zpart_of(unit, donors), lam, **opts)}
+
+    def zpart_of(unit, donors):
+        return centred_covariates(Z, unit, donors)
+
     return assemble(study, table, exposure, scale, fits, method="augmented_synthetic_control",
                     estimand="average gap treated − augmented synthetic control over the post-period",
                     level=level, se=se, jack={"draws": jack_draws}, per=per, params=params,
-                    warnings=warnings)
+                    warnings=warnings, spec=spec)

@@ -31,7 +31,8 @@ import pandas as pd
 from ..errors import DesignError
 from ..estimators import register_estimator
 from ..study import Study
-from .augmented import AugmentedSynthEffect, as_study, assemble, covariate_matrix, unit_problems
+from .augmented import as_study, covariate_matrix, unit_problems
+from .result import AugmentedSynthEffect, assemble
 
 __all__ = ["penalized_synthetic_control", "penalized_weights", "simplex_qp"]
 
@@ -143,6 +144,67 @@ def _predictors(Y0: np.ndarray, y: np.ndarray, cols: np.ndarray, Zd, z1, standar
     return X0, x1
 
 
+def penalized_fit(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, Zd: np.ndarray | None,
+                  z1: np.ndarray | None, penalty: float | None, *, standardize: bool = True,
+                  n_lambda: int = 30) -> tuple[np.ndarray, float, pd.DataFrame | None]:
+    """Penalized SC for one treated series on arrays, the penalty cross-validated if ``None``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Treated outcomes, ``(T,)``.
+    Y0 : numpy.ndarray
+        Donor outcomes, ``(J, T)``.
+    pre : numpy.ndarray of bool
+        Periods whose outcomes are predictors.
+    Zd, z1 : numpy.ndarray or None
+        Donor and treated covariates (``(J, K)``, ``(K,)``).
+    penalty : float or None
+        :math:`\\lambda`; None: leave-one-pre-period-out cross-validation.
+    standardize, n_lambda :
+        As in :func:`penalized_synthetic_control`.
+
+    Returns
+    -------
+    weights, penalty, cv
+    """
+    cv = None
+    if penalty is None:
+        grid = _grid(n_lambda)
+        pre_idx = np.flatnonzero(pre)
+        if pre_idx.size < 2:
+            raise DesignError("cross-validating the penalty needs two or more pre-periods; give penalty=.")
+        errors = np.empty((pre_idx.size, grid.size))
+        for i, t in enumerate(pre_idx):
+            X0, x1 = _predictors(Y0, y, np.setdiff1d(pre_idx, [t]), Zd, z1, standardize)
+            for k, lam in enumerate(grid):
+                w = penalized_weights(X0, x1, lam)
+                errors[i, k] = (y[t] - w @ Y0[:, t]) ** 2
+        mean = errors.mean(axis=0)
+        se_ = errors.std(axis=0, ddof=1) / np.sqrt(pre_idx.size)
+        penalty = float(grid[int(np.argmin(mean))])
+        cv = pd.DataFrame({"lambda": grid, "error": mean, "se": se_})
+    X0, x1 = _predictors(Y0, y, np.flatnonzero(pre), Zd, z1, standardize)
+    return penalized_weights(X0, x1, float(penalty)), float(penalty), cv
+
+
+def penalized_residuals(Zd: np.ndarray | None, z1: np.ndarray | None, penalty: float, *,
+                        standardize: bool = True):
+    """Residual function for :mod:`utvardering.inference.conformal`: penalized SC with the
+    outcomes of every period as predictors (penalty fixed), for each null-adjusted series."""
+
+    def residuals(adj: np.ndarray, Y0: np.ndarray) -> np.ndarray:
+        rows = np.atleast_2d(adj)
+        cols = np.arange(rows.shape[1])
+        out = np.empty_like(rows, dtype=float)
+        for i, row in enumerate(rows):
+            X0, x1 = _predictors(Y0.T, row, cols, Zd, z1, standardize)
+            out[i] = row - penalized_weights(X0, x1, penalty) @ Y0.T
+        return out.reshape(np.shape(adj))
+
+    return residuals
+
+
 @register_estimator("penalized_synthetic_control", family="synth",
                     summary="Penalized synthetic control (Abadie & L'Hour): pairwise-discrepancy penalty")
 def penalized_synthetic_control(
@@ -211,29 +273,12 @@ def penalized_synthetic_control(
             return None, None
         return Z.loc[list(study.donors)].to_numpy()[keep], Z.loc[u].to_numpy()
 
-    def choose(y, Y0, pre, Zd, z1):
-        grid = _grid(n_lambda)
-        pre_idx = np.flatnonzero(pre)
-        if pre_idx.size < 2:
-            raise DesignError("cross-validating the penalty needs two or more pre-periods; give penalty=.")
-        errors = np.empty((pre_idx.size, grid.size))
-        for i, t in enumerate(pre_idx):
-            X0, x1 = _predictors(Y0, y, np.setdiff1d(pre_idx, [t]), Zd, z1, standardize)
-            for k, lam in enumerate(grid):
-                w = penalized_weights(X0, x1, lam)
-                errors[i, k] = (y[t] - w @ Y0[:, t]) ** 2
-        mean = errors.mean(axis=0)
-        se_ = errors.std(axis=0, ddof=1) / np.sqrt(pre_idx.size)
-        best = int(np.argmin(mean))
-        return float(grid[best]), pd.DataFrame({"lambda": grid, "error": mean, "se": se_})
-
     allj = np.arange(len(study.donors))
     fits = {}
     for u, (y, Y0, pre, post) in problems.items():
         Zd, z1 = zpart(u, allj)
-        lam, cv = (float(penalty), None) if penalty is not None else choose(y, Y0, pre, Zd, z1)
-        X0, x1 = _predictors(Y0, y, np.flatnonzero(pre), Zd, z1, standardize)
-        w = penalized_weights(X0, x1, lam)
+        w, lam, cv = penalized_fit(y, Y0, pre, Zd, z1, penalty, standardize=standardize,
+                                   n_lambda=n_lambda)
         fits[u] = (w, w, lam, cv, y, Y0, pre, post)
     draws = []
     if se == "jackknife":
@@ -253,7 +298,22 @@ def penalized_synthetic_control(
     warnings: list[str] = []
     params = {"penalty": penalty, "covariates": covariates, "standardize": standardize,
               "n_lambda": n_lambda, "se": se, "level": level, "rate": exposure is not None, "per": per}
+    opts = {"standardize": standardize, "n_lambda": n_lambda}
+
+    def covs(unit, donors):
+        if Z is None:
+            return None, None
+        return Z.loc[list(donors)].to_numpy(dtype=float), Z.loc[unit].to_numpy(dtype=float)
+
+    def refit(y, Y0, pre, unit, donors, lam):
+        w, lam, cv = penalized_fit(y, Y0, pre, *covs(unit, donors), lam, **opts)
+        return w, w, lam, cv, y, Y0
+
+    spec = {"table": table, "lam": next(iter(fits.values()))[2], "cv": penalty is None,
+            "fit": refit,
+            "residuals": lambda unit, donors, lam: penalized_residuals(*covs(unit, donors), lam,
+                                                                       standardize=standardize)}
     return assemble(study, table, exposure, scale, fits, method="penalized_synthetic_control",
                     estimand="average gap treated − penalized synthetic control over the post-period",
                     level=level, se=se, jack={"draws": draws}, per=per, params=params,
-                    warnings=warnings)
+                    warnings=warnings, spec=spec)

@@ -12,6 +12,9 @@ Abadie, A., Diamond, A. & Hainmueller, J. (2015). Comparative politics and the s
 control method. *AJPS* 59(2), 495–510 (placebo-in-time, leave-one-out).
 Chernozhukov, V., Wüthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference
 method for counterfactual and synthetic controls. *JASA* 116(536), 1849–1864.
+
+The ``weighting_*`` functions do the same for augmented and penalized synthetic control
+(:class:`~utvardering.synth.result.AugmentedSynthEffect`), refitting that estimator.
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ __all__ = [
     "LeaveOneOutResult",
     "PlaceboResult",
     "conformal",
+    "conformal_arrays",
     "leave_one_out",
     "placebo_in_space",
     "placebo_in_time",
     "rmspe_ratio_pvalue",
+    "weighting_conformal",
+    "weighting_placebo_in_space",
 ]
 
 
@@ -168,24 +174,30 @@ def placebo_in_space(effect, *, max_pre_mspe_ratio: float | None = None, n_jobs:
     else:
         fits = [_one(a) for a in jobs]
     names = [u] + [units[j] for j in donor_idx]
-    pre_rmspe = np.sqrt([f.pre_mspe for f in fits])
-    post_rmspe = np.sqrt([f.post_mspe for f in fits])
+    return _placebo_result(names, np.array([f.gap for f in fits]), pre, post, times,
+                           max_pre_mspe_ratio, str(study.start))
+
+
+def _placebo_result(names: list, gaps: np.ndarray, pre: np.ndarray, post: np.ndarray, times: list,
+                    max_pre_mspe_ratio: float | None, start: str) -> PlaceboResult:
+    """RMSPE ratios and p-values from gap paths (units × periods, treated first)."""
+    pre_mspe = np.mean(gaps[:, pre] ** 2, axis=1)
+    pre_rmspe, post_rmspe = np.sqrt(pre_mspe), np.sqrt(np.mean(gaps[:, post] ** 2, axis=1))
     with np.errstate(divide="ignore"):
         ratio = post_rmspe / pre_rmspe
-    est = np.array([f.gap[post].mean() for f in fits])
-    kept = np.ones(len(fits), dtype=bool)
+    est = gaps[:, post].mean(axis=1)
+    kept = np.ones(len(names), dtype=bool)
     if max_pre_mspe_ratio is not None:
-        kept = np.array([f.pre_mspe <= max_pre_mspe_ratio * fits[0].pre_mspe for f in fits])
+        kept = pre_mspe <= max_pre_mspe_ratio * pre_mspe[0]
         kept[0] = True
     table = pd.DataFrame({"pre_rmspe": pre_rmspe, "post_rmspe": post_rmspe, "ratio": ratio,
-                          "estimate": est, "kept": kept, "treated": [True] + [False] * (len(fits) - 1)},
+                          "estimate": est, "kept": kept, "treated": [True] + [False] * (len(names) - 1)},
                          index=pd.Index(names, name="unit"))
     p = rmspe_ratio_pvalue(ratio[0], ratio[1:][kept[1:]])
     p_est = rmspe_ratio_pvalue(abs(est[0]), np.abs(est[1:][kept[1:]]))
     idx = pd.PeriodIndex(times, name="time") if isinstance(times[0], pd.Period) else pd.Index(times, name="time")
-    gaps = pd.DataFrame(np.column_stack([f.gap for f in fits]), index=idx, columns=names)
-    return PlaceboResult(p_value=p, table=table, gaps=gaps, start=str(study.start),
-                         p_value_estimate=p_est)
+    return PlaceboResult(p_value=p, table=table, gaps=pd.DataFrame(gaps.T, index=idx, columns=names),
+                         start=start, p_value_estimate=p_est)
 
 
 def placebo_in_time(effect, start: Any, **overrides: Any):
@@ -336,76 +348,7 @@ def leave_one_out(effect, *, tol: float = 1e-6) -> LeaveOneOutResult:
                              observed=base["observed"], start=str(study.start))
 
 
-@dataclass
-class ConformalResult:
-    """Conformal inference (Chernozhukov–Wüthrich–Zhu 2021).
-
-    Attributes
-    ----------
-    p_value : float
-        p-value of the sharp null (``null`` in every post-period).
-    interval : tuple of float
-        Interval for a constant effect over the post-period, at ``level``.
-    pointwise : pandas.DataFrame
-        Per post-period: ``effect`` (gap of the fit), ``low``, ``high``.
-    level : float
-    scheme : str
-    """
-
-    p_value: float
-    interval: tuple[float, float]
-    pointwise: pd.DataFrame
-    level: float
-    scheme: str
-
-
-def conformal(effect, *, null: float | np.ndarray = 0.0, scheme: str = "moving_block",
-              q: float = 1.0, level: float | None = None, n_permutations: int = 999,
-              random_state: int | None = 0) -> ConformalResult:
-    """Conformal p-value and intervals for a synthetic-control effect.
-
-    The counterfactual model is the outcome synthetic control refitted on all periods under
-    each null (see :mod:`utvardering.inference.conformal`).
-
-    Parameters
-    ----------
-    effect : SynthEffect
-        A fit with one treated unit.
-    null : float or numpy.ndarray, default 0
-        Sharp null effect path for the p-value (scalar or one value per post-period).
-    scheme : {"moving_block", "iid"}, default "moving_block"
-        Permutation scheme.
-    q : float, default 1
-        Exponent of the test statistic.
-    level : float, optional
-        Interval coverage (default: the fit's ``level``).
-    n_permutations : int, default 999
-        Random permutations for ``scheme="iid"``.
-    random_state : int, default 0
-        Seed for ``scheme="iid"``.
-
-    Returns
-    -------
-    ConformalResult
-    """
-    from ..inference.conformal import conformal_interval, conformal_pvalue
-
-    study, _spec, Y, _X, units, times, u, pre, post, _opt, _v = _refit_args(effect)
-    level = effect.level if level is None else level
-    didx = [units.index(d) for d in study.donors]
-    y, Y0 = Y[units.index(u)], Y[didx].T
-    keep = pre | post
-    kw = {"scheme": scheme, "q": q, "n_permutations": n_permutations}
-    p = conformal_pvalue(y[keep], Y0[keep], post[keep], null, random_state=random_state, **kw)
-    ci = conformal_interval(y[keep], Y0[keep], post[keep], level=level, random_state=random_state,
-                            **kw)
-    rows = []
-    for t in np.flatnonzero(post):
-        sel = pre.copy()
-        sel[t] = True
-        lo, hi = conformal_interval(y[sel], Y0[sel], (np.arange(y.size) == t)[sel], level=level,
-                                    random_state=random_state, **kw)
-        rows.append({"time": times[t], "effect": float(effect.path["effect"].iloc[t]),
-                     "low": lo, "high": hi})
-    pointwise = pd.DataFrame(rows).set_index("time")
-    return ConformalResult(p_value=p, interval=ci, pointwise=pointwise, level=level, scheme=scheme)
+# Conformal inference and the augmented/penalized refits live in their own modules; the
+# names stay importable from here.
+from .conformal_refit import ConformalResult, conformal, conformal_arrays  # noqa: E402
+from .weighting_inference import weighting_conformal, weighting_placebo_in_space  # noqa: E402

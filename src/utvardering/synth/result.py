@@ -1,8 +1,14 @@
-"""The synthetic-control result: an :class:`~utvardering.Effect` with weights, V and balance."""
+"""Synthetic-control results: :class:`SynthEffect` (ADH) and :class:`AugmentedSynthEffect`.
+
+Both are :class:`~utvardering.Effect` subclasses that keep the fitted study and the fit's
+specification (not serialised) so that their inference methods can refit.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, ClassVar
 
 import numpy as np
@@ -11,7 +17,7 @@ import pandas as pd
 from ..effect import Effect
 from ..errors import DesignError
 
-__all__ = ["SynthEffect"]
+__all__ = ["AugmentedSynthEffect", "SynthEffect"]
 
 
 @dataclass(repr=False)
@@ -87,8 +93,8 @@ class SynthEffect(Effect):
         return leave_one_out(self, **kwargs)
 
     def conformal(self, **kwargs: Any):
-        """Conformal inference (Chernozhukov–Wüthrich–Zhu); see :func:`~utvardering.synth.placebo.conformal`."""
-        from .placebo import conformal
+        """Conformal inference (Chernozhukov–Wüthrich–Zhu); see :func:`~utvardering.synth.conformal_refit.conformal`."""
+        from .conformal_refit import conformal
 
         return conformal(self, **kwargs)
 
@@ -114,6 +120,135 @@ class SynthEffect(Effect):
         if kind != "path":
             raise ValueError(f"kind must be 'path' or 'weights', got {kind!r}.")
         return synth_plots.plot_synth(self, ax=ax, **kwargs)
+
+
+@dataclass(repr=False)
+class AugmentedSynthEffect(Effect):
+    """Result of :func:`augmented_synthetic_control` (and of penalized synthetic control).
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Final donor weights (augmented: may be negative; they sum to one). Several treated
+        units: averaged.
+    synth_weights : pandas.Series
+        The simplex (synthetic control) part.
+    penalty : float
+        The ridge :math:`\\lambda` (ASCM) or pairwise penalty :math:`\\lambda` (penalized SC),
+        averaged over treated units.
+    cv : pandas.DataFrame
+        Cross-validation curve: ``lambda``, ``error``, ``se`` (first treated unit).
+    unit_effects : pandas.DataFrame
+        Per treated unit: ``start``, ``estimate``, ``synth_estimate``, ``penalty``, ``pre_rmspe``.
+    study : Study or None
+        The study the effect was fitted on (not serialised; needed by the refitting methods).
+    spec : dict or None
+        The fitted outcome table, covariates and refitting functions (not serialised).
+    """
+
+    weights: pd.Series | None = None
+    synth_weights: pd.Series | None = None
+    penalty: float | None = None
+    cv: pd.DataFrame | None = None
+    unit_effects: pd.DataFrame | None = None
+    study: Any = None
+    spec: dict | None = None
+
+    _transient: ClassVar[tuple[str, ...]] = ("study", "spec")
+
+    def _need_fit(self, what: str):
+        if self.study is None or self.spec is None:
+            raise DesignError(
+                f"{what} refits the model, but this result was rebuilt from a dict and carries no "
+                f"data; rerun {self.method}(...) and call it on that result."
+            )
+        return self.study, self.spec
+
+    def conformal(self, **kwargs: Any):
+        """Conformal inference (Chernozhukov–Wüthrich–Zhu), refitting this estimator under each
+        null; see :func:`~utvardering.synth.weighting_inference.weighting_conformal`."""
+        from .weighting_inference import weighting_conformal
+
+        return weighting_conformal(self, **kwargs)
+
+    def placebo_in_space(self, **kwargs: Any):
+        """Every donor in turn as a placebo treated unit, refitted with this estimator; see
+        :func:`~utvardering.synth.weighting_inference.weighting_placebo_in_space`."""
+        from .weighting_inference import weighting_placebo_in_space
+
+        return weighting_placebo_in_space(self, **kwargs)
+
+
+def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, method: str,
+             estimand: str, level: float, se: str | None, jack: dict, per: float, params: dict,
+             warnings: list[str], spec: dict | None = None) -> AugmentedSynthEffect:
+    """Average per-unit fits ``{unit: (weights, synth_weights, penalty, cv, y, Y0, pre, post)}``."""
+    times = list(table.columns)
+    rows, paths = [], []
+    events = 0.0
+    for u, (w, ws, pen, _cv, y, Y0, pre, post) in fits.items():
+        cf = w @ Y0
+        gap = y - cf
+        rows.append({"unit": u, "start": str(study.starts[u]), "estimate": float(gap[post].mean()),
+                     "synth_estimate": float((y - ws @ Y0)[post].mean()), "penalty": pen,
+                     "pre_rmspe": float(np.sqrt(np.mean(gap[pre] ** 2))),
+                     "counterfactual": float(cf[post].mean())})
+        lo, hi = Y0[:, pre].min(axis=0), Y0[:, pre].max(axis=0)
+        outside = float(np.mean((y[pre] > hi) | (y[pre] < lo)))
+        if outside > 0.5:
+            warnings.append(
+                f"{u} lies outside the donors' range in {outside:.0%} of pre-periods: weights on "
+                "the simplex cannot fit its level and the estimate may be biased; try "
+                "fixedeff=True (augmented SC) or synthetic_did, and check pre_rmspe.")
+        k = int(pre.sum())
+        paths.append(pd.DataFrame({"event_time": np.arange(len(times)) - k, "time": times,
+                                   "observed": y, "counterfactual": cf, "effect": gap}))
+        if study.is_count:
+            post_times = [t for t, p in zip(times, post) if p]
+            scale_u = exposure.loc[u, post_times].to_numpy() / per if exposure is not None else 1.0
+            events += float(np.sum(gap[post] * scale_u))
+    effects = pd.DataFrame(rows).set_index("unit")
+    estimate = float(effects["estimate"].mean())
+    long = pd.concat(paths)
+    if study.is_staggered:
+        path = long.drop(columns="time").groupby("event_time").mean()
+    else:
+        path = long.drop(columns="event_time").groupby("time").mean()
+        if isinstance(times[0], pd.Period):
+            path.index = pd.PeriodIndex(path.index, name="time")
+    first = next(iter(fits.values()))
+    donors = pd.Index(study.donors, name="donor")
+    weights = pd.Series(np.mean([f[0] for f in fits.values()], axis=0), index=donors, name="weight")
+    synth = pd.Series(np.mean([f[1] for f in fits.values()], axis=0), index=donors, name="weight")
+    se_value, interval, p_value = None, (math.nan, math.nan), None
+    if se == "jackknife":
+        draws = np.array(jack["draws"])
+        n = draws.size
+        se_value = float(np.sqrt((n - 1) / n * np.sum((draws - draws.mean()) ** 2)))
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        interval = (estimate - z * se_value, estimate + z * se_value)
+        p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se_value))) if se_value > 0 else None
+    cf_mean = float(effects["counterfactual"].mean())
+    relative = estimate / cf_mean if cf_mean else None
+    rel_int = (interval[0] / cf_mean, interval[1] / cf_mean) if relative is not None and se else None
+    diagnostics: dict[str, Any] = {
+        "pre_rmspe": float(effects["pre_rmspe"].mean()),
+        "synth_estimate": float(effects["synth_estimate"].mean()),
+        "bias_correction": estimate - float(effects["synth_estimate"].mean()),
+        "negative_weight_share": float(np.clip(-weights.to_numpy(), 0, None).sum()),
+        "warnings": warnings,
+    }
+    if study.is_count:
+        diagnostics["events_difference"] = events
+        diagnostics["events_prevented"] = -events
+    return AugmentedSynthEffect(
+        method=method, estimate=estimate, interval=interval, level=level, se=se_value,
+        relative=relative, relative_interval=rel_int, p_value=p_value, path=path,
+        diagnostics=diagnostics, outcome=study.outcome, scale=scale, estimand=estimand,
+        n_treated=len(fits), n_control=len(study.donors), start=str(study.start), params=params,
+        weights=weights, synth_weights=synth, penalty=float(effects["penalty"].mean()),
+        cv=first[3], unit_effects=effects.drop(columns="counterfactual"), study=study, spec=spec,
+    )
 
 
 def _index(times: list, name: str) -> pd.Index:
