@@ -1,14 +1,20 @@
 """Synthetic-control benchmarks (issue 5): ours against pysyncon, diff-diff and synthdid-py.
 
 Run: ``/work/venv/bin/python benchmarks/bench_synth.py [--quick] [--only TEXT]``.
-Tasks: Prop 99 ADH fit with nested V optimisation (ADH predictors); full placebo-in-space
-(38 refits, V re-optimised); synthetic DiD with 200 placebo replications; growth of the fit
-time with donors (10 → 1,000) and pre-periods (ours only: pysyncon needs minutes per fit).
-pysyncon is capped by a timeout and reported as "> timeout".
+Tasks: Prop 99 ADH fit with nested V optimisation (ADH predictors) vs pysyncon; outcome-only
+simplex SC vs scpi-pkg (when installed in the peers' venv; its ``scest`` has no V
+optimisation); full placebo-in-space (38 refits, V re-optimised), also with ``n_jobs=2``;
+synthetic DiD with 200 random placebo permutations vs diff-diff and synthdid-py, and our
+default exact placebo SE (every donor once) vs R's published 8.4; growth of the fit time with
+donors (10 → 1,000) and pre-periods, with the log-log slope (ours only: pysyncon needs
+minutes per fit). Peers are capped by a timeout and reported as "> timeout".
+``UTV_BENCH_SKIP_PEERS=pysyncon`` (comma-separated names) leaves those peers out, e.g. to run
+the quick parts on a busy machine (pysyncon's two tasks are capped at 360 s and 300 s).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,9 +22,29 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness
 import peers
-from harness import Row, Snippet, data_path, have, missing, ours, print_table, reference, save
+from harness import (
+    Row,
+    Snippet,
+    data_path,
+    have,
+    missing,
+    ours,
+    print_table,
+    reference,
+    run_snippet,
+    save,
+)
 from options import parse
+
+SKIP = {p.strip() for p in os.environ.get("UTV_BENCH_SKIP_PEERS", "").split(",") if p.strip()}
+
+
+def keep(theirs: dict) -> dict:
+    """The peers not listed in ``UTV_BENCH_SKIP_PEERS``."""
+    return {k: v for k, v in theirs.items() if k not in SKIP}
+
 
 PUBLISHED = {"Utah": 0.334, "Nevada": 0.235, "Montana": 0.202, "Colorado": 0.161,
              "Connecticut": 0.068}
@@ -75,7 +101,7 @@ def adh_tasks(paths: dict, only) -> list:
                      res, timeout=360, budget=60)
     keys = (*W_KEYS, "gap")
     tol = dict.fromkeys(W_KEYS, 0.02) | {"gap": 1.0}
-    rows = peers.compare("Prop 99 ADH fit (nested V)", mine, {"pysyncon": theirs}, keys=keys,
+    rows = peers.compare("Prop 99 ADH fit (nested V)", mine, keep({"pysyncon": theirs}), keys=keys,
                          tol=tol, available=ok, only=only)
     if rows:
         rows.append(Row(rows[0].task, "published (synth2)", rows[0].ours,
@@ -95,9 +121,69 @@ def adh_tasks(paths: dict, only) -> list:
                    "p = sum(r >= ratios['California'] for r in ratios.values()) / len(ratios)\n",
                    "{'p': p, 'n_units': len(ratios)}", timeout=300, warmup=False)
     rows += peers.compare("Prop 99 placebo-in-space (38)", mine,
-                          {"pysyncon": hand}, keys=("p", "n_units"),
+                          keep({"pysyncon": hand}), keys=("p", "n_units"),
                           tol={"p": 0.03, "n_units": 0}, available=ok_pl, only=only)
+    if rows and rows[-1].task.startswith("Prop 99 placebo") and ok_pl:
+        print("[bench] Prop 99 placebo-in-space (38), n_jobs=2", flush=True)
+        two = Snippet(mine.setup, mine.stmt.replace("placebo_in_space(e)",
+                                                    "placebo_in_space(e, n_jobs=2)"),
+                      mine.result, timeout=600, budget=120)
+        rows.append(Row("Prop 99 placebo-in-space, n_jobs=2", "ours n_jobs=1", ours(two),
+                        rows[-1].ours, ("p", "n_units"), {"p": 0.0, "n_units": 0}))
     return rows
+
+
+SCPI = ("import warnings\nwarnings.filterwarnings('ignore')\n"
+        "from scpi_pkg.scdata import scdata\nfrom scpi_pkg.scest import scest\n"
+        "units = sorted(df['State'].unique())\n")
+
+
+def scpi_version() -> str | None:
+    """scpi-pkg's version in the peers' venv (it is not in ``peers.PACKAGES``)."""
+    import subprocess
+
+    if not peers.PYTHON.exists():
+        return None
+    proc = subprocess.run([str(peers.PYTHON), "-c", "import importlib.metadata as m; "
+                           "print(m.version('scpi-pkg'))"], capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def scpi_tasks(paths: dict, only) -> list:
+    """Outcome-only simplex SC on Prop 99 (no covariates, no V): ours vs scpi-pkg ``scest``."""
+    task = "Prop 99 outcome-only SC (simplex)"
+    if only and only not in task:
+        return []
+    print(f"[bench] {task}", flush=True)
+    keys = ("w_Utah", "w_Montana", "w_Nevada", "w_Connecticut", "gap")
+    res = "{" + ", ".join(f"'{k}': w.get({k[2:]!r}, 0.0)" for k in keys[:-1]) + ", 'gap': gap}"
+    read = f"import pandas as pd, numpy as np\ndf = pd.read_csv({str(paths['prop99'])!r})\n"
+    mine = Snippet(read + "from utvardering import Study\n"
+                   "from utvardering.synth.adh import synthetic_control\n"
+                   "study = Study(df, outcome='PacksPerCapita', unit='State', time='Year', "
+                   "treated='California', start=1989)\n",
+                   "e = synthetic_control(study, inference=None)\n"
+                   "w = e.weights.to_dict(); gap = e.estimate\n", res)
+    version = scpi_version()
+    ok = have("utvardering.synth.adh", "synthetic_control")
+    if "scpi-pkg" in SKIP:
+        theirs = missing("skipped (UTV_BENCH_SKIP_PEERS)")
+    elif version is None:
+        theirs = missing("scpi-pkg not installed: benchmarks/.venv-peers/bin/pip install scpi-pkg")
+    else:
+        snip = Snippet(read + SCPI,
+                       "d = scdata(df=df, id_var='State', time_var='Year', "
+                       "outcome_var='PacksPerCapita', period_pre=np.arange(1970, 1989), "
+                       "period_post=np.arange(1989, 2001), unit_tr='California', "
+                       "unit_co=[u for u in units if u != 'California'], constant=False)\n"
+                       "r = scest(d, w_constr={'name': 'simplex'})\n"
+                       "w = {k[1]: v for k, v in r.w.iloc[:, 0].items()}\n"
+                       "gap = float(np.mean(np.ravel(r.Y_post) - np.ravel(r.Y_post_fit)))\n",
+                       res, timeout=300)
+        theirs = run_snippet(peers.PYTHON, snip, env={"PYTHONWARNINGS": "ignore"})
+    tol = dict.fromkeys(keys[:-1], 0.01) | {"gap": 0.1}
+    return [Row(task, f"scpi-pkg {version}" if version else "scpi-pkg",
+                ours(mine) if ok else missing(), theirs, keys, tol)]
 
 
 def sdid_tasks(paths: dict, only) -> list:
@@ -108,7 +194,8 @@ def sdid_tasks(paths: dict, only) -> list:
                    "from utvardering.synth.sdid import synthetic_did\n"
                    "study = Study(df, outcome='PacksPerCapita', unit='State', time='Year', "
                    "treated='California', start=1989)\n",
-                   "e = synthetic_did(study, se='placebo', replications=200, random_state=0)\n"
+                   "e = synthetic_did(study, se='placebo', replications=200, random_state=0, "
+                   "enumerate_placebos=False)\n"
                    "att, se = e.estimate, e.se\n", res)
     dd = Snippet(read + "from diff_diff import SyntheticDiD\n"
                  "df['ever'] = (df['State'] == 'California').astype(int)\n",
@@ -122,12 +209,21 @@ def sdid_tasks(paths: dict, only) -> list:
                  "outcome='PacksPerCapita').fit().vcov(method='placebo', n_reps=200)\n"
                  "att, se = float(np.ravel(m.att)[0]), float(np.ravel(m.se)[0])\n",
                  res, timeout=300, budget=60)
-    rows = peers.compare("Prop 99 SDID + 200 placebo SE", mine,
-                         {"diff-diff": dd, "synthdid": sd}, keys=("att", "se"),
-                         tol={"att": 1e-4, "se": 1.5}, available=ok, only=only)
+    # diff-diff draws its permutations from numpy's default_rng(seed) like ours, so with the
+    # same seed the two SEs must be identical (seed 0: 10.2767); synthdid-py draws 50 of its own
+    rows = peers.compare("Prop 99 SDID + 200 placebo SE", mine, keep({"diff-diff": dd}),
+                         keys=("att", "se"), tol={"att": 1e-4, "se": 1e-6}, available=ok,
+                         only=only)
+    rows += peers.compare("Prop 99 SDID + 200 placebo SE", mine, keep({"synthdid": sd}),
+                          keys=("att", "se"), tol={"att": 1e-4, "se": 1.5}, available=ok,
+                          only=only)
     if rows:
-        rows.append(Row(rows[0].task, "R synthdid (ref)", rows[0].ours,
-                        reference({"att": -15.60383, "se": 8.4}), ("att", "se"),
+        exact = Snippet(mine.setup, "e = synthetic_did(study, random_state=0)\n"
+                        "att, se = e.estimate, e.se\n", res)
+        # R's SE is a Monte Carlo draw (mean 9.33, sd 0.64 over seeds); ours (default) is its
+        # exact limit, every donor once as the placebo (docs/methods/synthetic_did.md)
+        rows.append(Row("Prop 99 SDID exact placebo SE", "R synthdid (ref)",
+                        ours(exact), reference({"att": -15.60383, "se": 8.4}), ("att", "se"),
                         {"att": 1e-4, "se": 1.5}))
     return rows
 
@@ -184,11 +280,37 @@ def growth_tasks(quick: bool, only) -> list:
     return rows
 
 
+def slopes(rows: list) -> dict:
+    """Log-log slope of the median fit time on donors (at 20 pre-periods) and on pre-periods
+    (at 50 donors), per method: time ~ size^slope, over all sizes and over the two largest
+    (fixed per-call overhead flattens the small sizes)."""
+    out = {}
+    for label in ("ADH nested V", "outcome-only SC", "SDID (no SE)"):
+        pts = {"donors": [], "pre-periods": []}
+        for r in rows:
+            if not (r.task.startswith(label + ":") and r.ours.ok):
+                continue
+            n, t0 = (int(v.split()[0]) for v in r.task.split(": ")[1].split(" × "))
+            if t0 == 20:
+                pts["donors"].append((n, r.ours.median))
+            if n == 50:
+                pts["pre-periods"].append((t0, r.ours.median))
+        for axis, xy in pts.items():
+            xy = sorted(xy)
+            if len(xy) >= 2:
+                x, y = np.log([p[0] for p in xy]), np.log([p[1] for p in xy])
+                out[f"{label} vs {axis}"] = float(np.polyfit(x, y, 1)[0])
+                out[f"{label} vs {axis}, two largest"] = float((y[-1] - y[-2]) / (x[-1] - x[-2]))
+    return out
+
+
 def main(argv=None) -> list:
     args = parse(__doc__, argv)
+    if SKIP and "partial" not in harness.TAG:  # never overwrite a full run's results file
+        harness.TAG = ".".join(t for t in (harness.TAG, "partial") if t)
     paths = write_data()
-    rows = adh_tasks(paths, args.only) + sdid_tasks(paths, args.only)
-    rows += growth_tasks(args.quick, args.only)
+    rows = adh_tasks(paths, args.only) + scpi_tasks(paths, args.only)
+    rows += sdid_tasks(paths, args.only) + growth_tasks(args.quick, args.only)
     print_table("Synthetic control (issue 5)", [r for r in rows if "donors ×" not in r.task])
     grow = [r for r in rows if "donors ×" in r.task]
     if grow:
@@ -197,7 +319,13 @@ def main(argv=None) -> list:
             est = r.ours.result.get("estimate")
             print(f"{r.task:<44} {r.ours.seconds_text():>12}  "
                   f"estimate={'—' if est is None else f'{est:.4g}'}")
-    print(f"\nsaved {save('bench_synth', rows, {'peers': peers.ensure()})}")
+    slope = slopes(grow)
+    if slope:
+        print("\n-- growth slopes: time ~ size^slope (log-log least squares) --")
+        for k, v in slope.items():
+            print(f"{k:<50} {v:6.2f}")
+    extra = {"peers": peers.ensure() | {"scpi-pkg": scpi_version()}, "slopes": slope}
+    print(f"\nsaved {save('bench_synth', rows, extra)}")
     return rows
 
 

@@ -54,6 +54,7 @@ PACKAGES = {
     "pysyncon": "pysyncon",
     "synthdid": "synthdid",
     "causalpy": "causalpy",
+    "scpi-pkg": "scpi_pkg",
     "tfcausalimpact": "causalimpact",
 }
 PINS = ["pandas<3", "numpy<2.4"]  # honestdid 0.1.1 calls float() on 1×1 arrays (error in 2.4)

@@ -13,7 +13,8 @@ from utvardering.effect import Effect
 from utvardering.errors import DataError, DesignError, UtvarderingWarning
 from utvardering.estimators import get_estimator
 from utvardering.study import Study
-from utvardering.synth.sdid import SyntheticDiDEffect, synthetic_did
+from utvardering.synth.sdid import SyntheticDiDEffect, sdid_design, synthetic_did
+from utvardering.synth.sdid_inference import placebo_assignments, placebo_estimates
 from utvardering.synth.sdid_weights import frank_wolfe_simplex, noise_level, sparsify
 
 FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
@@ -145,6 +146,38 @@ def test_staggered_standard_errors():
     df = factor_panel(7, n_tr=4, starts=[14, 14, 18, 18], tau=2.0)
     for method in ("placebo", "bootstrap", "jackknife"):
         assert synthetic_did(study_of(df), se=method, replications=30, random_state=0).se > 0
+
+
+def test_placebo_enumeration_lists_every_assignment_once():
+    df = factor_panel(7, n_co=8, n_tr=3, starts=[14, 14, 18], tau=2.0)
+    design = sdid_design(study_of(df))
+    # cohorts: two units start 2014, one 2018 -> C(8,2) * C(6,1) = 168 assignments
+    assert placebo_assignments(design, 167) is None
+    rows = placebo_assignments(design, 168)
+    assert rows.shape == (168, 8)
+    assert (np.sort(rows, axis=1) == np.arange(8)).all()  # each row a permutation
+    t0 = design.treated_t0
+    keys = {(frozenset(r[5:][t0 == t0.min()]), frozenset(r[5:][t0 == t0.max()])) for r in rows}
+    assert len(keys) == 168  # all distinct
+    # the random procedure's draws are exactly those assignments' estimates (order-free)
+    rng = np.random.default_rng(0)
+    perms = np.array([rng.permutation(8) for _ in range(40)])
+    exact = dict(zip(((frozenset(r[5:7]), r[7]) for r in rows), placebo_estimates(design, rows)))
+    draws = placebo_estimates(design, perms)
+    np.testing.assert_allclose(draws, [exact[(frozenset(p[5:7]), p[7])] for p in perms], atol=1e-8)
+
+
+def test_enumerated_placebo_se_is_deterministic_and_switchable():
+    df = factor_panel(6, n_co=12, n_tr=1, tau=1.0)
+    a = synthetic_did(study_of(df), random_state=1)
+    b = synthetic_did(study_of(df), random_state=2)
+    assert len(a.replicates) == 12 and a.se == b.se
+    assert a.se == pytest.approx(np.std(a.replicates), rel=1e-12)  # population sd of the 12
+    c = synthetic_did(study_of(df), random_state=1, enumerate_placebos=False)
+    assert len(c.replicates) == 200
+    assert np.abs(np.subtract.outer(c.replicates, a.replicates)).min(axis=1).max() < 1e-8
+    d = synthetic_did(study_of(df), random_state=1, replications=11)  # 12 > 11: random draws
+    assert len(d.replicates) == 11
 
 
 def test_jackknife_refused_when_one_control_carries_all_weight():

@@ -9,7 +9,11 @@ counterfactual is the posterior predictive of that combination. With ``weights="
     w \sim \mathrm{Dirichlet}(\alpha \mathbf 1_J), \qquad
     y_{1t} \sim \mathcal N\big(\textstyle\sum_j w_j y_{jt},\ \sigma^2\big), \quad t \le T_0,
 
-and with ``weights="horseshoe"`` the weights are unconstrained with an intercept and a
+sampled by default through :math:`w = g/\sum_j g_j`, :math:`\log g_j` with density
+:math:`\propto e^{\alpha x - e^x}` (i.e. :math:`g_j \sim \mathrm{Gamma}(\alpha, 1)`, exactly the
+Dirichlet), or through PyMC's ``Dirichlet`` (``parametrization="dirichlet"``, the default for
+:math:`\alpha < 1`); ``sigma_prior`` sets the half-normal scale of :math:`\sigma`. With
+``weights="horseshoe"`` the weights are unconstrained with an intercept and a
 horseshoe prior (Carvalho, Polson & Scott 2010), the Bayesian SC of Kim, Lee & Gupta (2020).
 For counts with exposure :math:`E_t` (population) the donors enter as rates
 :math:`r_{jt} = y_{jt}/E_{jt}` and
@@ -38,11 +42,13 @@ from ..errors import DesignError
 from ..estimators import register_estimator
 from ..inference.bayes import convergence_diagnostics, sample_cached, seed_from
 from ..study import Study
+from .simplex import simplex_lstsq
 
 __all__ = ["BayesianSynthEffect", "bayesian_synthetic_control"]
 
 Likelihood = Literal["gaussian", "poisson", "negative_binomial"]
 Weights = Literal["simplex", "horseshoe"]
+Parametrization = Literal["gamma", "dirichlet", "logistic_normal"]
 _LIKELIHOODS = ("gaussian", "poisson", "negative_binomial")
 _WEIGHTS = ("simplex", "horseshoe")
 
@@ -69,7 +75,7 @@ class BayesianSynthEffect(Effect):
     _transient = ("idata",)
 
 
-def _build(likelihood: str, weights: str, alpha: float):
+def _build(likelihood: str, weights: str, alpha: float, parametrization: str = "gamma"):
     def build(data):
         import pymc as pm
 
@@ -78,8 +84,23 @@ def _build(likelihood: str, weights: str, alpha: float):
             X = pm.Data("X", data["X"])
             y = pm.Data("y", data["y"])
             scale = pm.Data("scale", data["scale"]) if "scale" in data else None
-            if weights == "simplex":
+            if weights == "simplex" and parametrization == "dirichlet":
                 w = pm.Dirichlet("w", a=np.full(n_donors, alpha))
+                fit = pm.math.dot(X, w)
+            elif weights == "simplex" and parametrization == "logistic_normal":
+                # softmax of iid normals with the variance of log Gamma(alpha, 1), trigamma(alpha)
+                # (Aitchison's logistic-normal approximation of Dirichlet(alpha))
+                from scipy.special import polygamma
+
+                z = pm.Normal("z", 0.0, 1.0, shape=n_donors)
+                w = pm.Deterministic("w", pm.math.softmax(z * float(np.sqrt(polygamma(1, alpha)))))
+                fit = pm.math.dot(X, w)
+            elif weights == "simplex":
+                # w = g / sum(g), g_j ~ Gamma(alpha, 1) iid, is exactly Dirichlet(alpha); sampled
+                # as x_j = log g_j with the log-concave density exp(alpha x - e^x).
+                x = pm.Flat("log_g", shape=n_donors)
+                pm.Potential("log_g_prior", pm.math.sum(alpha * x - pm.math.exp(x)))
+                w = pm.Deterministic("w", pm.math.softmax(x))
                 fit = pm.math.dot(X, w)
 
             else:
@@ -90,7 +111,8 @@ def _build(likelihood: str, weights: str, alpha: float):
                 intercept = pm.Normal("intercept", 0.0, scale)
                 fit = intercept + pm.math.dot(X, w)
             if likelihood == "gaussian":
-                sigma = pm.HalfNormal("sigma", sigma=scale)
+                sigma_scale = pm.Data("sigma_scale", data["sigma_scale"])
+                sigma = pm.HalfNormal("sigma", sigma=sigma_scale)
                 pm.Normal("obs", mu=fit, sigma=sigma, observed=y)
             else:
                 exposure = pm.Data("exposure", data["exposure"])
@@ -110,7 +132,8 @@ def _draws(idata, name: str) -> np.ndarray:
     return values.reshape(-1, *values.shape[2:])
 
 
-def _fit_unit(study: Study, unit, likelihood, weights, alpha, draws, tune, chains, rng, sampler):
+def _fit_unit(study: Study, unit, likelihood, weights, alpha, draws, tune, chains, rng, sampler,
+              parametrization="gamma", sigma_prior=None):
     y_all = study.wide().astype(float)
     times = list(y_all.columns)
     start = study.starts[unit]
@@ -133,12 +156,15 @@ def _fit_unit(study: Study, unit, likelihood, weights, alpha, draws, tune, chain
             exposure = np.ones_like(y)
     scale = float(np.std(y[pre]) or 1.0)
     data = {"X": X[pre], "y": y[pre]}
-    if likelihood == "gaussian" or weights == "horseshoe":
+    if weights == "horseshoe":
         data["scale"] = np.asarray(scale)
+    if likelihood == "gaussian":
+        data["sigma_scale"] = np.asarray(scale if sigma_prior is None else float(sigma_prior))
     if exposure is not None:
         data["exposure"] = exposure[pre]
-    key = ("bayesian_synthetic_control", likelihood, weights, alpha, X[pre].shape)
-    idata, info = sample_cached(key, _build(likelihood, weights, alpha), data, draws=draws, tune=tune,
+    key = ("bayesian_synthetic_control", likelihood, weights, alpha, parametrization, X[pre].shape)
+    idata, info = sample_cached(key, _build(likelihood, weights, alpha, parametrization), data,
+                                draws=draws, tune=tune,
                                 chains=chains, random_state=rng, sampler=sampler)
     w = _draws(idata, "w")
     fit = w @ X.T
@@ -159,8 +185,11 @@ def _fit_unit(study: Study, unit, likelihood, weights, alpha, draws, tune, chain
         ["inv_alpha"] if likelihood == "negative_binomial" else [])
     diag = convergence_diagnostics(idata, var_names)
     diag.update(info)
+    # least-squares simplex weights (classic SC on the outcome), to tell a prior-dominated fit
+    design = X if exposure is None else X * exposure[:, None]
+    ls_fit = design @ simplex_lstsq(design[pre], y[pre]).w
     return {"times": times, "pre": pre, "post": post, "y": y, "mean": mean, "y0": y0, "w": w,
-            "donors": donors, "idata": idata, "diag": diag}
+            "donors": donors, "idata": idata, "diag": diag, "ls_fit": ls_fit}
 
 
 def bayesian_synthetic_control(
@@ -169,6 +198,8 @@ def bayesian_synthetic_control(
     likelihood: Likelihood = "gaussian",
     weights: Weights = "simplex",
     concentration: float = 1.0,
+    parametrization: Parametrization | None = None,
+    sigma_prior: float | None = None,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 2,
@@ -193,6 +224,19 @@ def bayesian_synthetic_control(
         weights with an intercept and a horseshoe prior.
     concentration : float, default 1.0
         Dirichlet concentration :math:`\alpha` (< 1 favours sparse weights).
+    parametrization : {"gamma", "dirichlet", "logistic_normal"}, optional
+        How the sampler sees the simplex weights. ``"gamma"``: :math:`w = g/\sum_j g_j` with
+        :math:`g_j \sim \mathrm{Gamma}(\alpha, 1)` sampled as :math:`\log g_j` (exactly the
+        Dirichlet prior, log-concave coordinates). ``"dirichlet"``: PyMC's ``Dirichlet`` with
+        its default simplex transform (as CausalPy's ``WeightedSumFitter``).
+        ``"logistic_normal"``: softmax of normal logits with variance
+        :math:`\psi_1(\alpha)` (an approximation of the Dirichlet). Default: ``"gamma"`` for
+        :math:`\alpha \ge 1` (3–5 times faster sampling and more effective draws on
+        Prop 99), ``"dirichlet"`` for :math:`\alpha < 1` (fewer divergences there); see the
+        methods page for the measurements.
+    sigma_prior : float, optional
+        Scale of the half-normal prior on the Gaussian noise :math:`\sigma`; default the
+        standard deviation of the treated unit's pre-period outcome (CausalPy uses 1).
     draws, tune, chains : int
         NUTS settings (nutpie when installed).
     level : float, default 0.95
@@ -215,6 +259,14 @@ def bayesian_synthetic_control(
         raise DesignError(f"likelihood={likelihood!r} is not one of {_LIKELIHOODS}.")
     if weights not in _WEIGHTS:
         raise DesignError(f"weights={weights!r} is not one of {_WEIGHTS}.")
+    if parametrization is None:
+        parametrization = "gamma" if concentration >= 1 else "dirichlet"
+    if parametrization not in ("gamma", "dirichlet", "logistic_normal"):
+        raise DesignError(f"parametrization={parametrization!r} is not one of "
+                          "('gamma', 'dirichlet', 'logistic_normal').")
+    if not concentration > 0 or (sigma_prior is not None and not sigma_prior > 0):
+        raise DesignError(f"concentration={concentration} and sigma_prior={sigma_prior} must be "
+                          "positive (e.g. concentration=1.0, sigma_prior=None for the default).")
     if not isinstance(study, Study):
         study = Study(study, **study_kwargs)
     if likelihood != "gaussian" and not study.is_count:
@@ -223,8 +275,8 @@ def bayesian_synthetic_control(
             "as counts (non-negative integers); pass counts=True to the Study or use 'gaussian'."
         )
     rng = np.random.default_rng(seed_from(random_state))
-    fits = [_fit_unit(study, u, likelihood, weights, concentration, draws, tune, chains, rng, sampler)
-            for u in study.treated]
+    fits = [_fit_unit(study, u, likelihood, weights, concentration, draws, tune, chains, rng, sampler,
+                      parametrization, sigma_prior) for u in study.treated]
     post_mask = fits[0]["post"]
     if any(not np.array_equal(f["post"], post_mask) for f in fits):
         raise DesignError("bayesian_synthetic_control averages units with a common start; "
@@ -253,7 +305,15 @@ def bayesian_synthetic_control(
     diagnostics = dict(fits[0]["diag"])
     diagnostics["pre_rmspe"] = float(np.sqrt(np.mean((y[pre] - mean[:, pre].mean(axis=0)) ** 2)))
     diagnostics["pre_predictive_coverage"] = coverage
+    ls_fit = np.mean([f["ls_fit"] for f in fits], axis=0)
+    diagnostics["pre_rmspe_least_squares"] = float(np.sqrt(np.mean((y[pre] - ls_fit[pre]) ** 2)))
     warnings = list(diagnostics.pop("warnings", []))
+    if weights == "simplex" and diagnostics["pre_rmspe"] > 2 * diagnostics["pre_rmspe_least_squares"] + 1e-9:
+        warnings.append(
+            f"the posterior-mean weights fit the pre-period with RMSPE {diagnostics['pre_rmspe']:.3g}, "
+            f"over twice the {diagnostics['pre_rmspe_least_squares']:.3g} of least-squares simplex "
+            "weights: the Dirichlet prior dominates (many donors for the pre-periods). Compare "
+            "with synthetic_control / synthetic_did, or shrink the donor pool.")
     if coverage < level - 0.15:
         warnings.append(f"only {coverage:.0%} of pre-period outcomes fall inside the {level:.0%} "
                         "posterior predictive band: the synthetic unit does not fit the pre-period.")
@@ -296,7 +356,7 @@ def bayesian_synthetic_control(
         n_control=len(study.donors),
         start=str(study.start),
         params={"likelihood": likelihood, "weights": weights, "concentration": concentration,
-                "draws": draws, "tune": tune, "chains": chains, "level": level},
+                "parametrization": parametrization, "sigma_prior": sigma_prior, "draws": draws, "tune": tune, "chains": chains, "level": level},
         weights=pd.Series(w.mean(axis=0), index=donors, name="weight"),
         weights_interval=pd.DataFrame({"low": np.quantile(w, a, axis=0), "high": np.quantile(w, 1 - a, axis=0)},
                                       index=donors),

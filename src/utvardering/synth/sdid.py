@@ -236,6 +236,7 @@ def synthetic_did(
     se: SEMethod | None = "placebo",
     replications: int = 200,
     random_state: int | np.random.Generator | None = None,
+    enumerate_placebos: bool = True,
     level: float = 0.95,
     rate: bool | None = None,
     per: float = 100_000,
@@ -260,6 +261,11 @@ def synthetic_did(
         Placebo or bootstrap draws.
     random_state : int or numpy.random.Generator, optional
         Seed for the draws.
+    enumerate_placebos : bool, default True
+        Placebo: when there are at most ``replications`` distinct placebo assignments (one
+        treated unit: one per donor), use each once — the exact limit of R ``synthdid``'s
+        random permutations as replications grow, with no Monte Carlo error. ``False``:
+        ``replications`` random permutations, as R.
     level : float, default 0.95
         Coverage of the normal interval :math:`\\hat\\tau \\pm z\\,\\widehat{se}`.
     rate : bool, optional
@@ -353,7 +359,7 @@ def synthetic_did(
     interval, p_value = (math.nan, math.nan), None
     if se is not None:
         rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-        se_value, draws = sdid_se(design, se, replications, rng)
+        se_value, draws = sdid_se(design, se, replications, rng, enumerate_placebos)
         replicates = draws.tolist()
         z = NormalDist().inv_cdf(0.5 + level / 2)
         interval = (estimate - z * se_value, estimate + z * se_value)
@@ -393,6 +399,7 @@ def synthetic_did(
         outcome=study.outcome, scale=scale, estimand="average effect on the treated over the post-period",
         n_treated=len(treated), n_control=n_co, start=str(study.start),
         params={"estimator": estimator, "se": se, "replications": replications,
+                "enumerate_placebos": enumerate_placebos,
                 "random_state": random_state if isinstance(random_state, int) else None,
                 "level": level, "rate": exposure is not None, "per": per},
         weights=pd.Series(unit_w, index=donors, name="weight"), time_weights=time_weights,

@@ -9,21 +9,33 @@ estimators re-run that whole estimator on altered designs:
 - **placebo** (Algorithm 4): permute the controls; the last :math:`N_{\\mathrm{tr}}` play the
   treated units (with the real units' adoption periods), the rest are controls.
   :math:`\\widehat{V} = \\frac1B\\sum_b (\\hat\\tau^{(b)} - \\bar\\tau)^2`. Works with one treated
-  unit; needs more controls than treated units.
+  unit; needs more controls than treated units. A placebo estimate depends only on *which*
+  controls play which cohort (the order of the remaining controls changes only floating-point
+  ties), and a uniform permutation makes every such assignment equally likely. When there
+  are no more distinct assignments than replications (one treated unit: :math:`N_{\\mathrm{co}}`
+  of them) :func:`placebo_assignments` lists each once and :math:`\\widehat{V}` is their
+  population variance: the :math:`B \\to \\infty` limit of the random procedure, without
+  Monte Carlo error.
 - **bootstrap** (Algorithm 2): resample all units with replacement (draws without a control
   or without a treated unit are redrawn), same formula. Needs several treated units.
 - **jackknife** (Algorithm 3): leave each unit out with the weights held fixed (unit weights
   renormalised), :math:`\\widehat{V} = \\frac{n-1}{n}\\sum_i (\\hat\\tau^{(-i)} - \\bar\\tau)^2`.
   Needs several treated units and more than one control with positive weight.
 
-Re-estimations start from the fitted weights (the controls' weights renormalised) and use
-the fitted regularisation and tolerance, as R ``synthdid`` does; all replications are
-solved in one parallel call of :func:`~utvardering.synth.sdid_weights.fit_blocks`.
+Re-estimations re-estimate the weights that the fit estimated, as R ``synthdid`` (checked
+against its ``R/vcov.R`` and ``R/synthdid.R``): they start from the fitted time weights and
+the fitted unit weights of the chosen controls renormalised, keep the fit's
+:math:`\\zeta_\\omega`, :math:`\\zeta_\\lambda` and stopping tolerance (the noise level is not
+recomputed on the placebo sample), and run the same two Frank–Wolfe passes (100 iterations,
+sparsify, then up to 10,000). All replications are solved in one parallel call of
+:func:`~utvardering.synth.sdid_weights.fit_blocks`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
+from itertools import combinations
 
 import numpy as np
 
@@ -34,6 +46,7 @@ __all__ = [
     "SDIDDesign",
     "bootstrap_estimates",
     "jackknife_estimates",
+    "placebo_assignments",
     "placebo_estimates",
     "sdid_se",
 ]
@@ -140,6 +153,52 @@ def placebo_estimates(design: SDIDDesign, permutations: np.ndarray) -> np.ndarra
     return _estimate_many(design, draws)
 
 
+def placebo_assignments(design: SDIDDesign, limit: int) -> np.ndarray | None:
+    """Every distinct placebo assignment once, as rows for :func:`placebo_estimates`.
+
+    An assignment picks, for each adoption cohort :math:`g` with :math:`n_g` treated units,
+    a set of :math:`n_g` controls to play it; there are
+    :math:`\\binom{N_{\\mathrm{co}}}{n_1}\\binom{N_{\\mathrm{co}}-n_1}{n_2}\\cdots` of them, all equally
+    likely under a uniform random permutation of the controls.
+
+    Parameters
+    ----------
+    design : SDIDDesign
+        The fitted design.
+    limit : int
+        Return ``None`` when there are more than ``limit`` assignments.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Shape ``(n_assignments, n_co)``: the remaining controls in their original order, then
+        the placebo-treated controls in the order of ``design.treated_t0``. ``None`` also when
+        there are no more controls than treated units.
+    """
+    n_co, t0s = design.n_co, design.treated_t0
+    if n_co <= t0s.size:  # no placebo possible; placebo_estimates explains why
+        return None
+    slots = [np.flatnonzero(t0s == cut) for cut in design.cohorts]
+    count, left = 1, n_co
+    for s in slots:
+        count, left = count * math.comb(left, s.size), left - s.size
+        if count > limit:
+            return None
+    out = []
+
+    def extend(g: int, free: tuple, treated: np.ndarray) -> None:
+        if g == len(slots):
+            out.append(np.concatenate([free, treated]))
+            return
+        for chosen in combinations(free, slots[g].size):
+            placed = treated.copy()
+            placed[slots[g]] = chosen
+            extend(g + 1, tuple(c for c in free if c not in chosen), placed)
+
+    extend(0, tuple(range(n_co)), np.empty(t0s.size, dtype=int))
+    return np.array(out, dtype=int)
+
+
 def bootstrap_estimates(design: SDIDDesign, replications: int, rng: np.random.Generator) -> np.ndarray:
     """Bootstrap estimates (Algorithm 2): units resampled with replacement.
 
@@ -183,7 +242,8 @@ def jackknife_estimates(design: SDIDDesign) -> np.ndarray:
 
 
 def sdid_se(design: SDIDDesign, method: str, replications: int = 200,
-            rng: np.random.Generator | None = None) -> tuple[float, np.ndarray]:
+            rng: np.random.Generator | None = None,
+            enumerate_placebos: bool = True) -> tuple[float, np.ndarray]:
     """Standard error of the synthetic-DiD estimate by ``"placebo"``, ``"bootstrap"`` or ``"jackknife"``.
 
     Parameters
@@ -196,6 +256,11 @@ def sdid_se(design: SDIDDesign, method: str, replications: int = 200,
         Draws for the placebo and bootstrap methods.
     rng : numpy.random.Generator, optional
         Random numbers.
+    enumerate_placebos : bool, default True
+        Placebo: when there are at most ``replications`` distinct placebo assignments
+        (:func:`placebo_assignments`), use each once (exact, no Monte Carlo error) instead
+        of ``replications`` random permutations. ``False``: always random permutations, as
+        R ``synthdid``.
 
     Returns
     -------
@@ -219,7 +284,9 @@ def sdid_se(design: SDIDDesign, method: str, replications: int = 200,
             "NA; Arkhangelsky et al. 2021, §5). Use se='placebo'."
         )
     if method == "placebo":
-        perms = np.array([rng.permutation(design.n_co) for _ in range(replications)])
+        perms = placebo_assignments(design, replications) if enumerate_placebos else None
+        if perms is None:
+            perms = np.array([rng.permutation(design.n_co) for _ in range(replications)])
         draws = placebo_estimates(design, perms)
         return float(np.std(draws)), draws
     if method == "bootstrap":
