@@ -3,9 +3,9 @@
 Run: ``/work/venv/bin/python benchmarks/bench_bsts_reference.py [--only TEXT]``.
 The data are tfcausalimpact's fixture (daily ``CHANGED`` with three controls); R
 ``CausalImpact`` with its defaults printed the reference numbers below (REFERENCES.md).
-Ours: ``causal_impact`` with the PyMC backend (2 chains × 1,000 draws; cold = a fresh process
-including compilation, warm = the compiled model reused) and the statsmodels ``backend="mle"``
-quick look. CausalPy has no CausalImpact-style BSTS that runs in reasonable time (its
+Ours: ``causal_impact`` with the default Gibbs backend (2 chains × 1,000 draws; cold = a fresh
+process, warm = median of repeats in one process), the PyMC/nutpie backend (cold, compilation
+included; warm, compiled model reused) and the statsmodels ``backend="mle"`` quick look. CausalPy has no CausalImpact-style BSTS that runs in reasonable time (its
 state-space model needs minutes), so it is timed with its PyMC ``InterruptedTimeSeries`` +
 ``LinearRegression`` on the three controls — a simpler model, shown for speed, not identity.
 tfcausalimpact (the direct peer) needs tensorflow (1.87 GB) and is skipped by ``peers.py``.
@@ -69,12 +69,17 @@ def tasks(path: Path, only) -> list:
     cold_peer = Snippet(cp_setup, cp_stmt, cp_result, warmup=False, timeout=900)
     warm_peer = Snippet(cp_setup, cp_stmt, cp_result, repeats=3, timeout=900, budget=300)
     rows = []
+    pymc = ", backend='pymc'"
     specs = [
-        ("CausalImpact data, PyMC, cold", Snippet(setup, fit.format(extra=""), OURS_RESULT,
-                                                  warmup=False, timeout=900), cold_peer),
-        ("CausalImpact data, PyMC, warm", Snippet(setup, fit.format(extra=""), OURS_RESULT,
-                                                  repeats=5, timeout=900, budget=300),
+        ("CausalImpact data, Gibbs (default), cold",
+         Snippet(setup, fit.format(extra=""), OURS_RESULT, warmup=False, timeout=900), cold_peer),
+        ("CausalImpact data, Gibbs (default), warm",
+         Snippet(setup, fit.format(extra=""), OURS_RESULT, repeats=5, timeout=900, budget=300),
          warm_peer),
+        ("CausalImpact data, PyMC, cold", Snippet(setup, fit.format(extra=pymc), OURS_RESULT,
+                                                  warmup=False, timeout=900), None),
+        ("CausalImpact data, PyMC, warm", Snippet(setup, fit.format(extra=pymc), OURS_RESULT,
+                                                  repeats=5, timeout=900, budget=300), None),
         ("CausalImpact data, backend='mle'",
          Snippet(setup, fit.format(extra=", backend='mle'"), OURS_RESULT), None),
     ]

@@ -1,5 +1,5 @@
-"""Bayesian structural time series (CausalImpact in PyMC, with count likelihoods) and
-interrupted time series.
+"""Bayesian structural time series (CausalImpact: Gibbs sampling for Gaussian data, PyMC/NUTS
+for count likelihoods) and interrupted time series.
 
 Public names: :func:`causal_impact` (returns a :class:`BSTSEffect`),
 :func:`interrupted_time_series`, :func:`placebo_in_time`.

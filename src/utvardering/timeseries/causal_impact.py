@@ -1,6 +1,8 @@
-r"""``causal_impact``: Bayesian structural time series for an intervention, in PyMC.
+r"""``causal_impact``: Bayesian structural time series for an intervention.
 
-The model is fitted to the pre-period only; the counterfactual for the post-period is
+Gaussian models are sampled by Gibbs sampling (:mod:`.gibbs`, CausalImpact's algorithm),
+count models with NUTS in PyMC (:mod:`.model`). The model is fitted to the pre-period only;
+the counterfactual for the post-period is
 forecast in numpy from every posterior draw (:mod:`.forecast`) and compared with what
 happened (:mod:`.impact`).
 """
@@ -26,13 +28,13 @@ __all__ = ["causal_impact", "check_option"]
 Likelihood = Literal["gaussian", "poisson", "negative_binomial"]
 Trend = Literal["local_level", "local_linear_trend"]
 RegressionPrior = Literal["spike_and_slab", "horseshoe"]
-Backend = Literal["pymc", "mle"]
+Backend = Literal["auto", "gibbs", "pymc", "mle"]
 
 _OPTIONS = {
     "likelihood": ("gaussian", "poisson", "negative_binomial"),
     "trend": ("local_level", "local_linear_trend"),
     "regression_prior": ("spike_and_slab", "horseshoe"),
-    "backend": ("pymc", "mle"),
+    "backend": ("auto", "gibbs", "pymc", "mle"),
 }
 
 
@@ -69,7 +71,7 @@ def causal_impact(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 2,
-    backend: Backend = "pymc",
+    backend: Backend = "auto",
     random_state=None,
     level: float = 0.95,
     sampler: str | None = None,
@@ -131,16 +133,20 @@ def causal_impact(
         Use ``log(control + 0.5)``; default true for count likelihoods with non-negative
         controls.
     draws, tune, chains : int, default 1000, 1000, 2
-        NUTS settings.
-    backend : {"pymc", "mle"}, default "pymc"
-        ``"mle"``: statsmodels ``UnobservedComponents`` (Gaussian only; parameter
-        uncertainty from the asymptotic normal approximation).
+        Kept draws per chain, warm-up (NUTS tuning or Gibbs burn-in) per chain, chains.
+    backend : {"auto", "gibbs", "pymc", "mle"}, default "auto"
+        ``"gibbs"``: Gibbs sampler with forward-filtering backward-sampling of the states
+        (Gaussian only; CausalImpact's algorithm, linear in the series length, no
+        compilation beyond numba's cached kernels). ``"pymc"``: NUTS on the non-centred
+        model (any likelihood). ``"mle"``: statsmodels ``UnobservedComponents`` (Gaussian
+        only; parameter uncertainty from the asymptotic normal approximation).
+        ``"auto"``: ``"gibbs"`` for ``likelihood="gaussian"``, ``"pymc"`` for counts.
     random_state : int or numpy.random.Generator, optional
         Seed for the sampler and the forecasts.
     level : float, default 0.95
         Credible-interval coverage.
     sampler : {"nutpie", "pymc"}, optional
-        Default nutpie when installed.
+        NUTS implementation for ``backend="pymc"``; default nutpie when installed.
 
     Returns
     -------
@@ -161,9 +167,11 @@ def causal_impact(
         check_option(name, value)
     if not 0 < level < 1:
         raise DesignError(f"level must be between 0 and 1, got {level}.")
-    if backend == "mle" and likelihood != "gaussian":
-        raise DesignError("backend='mle' fits the Gaussian model only; use backend='pymc' for "
-                          f"likelihood={likelihood!r}.")
+    if backend == "auto":
+        backend = "gibbs" if likelihood == "gaussian" else "pymc"
+    if backend in ("mle", "gibbs") and likelihood != "gaussian":
+        raise DesignError(f"backend={backend!r} fits the Gaussian model only; use "
+                          f"backend='pymc' (or 'auto') for likelihood={likelihood!r}.")
     inputs = dict(study_or_series=study_or_series, controls=controls, pre_period=pre_period,
                   post_period=post_period, likelihood=likelihood, exposure=exposure, trend=trend,
                   seasonality=seasonality, regression_prior=regression_prior,
@@ -185,6 +193,12 @@ def causal_impact(
 
         post, idata, timing = fit_mle(design, draws=draws * chains, rng=rng)
         diag = {"backend": "mle", **timing}
+    elif backend == "gibbs":
+        from .gibbs import fit_gibbs
+
+        idata, timing = fit_gibbs(design, draws=draws, tune=tune, chains=chains, seed=seed)
+        post = posterior_arrays(idata)
+        diag = {"backend": "gibbs", **timing, **mcmc_diagnostics(idata, chains)}
     else:
         from .model import sample_model
 

@@ -1,0 +1,400 @@
+r"""``backend="gibbs"``: the Gaussian structural time-series model by Gibbs sampling.
+
+CausalImpact's algorithm (Scott & Varian, 2014: Kalman-filter-based state draws, conjugate
+regression with spike-and-slab indicators, inverse-gamma variances), for the model and
+priors of :mod:`.model` / :mod:`.design` on the standardised pre-period, with two blocking
+improvements. One sweep, with :math:`Z = [X, F]` and :math:`\theta = (\beta, \gamma)`:
+
+1. **Indicators and coefficients with the states integrated out.** The augmented Kalman
+   filter (:func:`.kalman.innovations`) gives :math:`A = \sum_t V_tV_t^\top/F_t` and
+   :math:`b = \sum_t V_t v_t/F_t`, so :math:`p(y \mid \theta, \sigma) \propto
+   \exp(-\tfrac12\theta^\top A\theta + b^\top\theta)`. With prior variances
+   :math:`D = \mathrm{diag}(v_j)` (slab :math:`\sigma_\varepsilon^2 s^2`, spike
+   :math:`0.01^2`, horseshoe :math:`\lambda_j^2\tau^2`, seasonal :math:`s_\gamma^2`) and
+   :math:`P = A + D^{-1}`, each spike-and-slab indicator is drawn with :math:`\theta`
+   integrated out, :math:`P(\iota_j = 1 \mid \iota_{-j}) \propto \pi\,\exp\ell(\iota)`,
+   :math:`\ell = -\tfrac12\log|D| - \tfrac12\log|P| + \tfrac12 b^\top P^{-1}b`; then
+   :math:`\theta \sim N(P^{-1}b, P^{-1})`.
+2. **Trend variances** :math:`\sigma_\mu^2` (and :math:`\sigma_\delta^2`) given
+   :math:`\theta`, states integrated out: random-walk Metropolis on the log variance with the
+   Kalman-filter likelihood (step size adapted during burn-in only).
+3. **States** :math:`\mu_{1:n}` (and :math:`\delta_{1:n}`) by forward-filtering
+   backward-sampling on :math:`y - Z\theta` (:mod:`.kalman`).
+4. **Horseshoe auxiliaries** (Makalic & Schmidt, 2016; the global scale :math:`\tau` also
+   gets a Metropolis step on :math:`\log\tau^2` with :math:`\theta` integrated out, before
+   step 1's coefficient draw) and the **variances** from their
+   inverse-gamma full conditionals:
+   :math:`\sigma_\varepsilon^2 \sim \text{IG}(a_\varepsilon + n/2 + n_s/2,\ b_\varepsilon +
+   \tfrac12\|y-\mu-Z\theta\|^2 + \tfrac12\sum_{\text{slab}}\beta_j^2/s^2)` (:math:`n_s`
+   coefficients in the slab, whose variance scales with :math:`\sigma_\varepsilon^2`),
+   :math:`\sigma_\mu^2 \sim \text{IG}(a_\mu + (n-1)/2,\ b_\mu + \tfrac12\sum_t
+   (\mu_{t+1}-\mu_t-\delta_t)^2)`, and the same for :math:`\sigma_\delta^2`.
+
+Drawing :math:`\theta` and the variances without conditioning on the path removes the slow
+mixing of the plain sampler (level against a random-walk regressor, and a small
+:math:`\sigma_\mu` against a smooth path: :math:`\hat R` 1.07, bulk ESS 28 on 1,000 daily
+points before, 1.003 and 548 after). Each sweep costs :math:`O(n p^2 + k p^3)` with
+:math:`p` columns in :math:`Z`: linear in the series length.
+"""
+
+# numba's nopython mode draws from its own seeded legacy-style generator (seed_numba).
+# ruff: noqa: NPY002
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit
+
+from .kalman import ffbs_level, ffbs_trend, innovations, loglik, seed_numba
+
+__all__ = ["draw_coefficients", "fit_gibbs", "gibbs_sample", "hyper_vector", "log_marginal"]
+
+SLAB, MIXTURE, HORSESHOE = 0, 1, 2
+_HYPER = ("level_alpha", "level_beta", "obs_alpha", "obs_beta", "init_mean", "init_sd",
+          "slab_scale", "spike_sd", "incl_prob", "season_sd", "tau0")
+
+
+def hyper_vector(data: dict, n: int, trend: str) -> np.ndarray:
+    """Hyper-parameters in the order the kernel reads them (+ the initial-slope variance)."""
+    h = [float(data[name]) for name in _HYPER]
+    slope_var = (float(data["init_sd"]) / n) ** 2 if trend == "local_linear_trend" else 0.0
+    return np.array([*h, slope_var])
+
+
+@njit(cache=True)
+def _inv_gamma(shape, rate):
+    return rate / np.random.gamma(shape, 1.0)
+
+
+@njit(cache=True)
+def _log_post_var(q, r, llt, which, s2, q1, q2, hy):
+    """log p(q | r, rest) + log q for a trend variance q (``which`` 1: level, 2: slope)."""
+    if which == 1:
+        ll = loglik(r, llt, s2, q, q2, hy[4], hy[5] ** 2, hy[11])
+    else:
+        ll = loglik(r, llt, s2, q1, q, hy[4], hy[5] ** 2, hy[11])
+    return ll - hy[0] * np.log(q) - hy[1] / q  # Inv-Gamma prior on q, Jacobian of log q
+
+
+@njit(cache=True)
+def _mh_var(q, step, r, llt, which, s2, q1, q2, hy):
+    """Random-walk Metropolis on log q with the states integrated out; returns (q, accepted)."""
+    prop = q * np.exp(step * np.random.standard_normal())
+    old = _log_post_var(q, r, llt, which, s2, q1, q2, hy)
+    new = _log_post_var(prop, r, llt, which, s2, q1, q2, hy)
+    if np.log(np.random.random()) < new - old:
+        return prop, 1.0
+    return q, 0.0
+
+
+@njit(cache=True)
+def _mh_tau(tau2, step, A, b, v, k, tau0, P, L, u):
+    """Metropolis on log tau^2 with the coefficients integrated out (horseshoe).
+
+    Target: the marginal likelihood :func:`log_marginal` times the half-Cauchy(0, tau0)
+    prior of tau, on the log tau^2 scale (Jacobian tau/2). Updates ``v`` in place.
+    """
+    prop = tau2 * np.exp(step * np.random.standard_normal())
+    old = (log_marginal(A, b, v, P, L, u) - np.log1p(tau2 / tau0**2) + 0.5 * np.log(tau2))
+    for j in range(k):
+        v[j] *= prop / tau2
+    new = (log_marginal(A, b, v, P, L, u) - np.log1p(prop / tau0**2) + 0.5 * np.log(prop))
+    if np.log(np.random.random()) < new - old:
+        return prop, 1.0
+    for j in range(k):
+        v[j] *= tau2 / prop
+    return tau2, 0.0
+
+
+@njit(cache=True)
+def _chol(a, out):
+    """Lower Cholesky factor of ``a`` into ``out``; returns log-determinant of ``a``."""
+    p = a.shape[0]
+    logdet = 0.0
+    for j in range(p):
+        s = a[j, j]
+        for i in range(j):
+            s -= out[j, i] * out[j, i]
+        d = np.sqrt(s)
+        out[j, j] = d
+        logdet += 2.0 * np.log(d)
+        for i in range(j + 1, p):
+            s = a[i, j]
+            for q in range(j):
+                s -= out[i, q] * out[j, q]
+            out[i, j] = s / d
+        for i in range(j):
+            out[i, j] = 0.0
+    return logdet
+
+
+@njit(cache=True)
+def _forward(L, b, out):
+    p = b.shape[0]
+    for i in range(p):
+        s = b[i]
+        for q in range(i):
+            s -= L[i, q] * out[q]
+        out[i] = s / L[i, i]
+
+
+@njit(cache=True)
+def _backward(L, b, out):
+    p = b.shape[0]
+    for i in range(p - 1, -1, -1):
+        s = b[i]
+        for q in range(i + 1, p):
+            s -= L[q, i] * out[q]
+        out[i] = s / L[i, i]
+
+
+@njit(cache=True)
+def _precision(A, v, P):
+    p = v.shape[0]
+    for i in range(p):
+        for j in range(p):
+            P[i, j] = A[i, j]
+        P[i, i] += 1.0 / v[i]
+
+
+@njit(cache=True)
+def log_marginal(A, b, v, P, L, u):
+    """log p(y | prior variances v) up to terms that do not depend on v."""
+    _precision(A, v, P)
+    logdet = _chol(P, L)
+    _forward(L, b, u)
+    return -0.5 * np.sum(np.log(v)) - 0.5 * logdet + 0.5 * np.dot(u, u)
+
+
+@njit(cache=True)
+def draw_coefficients(A, b, v, P, L, u, mean, out):
+    r"""Draw :math:`\theta \sim N(P^{-1}b, P^{-1})`, :math:`P = A + \mathrm{diag}(1/v)`, into ``out``.
+
+    With :math:`P = LL^\top`: the mean solves two triangular systems and
+    :math:`L^{-\top}z`, :math:`z \sim N(0, I)`, has covariance :math:`P^{-1}`. ``P``, ``L``,
+    ``u`` and ``mean`` are work buffers.
+    """
+    p = v.shape[0]
+    _precision(A, v, P)
+    _chol(P, L)
+    _forward(L, b, u)
+    _backward(L, u, mean)
+    for j in range(p):
+        u[j] = np.random.standard_normal()
+    _backward(L, u, out)
+    for j in range(p):
+        out[j] += mean[j]
+
+
+@njit(cache=True)
+def _prior_var(v, incl, k, kind, s2, hy, lam2, tau2):
+    slab2 = hy[6] ** 2 * s2
+    for j in range(k):
+        if kind == HORSESHOE:
+            v[j] = lam2[j] * tau2
+        elif kind == MIXTURE and incl[j] == 0:
+            v[j] = hy[7] ** 2
+        else:
+            v[j] = slab2
+    for j in range(k, v.shape[0]):
+        v[j] = hy[9] ** 2
+
+
+@njit(cache=True)
+def gibbs_sample(y, Z, k, kind, llt, hy, chains, draws, tune, seed):
+    """Run ``chains`` Gibbs chains of ``tune + draws`` sweeps; keep the last ``draws``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Standardised pre-period outcome ``(n,)``.
+    Z : numpy.ndarray
+        Controls then seasonal columns ``(n, p)``; the first ``k`` are controls.
+    k : int
+        Number of controls.
+    kind : int
+        0 slab only (inclusion probability 1), 1 spike-and-slab mixture, 2 horseshoe.
+    llt : bool
+        Local linear trend (else local level).
+    hy : numpy.ndarray
+        :func:`hyper_vector`.
+    chains, draws, tune, seed : int
+        Sampler settings.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``level, slope`` ``(chains, draws, n)`` (slope has length 0 for a local level),
+        ``sigma_level, sigma_slope, sigma_obs, tau`` ``(chains, draws)``, ``theta``
+        ``(chains, draws, p)`` and ``incl`` ``(chains, draws, k)``.
+    """
+    seed_numba(seed)
+    n, p = Z.shape
+    ns = n if llt else 0
+    level_out = np.empty((chains, draws, n))
+    slope_out = np.empty((chains, draws, ns))
+    sl_out = np.empty((chains, draws))
+    ss_out = np.zeros((chains, draws))
+    so_out = np.empty((chains, draws))
+    tau_out = np.zeros((chains, draws))
+    th_out = np.empty((chains, draws, p))
+    in_out = np.empty((chains, draws, k))
+    A, V = np.empty((p, p)), np.empty((p + 1, 2))
+    m1, c1 = np.empty(n), np.empty(n)
+    m2, c2 = np.empty((n, 2)), np.empty((n, 3))
+    level, slope = np.zeros(n), np.zeros(n)
+    r = np.empty(n)
+    b, u, mean, v, th = np.empty(p), np.empty(p), np.empty(p), np.empty(p), np.zeros(p)
+    P, L = np.empty((p, p)), np.empty((p, p))
+    incl = np.ones(k, dtype=np.int64)
+    lam2, nu = np.ones(k), np.ones(k)
+    for ch in range(chains):
+        # Over-dispersed starts around the prior centres.
+        s2 = hy[3] / hy[2] * np.exp(0.5 * np.random.standard_normal())
+        q1 = hy[1] / hy[0] * np.exp(0.5 * np.random.standard_normal())
+        q2 = q1
+        for j in range(p):
+            th[j] = 0.3 * np.random.standard_normal()
+        for j in range(k):
+            incl[j] = 1 if (kind != MIXTURE or np.random.random() < max(hy[8], 0.5)) else 0
+            lam2[j], nu[j] = 1.0, 1.0
+        tau2, xi = max(hy[10], 1e-8) ** 2, 1.0
+        step1, step2, step3 = 0.5, 0.5, 0.5
+        for it in range(tune + draws):
+            # 1. indicators and theta with the states integrated out
+            innovations(y, Z, llt, s2, q1, q2, hy[4], hy[5] ** 2, hy[11], V, A, b)
+            if p > 0:
+                _prior_var(v, incl, k, kind, s2, hy, lam2, tau2)
+                if kind == HORSESHOE and k > 0:
+                    tau2, acc3 = _mh_tau(tau2, step3, A, b, v, k, hy[10], P, L, u)
+                    xi = _inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
+                    if it < tune:
+                        step3 *= np.exp((acc3 - 0.44) / np.sqrt(it + 1.0))
+                if kind == MIXTURE:
+                    slab2, spike2 = hy[6] ** 2 * s2, hy[7] ** 2
+                    log_odds = np.log(hy[8]) - np.log1p(-hy[8])
+                    for j in range(k):
+                        v[j] = slab2
+                        l1 = log_marginal(A, b, v, P, L, u)
+                        v[j] = spike2
+                        l0 = log_marginal(A, b, v, P, L, u)
+                        pr = 1.0 / (1.0 + np.exp(-(log_odds + l1 - l0)))
+                        incl[j] = 1 if np.random.random() < pr else 0
+                        v[j] = slab2 if incl[j] == 1 else spike2
+                draw_coefficients(A, b, v, P, L, u, mean, th)
+            # 2. trend variances given theta, states integrated out (Metropolis on the log
+            # scale, step adapted during burn-in towards acceptance 0.44), then the states
+            for t in range(n):
+                acc = 0.0
+                for j in range(p):
+                    acc += Z[t, j] * th[j]
+                r[t] = y[t] - acc
+            q1, acc1 = _mh_var(q1, step1, r, llt, 1, s2, q1, q2, hy)
+            if llt:
+                q2, acc2 = _mh_var(q2, step2, r, llt, 2, s2, q1, q2, hy)
+            if it < tune:
+                gain = 1.0 / np.sqrt(it + 1.0)
+                step1 *= np.exp(gain * (acc1 - 0.44))
+                if llt:
+                    step2 *= np.exp(gain * (acc2 - 0.44))
+            if llt:
+                ffbs_trend(r, s2, q1, q2, hy[4], hy[5] ** 2, hy[11], m2, c2, level, slope)
+            else:
+                ffbs_level(r, s2, q1, hy[4], hy[5] ** 2, m1, c1, level)
+            # horseshoe auxiliaries (Makalic & Schmidt 2016)
+            if kind == HORSESHOE and k > 0:
+                ssum = 0.0
+                for j in range(k):
+                    lam2[j] = _inv_gamma(1.0, 1.0 / nu[j] + th[j] ** 2 / (2.0 * tau2))
+                    nu[j] = _inv_gamma(1.0, 1.0 + 1.0 / lam2[j])
+                    ssum += th[j] ** 2 / lam2[j]
+                tau2 = _inv_gamma(0.5 * (k + 1), 1.0 / xi + 0.5 * ssum)
+                xi = _inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
+            # 4. variances
+            ssr = 0.0
+            for t in range(n):
+                e = r[t] - level[t]
+                ssr += e * e
+            shape, rate = hy[2] + 0.5 * n, hy[3] + 0.5 * ssr
+            if kind != HORSESHOE:
+                for j in range(k):
+                    if incl[j] == 1:
+                        shape += 0.5
+                        rate += 0.5 * th[j] ** 2 / hy[6] ** 2
+            s2 = _inv_gamma(shape, rate)
+            sq1, sq2 = 0.0, 0.0
+            for t in range(n - 1):
+                d = level[t + 1] - level[t] - (slope[t] if llt else 0.0)
+                sq1 += d * d
+                if llt:
+                    d = slope[t + 1] - slope[t]
+                    sq2 += d * d
+            q1 = _inv_gamma(hy[0] + 0.5 * (n - 1), hy[1] + 0.5 * sq1)
+            if llt:
+                q2 = _inv_gamma(hy[0] + 0.5 * (n - 1), hy[1] + 0.5 * sq2)
+            if it >= tune:
+                s = it - tune
+                level_out[ch, s] = level
+                if llt:
+                    slope_out[ch, s] = slope
+                    ss_out[ch, s] = np.sqrt(q2)
+                sl_out[ch, s] = np.sqrt(q1)
+                so_out[ch, s] = np.sqrt(s2)
+                tau_out[ch, s] = np.sqrt(tau2)
+                th_out[ch, s] = th
+                for j in range(k):
+                    in_out[ch, s, j] = incl[j]
+    return level_out, slope_out, sl_out, ss_out, so_out, tau_out, th_out, in_out
+
+
+def fit_gibbs(design, *, draws: int, tune: int, chains: int, seed: int):
+    """Sample the Gaussian model of ``design`` by Gibbs sampling.
+
+    Parameters
+    ----------
+    design : Design
+        From :func:`~.design.make_design` with ``likelihood="gaussian"``.
+    draws, tune, chains : int
+        Kept sweeps per chain, discarded burn-in sweeps per chain, and chains.
+    seed : int
+        Seed of numba's generator; the same seed gives identical draws.
+
+    Returns
+    -------
+    tuple
+        ``(idata, timing)``: an :class:`arviz.InferenceData` whose posterior holds
+        ``level`` (and ``slope``), ``level0``, ``sigma_level`` (``sigma_slope``),
+        ``sigma_obs``, ``beta``, ``gamma``, ``inclusion`` (spike-and-slab) or ``tau`` and
+        whose ``sample_stats.diverging`` is all false (a Gibbs sampler has no divergences),
+        and ``timing`` with ``sampler`` and ``sample_seconds``.
+    """
+    import arviz as az
+
+    spec, data = design.spec, design.data
+    y = np.ascontiguousarray(data["y"], dtype=float)
+    Z = np.ascontiguousarray(np.hstack([data["X"], data["F"]]), dtype=float)
+    kind = (HORSESHOE if spec.regression_prior == "horseshoe" else
+            MIXTURE if spec.mixture else SLAB)
+    llt = spec.trend == "local_linear_trend"
+    t0 = time.perf_counter()
+    out = gibbs_sample(y, Z, int(spec.k), int(kind), bool(llt),
+                       hyper_vector(data, spec.n, spec.trend), int(chains), int(draws),
+                       int(tune), int(seed))
+    seconds = time.perf_counter() - t0
+    level, slope, sl, ss, so, tau, th, incl = out
+    post = {"level": level, "level0": level[:, :, 0], "sigma_level": sl, "sigma_obs": so,
+            "beta": th[:, :, :spec.k], "gamma": th[:, :, spec.k:]}
+    dims = {"level": ["time"], "beta": ["control"], "gamma": ["season"]}
+    if llt:
+        post.update(slope=slope, sigma_slope=ss)
+        dims["slope"] = ["time"]
+    if kind == MIXTURE:
+        post["inclusion"] = incl
+        dims["inclusion"] = ["control"]
+    if kind == HORSESHOE and spec.k:
+        post["tau"] = tau
+    stats = {"diverging": np.zeros((chains, draws), dtype=bool)}
+    idata = az.from_dict(posterior=post, sample_stats=stats, dims=dims)
+    return idata, {"sampler": "gibbs", "sample_seconds": seconds}
