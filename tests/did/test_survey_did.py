@@ -112,3 +112,38 @@ def test_design_errors(survey):
         survey_did(survey, item="unsafe", treated="Nowhere", start=2020)
     with pytest.raises(ValueError, match="no pre- or no post"):
         survey_did(survey, item="unsafe", treated=TREATED, start=2030)
+
+
+def test_auto_inference_follows_the_number_of_treated_areas(survey):
+    """``inference="auto"``: exact randomization with one treated area, the wild bootstrap
+    below WILD_BELOW_TREATED treated areas, CR1 otherwise (and always for the ordered logit)."""
+    from utvardering.did.survey import WILD_BELOW_TREATED
+
+    one = survey_did(survey, item="unsafe", treated="area00", start=2020, threshold=3)
+    assert one.diagnostics["inference"]["method"] == "randomization"
+    assert one.diagnostics["randomization"]["exact"]
+    few = survey_did(survey, item="unsafe", treated=TREATED, start=2020, threshold=3,
+                     n_draws=999, random_state=0)
+    assert few.diagnostics["inference"]["method"] == "wild" and len(TREATED) < WILD_BELOW_TREATED
+    asked = survey_did(survey, item="unsafe", treated=TREATED, start=2020, threshold=3,
+                       inference="cluster")
+    assert asked.diagnostics["inference"] == {"method": "cluster", "reason": "asked for"}
+    assert few.estimate == asked.estimate and few.interval != asked.interval
+    assert few.interval == tuple(few.diagnostics["wild_bootstrap"]["interval"])
+    many = simulate_survey(n_areas=50, n_treated=WILD_BELOW_TREATED, n_per_cell=8, seed=3)
+    big = survey_did(many, item="unsafe", treated=[f"area{a:02d}" for a in range(20)],
+                     start=2020, threshold=3)
+    assert big.diagnostics["inference"]["method"] == "cluster"
+    with pytest.raises(ValueError, match="inference='bogus'"):
+        survey_did(survey, item="unsafe", treated=TREATED, start=2020, inference="bogus")
+
+
+def test_one_treated_area_interval_comes_from_the_placebos(survey):
+    """With one treated area the default interval inverts the placebo test (Conley–Taber),
+    not the invalid cluster-robust one."""
+    one = survey_did(survey, item="unsafe", treated="area00", start=2020, threshold=3)
+    ct = one.diagnostics["conley_taber"]
+    assert one.interval == tuple(ct["interval"])
+    cr1 = survey_did(survey, item="unsafe", treated="area00", start=2020, threshold=3,
+                     inference="cluster")
+    assert one.interval != cr1.interval and one.estimate == cr1.estimate

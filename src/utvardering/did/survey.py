@@ -147,6 +147,29 @@ def ordered_logit(y: np.ndarray, X: np.ndarray, weights: np.ndarray, clusters: n
     return p[:k], V[:k, :k]
 
 
+#: Below this many treated areas ``inference="auto"`` uses the wild cluster bootstrap.
+WILD_BELOW_TREATED = 20
+
+
+def _resolve_inference(inference: str, model: str, n_treated: int) -> tuple[str, str]:
+    """The inference ``"auto"`` stands for, and why."""
+    allowed = ("auto", "cluster", "wild", "randomization")
+    if inference not in allowed:
+        raise ValueError(f"inference={inference!r} is not one of {', '.join(map(repr, allowed))}.")
+    if inference != "auto":
+        return inference, "asked for"
+    if model != "linear":
+        return "cluster", "auto: the ordered logit has cluster-robust (CR1) inference only"
+    if n_treated == 1:
+        return "randomization", ("auto: one treated area, so cluster-robust and wild bootstrap "
+                                 "inference are invalid; the treated area is reassigned exactly")
+    if n_treated < WILD_BELOW_TREATED:
+        return "wild", (f"auto: {n_treated} treated areas (fewer than {WILD_BELOW_TREATED}); "
+                        "CR1 t-tests over-reject with few treated clusters, so the wild cluster "
+                        "restricted bootstrap (Webb weights) is used")
+    return "cluster", f"auto: {n_treated} treated areas support cluster-robust (CR1) inference"
+
+
 @register_estimator("survey_did", family="did",
                     summary="DiD on repeated survey cross-sections with weights, clustered by area")
 def survey_did(
@@ -165,7 +188,7 @@ def survey_did(
     model: Literal["linear", "ordered_logit"] = "linear",
     covariates=None,
     exclude=None,
-    inference: Literal["cluster", "wild", "randomization"] = "cluster",
+    inference: Literal["auto", "cluster", "wild", "randomization"] = "auto",
     n_draws: int = 9999,
     weights_type: Literal["rademacher", "webb"] = "webb",
     level: float = 0.95,
@@ -198,9 +221,16 @@ def survey_did(
         Respondent-level controls (e.g. age, sex dummies).
     exclude : list of str, optional
         Areas left out (e.g. neighbours that may be affected).
-    inference : {"cluster", "wild", "randomization"}, default "cluster"
+    inference : {"auto", "cluster", "wild", "randomization"}, default "auto"
         Linear model only for ``"wild"`` and ``"randomization"`` (see
-        :func:`~utvardering.did.twfe.twfe`).
+        :func:`~utvardering.did.twfe.twfe`). ``"auto"`` picks from the number of treated
+        areas :math:`G_1`: randomization inference (exact reassignment of the treated area)
+        when :math:`G_1 = 1`; the wild cluster restricted bootstrap (Webb weights) when
+        :math:`G_1 <` :data:`WILD_BELOW_TREATED` (MacKinnon & Webb 2017: CR1 t-tests
+        over-reject with few treated clusters; on the simulated school survey, 12 of 60
+        treated schools, CR1 intervals covered 89.5 % against 95.5 % for the wild bootstrap
+        over 200 draws); cluster-robust CR1 otherwise. The ordered logit always uses CR1.
+        The choice and its reason are in ``diagnostics["inference"]``.
     n_draws : int, default 9999
         Bootstrap draws or random reassignments.
     weights_type : {"rademacher", "webb"}, default "webb"
@@ -263,6 +293,8 @@ def survey_did(
                     "(item non-response; the weights are not re-calibrated).")
     diagnostics = {"n_respondents": len(frame), "n_areas": n_cl, "n_treated_areas": n_tr,
                    "item_nonresponse": n_nonresponse, "warnings": warn}
+    inference, reason = _resolve_inference(inference, model, n_tr)
+    diagnostics["inference"] = {"method": inference, "reason": reason}
     if model == "linear":
         regs = frame[["_treat", *covariates]].rename(columns={"_treat": "treatment"})
         res = fit_fe_regression(design, regs, level=level)
@@ -281,6 +313,14 @@ def survey_did(
                                 random_state=random_state, scheme="units")
             diagnostics["randomization"] = ri["randomization"].to_dict()
             p_value = ri["randomization"].p_value
+            if "conley_taber" in ri:  # one treated area: interval consistent with the p-value
+                diagnostics["conley_taber"] = ri["conley_taber"].to_dict()
+                interval = ri["conley_taber"].interval
+            else:
+                diagnostics["warnings"].append(
+                    "inference='randomization' with several treated areas gives a p-value only; "
+                    "the interval shown is the cluster-robust (CR1) one — use inference='wild' "
+                    "for an interval that matches its test.")
         scale = "share (population)" if threshold is not None or set(answers.unique()) <= {0, 1} \
             else "mean answer (population)"
     elif model == "ordered_logit":
