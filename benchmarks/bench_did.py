@@ -1,14 +1,17 @@
 """Difference-in-differences benchmarks (issue 6): ours against the Python DiD peers.
 
-Run: ``/work/venv/bin/python benchmarks/bench_did.py [--quick] [--only TEXT]``.
+Run: ``/work/venv/bin/python benchmarks/bench_did.py [--quick] [--only TEXT]``
+(``--only CS`` runs just the Callaway–Sant'Anna tasks).
 Tasks: mpdta Callaway–Sant'Anna (analytic and 999-draw multiplier bootstrap, all four
-aggregations); staggered panels of 20,000 and 200,000 units × 20 periods (time and peak
-memory, growth curve); HonestDiD on ehec (relative magnitudes and smoothness grids); wild
-cluster bootstrap (9,999 draws, 50 clusters, 10,000 obs); castle TWFE and Poisson.
+aggregations); staggered panels of 2,000 to 200,000 units × 20 periods, six cohorts (time
+and peak memory; the growth of time with units as a log-log slope); HonestDiD on ehec
+(relative magnitudes and smoothness grids); wild cluster bootstrap (9,999 draws, 50
+clusters, 10,000 obs); castle TWFE and Poisson.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -40,7 +43,7 @@ def write_data(quick: bool) -> dict:
     castle = load_castle()
     castle["homicide_count"] = np.round(castle["homicide"] * castle["popwt"] / 1e5).astype(int)
     castle.to_csv(paths["castle"], index=False)
-    sizes = [2_000, 20_000] if quick else [5_000, 20_000, 50_000, 200_000]
+    sizes = [2_000, 20_000] if quick else [2_000, 20_000, 50_000, 100_000, 200_000]
     for n in sizes:
         paths[f"panel{n}"] = _staggered(n, data_path(f"staggered_{n}.npz"))
     paths["wild"] = _wild(data_path("wild.npz"))
@@ -303,26 +306,72 @@ def castle_tasks(paths: dict, only) -> list:
     return rows
 
 
-def growth(rows: list, sizes: list) -> None:
-    """Time per unit for ours and each peer across panel sizes (linear growth = flat)."""
-    if not any(r.task.startswith("staggered") for r in rows):
+def _find(rows: list, task: str, who: str):
+    """The measurement of ``who`` ("ours" or a peer package) in the task ``task``."""
+    for r in rows:
+        if r.task == task and (who == "ours" or r.peer.startswith(who + " ")):
+            return r.ours if who == "ours" else r.theirs
+    return None
+
+
+def _seconds(m) -> str:
+    return f"{m.median:.4g} s" if m is not None and m.ok else "—"
+
+
+def cs_summary(rows: list, sizes: list, load: tuple) -> None:
+    """The acceptance numbers of the Callaway–Sant'Anna issue, measured in this run.
+
+    mpdta with 999 bootstrap draws (ours vs diff-diff and csdid), time and peak memory at
+    each panel size (ours vs diff-diff and moderndid), and the growth of time with units:
+    the slope of log(time) on log(units) (1 = linear).
+    """
+    if not any("CS" in r.task for r in rows):
         return
-    print("\n-- growth with units (s per 10,000 units; flat = linear) --")
-    for who in ("ours", "diff-diff", "moderndid"):
-        pts = []
-        for n in sizes:
-            for r in rows:
-                if r.task.startswith(f"staggered {n:,} "):
-                    m = r.ours if who == "ours" else r.theirs
-                    if (who == "ours" or r.peer.startswith(who)) and m.ok:
-                        pts.append(f"{n:>7,}: {m.median / n * 1e4:.4f} s, "
-                                   f"peak +{m.delta_mb:.0f} MB")
-                        break
-        print(f"{who:<10} " + " | ".join(pts) if pts else f"{who:<10} (no data)")
+    print("\n-- Callaway–Sant'Anna: acceptance numbers of this run --")
+    print(f"machine load (1-min average) at start {load[0]:.2f}, at end {os.getloadavg()[0]:.2f}"
+          f" on {os.cpu_count()} cores")
+    for task in ("mpdta CS analytic", "mpdta CS 999 multiplier boot"):
+        mine = _find(rows, task, "ours")
+        if mine is None:
+            continue
+        parts = [f"ours {_seconds(mine)}"]
+        for peer in ("diff-diff", "csdid", "moderndid"):
+            m = _find(rows, task, peer)
+            if m is not None and m.ok and mine.ok:
+                parts.append(f"{peer} {_seconds(m)} ({m.median / mine.median:.2f}× ours)")
+        print(f"{task}: " + ", ".join(parts))
+    curve: dict = {}
+    for n in sizes:
+        task = f"staggered {n:,} × 20 CS DR"
+        parts = []
+        for who in ("ours", "diff-diff", "moderndid"):
+            m = _find(rows, task, who)
+            if m is not None and m.ok:
+                curve.setdefault(who, []).append((n, m.median))
+                parts.append(f"{who} {m.median:.4g} s, peak {m.peak_mb:.0f} MB "
+                             f"(+{m.delta_mb:.0f})")
+        if parts:
+            print(f"{n:>7,} units × 20: " + " | ".join(parts))
+    print("growth with units (s per 10,000 units; log-log slope 1 = linear, below 1 while "
+          "fixed costs still matter):")
+    for who, pts in curve.items():
+        per = ", ".join(f"{n:,}: {t / n * 1e4:.4f}" for n, t in pts)
+        large = [(n, t) for n, t in pts if n >= 20_000]
+        print(f"  {who:<10} slope {_slope(pts):.3f}, from 20,000 units {_slope(large):.3f}"
+              f"  ({per})")
+
+
+def _slope(points: list) -> float:
+    """Least-squares slope of log(time) on log(units)."""
+    if len(points) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log([n for n, _ in points]), np.log([t for _, t in points]),
+                            1)[0])
 
 
 def main(argv=None) -> list:
     args = parse(__doc__, argv)
+    load = os.getloadavg()
     info = write_data(args.quick)
     paths, sizes = info["paths"], info["sizes"]
     rows = cs_tasks(paths, sizes, args.only)
@@ -330,7 +379,7 @@ def main(argv=None) -> list:
     rows += wild_tasks(paths, args.only)
     rows += castle_tasks(paths, args.only)
     print_table("DiD (issue 6)", rows)
-    growth(rows, sizes)
+    cs_summary(rows, sizes, load)
     print(f"\nsaved {save('bench_did', rows, {'peers': peers.ensure()})}")
     return rows
 

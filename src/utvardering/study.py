@@ -25,6 +25,12 @@ from .interventions import Intervention, get_intervention, overlapping_programme
 __all__ = ["Study"]
 
 
+def _distinct(values: Iterable) -> list:
+    """Distinct values (starts are shared objects per cohort, so this is one cheap pass)."""
+    by_id = {id(v): v for v in values}
+    return list(dict.fromkeys(by_id.values()))
+
+
 def _listify(value) -> list:
     if value is None:
         return []
@@ -127,10 +133,11 @@ class Study:
             self.window_dropped = int((~keep).sum())
             frame = frame.loc[keep].reset_index(drop=True)
         self.data = frame
-        self.units: list = sorted(frame[unit].unique().tolist(), key=str)
+        # the validated frame is sorted by the units' string form: first appearance is that order
+        self.units: list = frame[unit].unique().tolist()
         self.times: list = sorted(frame[time].unique().tolist())
         self.starts = self._resolve_starts(treated, start, starts, cohort)
-        self.treated: list = sorted(self.starts, key=str)
+        self.treated: list = [u for u in self.units if u in self.starts]  # sorted as units
         self.start = min(self.starts.values())
         self.end = self._period(end, "end") if end is not None else None
         if self.end is not None and self.end < self.start:
@@ -180,40 +187,116 @@ class Study:
             if cohort not in self.data.columns:
                 raise DesignError(f"cohort column {cohort!r} is not in the data; it has "
                                   f"{format_periods(list(map(str, self.data.columns)), 30)}.")
-            column = self.data[cohort]
-            if pd.api.types.is_numeric_dtype(column):
-                column = column.where(column != 0)  # R did's convention: 0 = never treated
-            codes = column.astype(str).where(column.notna())
-            per_unit = codes.groupby(self.data[self.unit]).agg(["min", "max", "first"])
-            varying = per_unit.index[(per_unit["min"] != per_unit["max"])
-                                     & per_unit[["min", "max"]].notna().all(axis=1)].tolist()
-            varying += per_unit.index[per_unit["min"].notna() & (codes.isna().groupby(
-                self.data[self.unit]).any())].tolist()
-            if varying:
-                raise DesignError(
-                    f"cohort column {cohort!r} changes over time within unit(s) "
-                    f"{format_periods(varying)}; it must hold each unit's first treated period."
-                )
-            first_values = column.groupby(self.data[self.unit]).first()
-            never = per_unit["min"].isna()
-            resolved = {u: self._period(int(v) if isinstance(v, (float, np.floating)) else v,
-                                        f"cohort of unit {u!r}")
-                        for u, v in first_values[~never].items()}
+            resolved = self._cohort_starts(cohort)
         if not resolved:
             raise DesignError("no treated units: give at least one treated unit.")
-        known = set(self.units)
-        for u in resolved:
-            if u not in known:
-                raise self._unknown_unit(u, "treated")
+        if treated is not None or starts is not None:
+            known = set(self.units)
+            for u in resolved:
+                if u not in known:
+                    raise self._unknown_unit(u, "treated")
         first, last = self.times[0], self.times[-1]
-        outside = {u: s for u, s in resolved.items() if not (first < s <= last)}
-        if outside:
+        if "_start_values" not in self.__dict__:
+            self._start_values = _distinct(resolved.values())
+        if any(not (first < s <= last) for s in self._start_values):
+            outside = {u: s for u, s in resolved.items() if not (first < s <= last)}
             detail = ", ".join(f"{u}: {s}" for u, s in list(outside.items())[:5])
             raise DesignError(
                 f"start outside the data for {detail}: the panel covers {first} to {last}, and a "
                 "start must leave at least one pre-period and fall on or before the last period."
             )
         return resolved
+
+    def _cohort_starts(self, cohort: str) -> dict:
+        """Unit → first treated period from a cohort column, on integer codes.
+
+        Each distinct cohort value is converted once; any problem (a value that changes
+        within a unit, one that is not a period) is reported by :meth:`_cohort_starts_slow`,
+        which names the units at fault. The codes are kept (:meth:`_start_codes`).
+        """
+        column = self.data[cohort]
+        value_codes, values = pd.factorize(column, sort=False)
+        values = np.asarray(values, dtype=object)
+        if pd.api.types.is_numeric_dtype(column):  # R did's convention: 0 = never treated
+            zero = np.flatnonzero(values == 0)
+            if zero.size:  # drop the value 0: its rows get code -1 (as missing values do)
+                is_zero = value_codes == zero[0]
+                value_codes[value_codes > zero[0]] -= 1
+                value_codes[is_zero] = -1
+                values = np.delete(values, zero[0])
+        grid = self._grid()
+        if grid is not None:  # rows are units × periods: compare each unit's row block
+            block = value_codes.reshape(grid)
+            per_unit = block[:, 0].copy()
+            if bool(np.any(block != per_unit[:, None])):
+                return self._cohort_starts_slow(cohort)  # varies within a unit: raises
+            unit_values = np.asarray(self.units, dtype=object)
+            aligned = per_unit
+            numeric = np.asarray(self.units)
+            natural = (np.argsort(numeric, kind="stable") if numeric.dtype.kind in "iuf"
+                       else np.arange(len(unit_values)))  # strings: their order already
+            unit_values, per_unit = unit_values[natural], per_unit[natural]
+        else:
+            try:
+                unit_codes, unit_values = pd.factorize(self.data[self.unit], sort=True)
+            except TypeError:  # units that cannot be ordered with each other
+                return self._cohort_starts_slow(cohort)
+            per_unit = np.empty(len(unit_values), dtype=np.int64)
+            per_unit[unit_codes] = value_codes  # any one row of each unit
+            if bool(np.any(per_unit[unit_codes] != value_codes)):
+                return self._cohort_starts_slow(cohort)  # varies within a unit: raises
+            unit_values = np.asarray(unit_values, dtype=object)
+            aligned = None
+        try:
+            converted = [
+                self._period(int(v) if isinstance(v, (float, np.floating)) else v, "cohort")
+                for v in values.tolist()
+            ]
+        except DesignError:
+            return self._cohort_starts_slow(cohort)  # names the first unit at fault
+        periods = np.empty(len(converted), dtype=object)
+        periods[:] = converted
+        if aligned is not None:
+            self._start_table = (aligned, converted)
+        self._start_values = list(dict.fromkeys(converted))
+        treated = per_unit >= 0
+        return dict(zip(unit_values[treated].tolist(), periods[per_unit[treated]].tolist()))
+
+    def _start_codes(self) -> tuple[np.ndarray, list]:
+        """Each unit's start as a code into a list of periods (``-1`` = never treated).
+
+        Codes follow :attr:`units`; kept from a cohort column, else built from :attr:`starts`.
+        """
+        if "_start_table" not in self.__dict__:
+            values = list(dict.fromkeys(self._start_values))
+            lookup = {v: i for i, v in enumerate(values)}
+            starts = self.starts
+            codes = np.array([lookup[starts[u]] if u in starts else -1 for u in self.units],
+                             dtype=np.int64)
+            self._start_table = (codes, values)
+        return self._start_table
+
+    def _cohort_starts_slow(self, cohort: str) -> dict:
+        """The per-unit group-by of the cohort column; raises naming the units at fault."""
+        column = self.data[cohort]
+        if pd.api.types.is_numeric_dtype(column):
+            column = column.where(column != 0)  # R did's convention: 0 = never treated
+        codes = column.astype(str).where(column.notna())
+        per_unit = codes.groupby(self.data[self.unit]).agg(["min", "max", "first"])
+        varying = per_unit.index[(per_unit["min"] != per_unit["max"])
+                                 & per_unit[["min", "max"]].notna().all(axis=1)].tolist()
+        varying += per_unit.index[per_unit["min"].notna() & (codes.isna().groupby(
+            self.data[self.unit]).any())].tolist()
+        if varying:
+            raise DesignError(
+                f"cohort column {cohort!r} changes over time within unit(s) "
+                f"{format_periods(varying)}; it must hold each unit's first treated period."
+            )
+        first_values = column.groupby(self.data[self.unit]).first()
+        never = per_unit["min"].isna()
+        return {u: self._period(int(v) if isinstance(v, (float, np.floating)) else v,
+                                f"cohort of unit {u!r}")
+                for u, v in first_values[~never].items()}
 
     def _resolve_donors(self, donors) -> list:
         treated, excluded, known = set(self.treated), set(self.excluded), set(self.units)
@@ -244,10 +327,12 @@ class Study:
                 f"the donor pool is empty: all {len(self.units)} units are treated or excluded "
                 f"(excluded: {format_periods(self.excluded)}). Add comparison units."
             )
-        return sorted(pool, key=str)
+        return pool if donors is None else sorted(pool, key=str)
 
     def _check_pre_periods(self, minimum: int) -> None:
         times = np.array(self.times, dtype=object)
+        if all(int((times < s).sum()) >= minimum for s in self._start_values):
+            return
         starts = pd.Series(self.starts, dtype=object)
         counts = pd.Series({s: int((times < s).sum()) for s in set(starts)})
         n_pre = starts.map(counts)
@@ -275,9 +360,50 @@ class Study:
         """Periods from the start to ``end`` (or the last period)."""
         return [t for t in self.times if t >= self.start and (self.end is None or t <= self.end)]
 
+    def _grid(self) -> tuple[int, int] | None:
+        """``(units, periods)`` when :attr:`data` is the full grid in unit-major order.
+
+        A validated panel without gaps is sorted by unit and period, so its rows reshape
+        to a units × periods matrix directly (no pivot); checked once on integer codes.
+        """
+        if "_grid_shape" not in self.__dict__:
+            self._grid_shape = None
+            n_units, n_times = len(self.units), len(self.times)
+            frame = self.data
+            if n_units * n_times == len(frame) and n_times > 0:
+                unit_col = frame[self.unit].to_numpy().reshape(n_units, n_times)
+                column = frame[self.time]
+                t = column.array.asi8 if isinstance(column.dtype, pd.PeriodDtype) else column.to_numpy()
+                t = t.reshape(n_units, n_times)
+                first = unit_col[:, 0]
+                units_match = first.dtype.kind in "iuO" and bool(
+                    np.all(first == np.asarray(self.units, dtype=first.dtype)))
+                if (units_match and bool(np.all(unit_col == first[:, None]))
+                        and bool(np.all(t == t[0])) and bool(np.all(np.diff(t[0]) > 0))):
+                    self._grid_shape = (n_units, n_times)
+        return self._grid_shape
+
     def wide(self, column: str | None = None, units: Iterable | None = None) -> pd.DataFrame:
         """Units × periods matrix of ``column`` (default: the outcome)."""
-        table = self.data.pivot(index=self.unit, columns=self.time, values=column or self.outcome)
+        column = column or self.outcome
+        grid = self._grid() if units is not None else None
+        values = self.data[column].to_numpy() if grid is not None else None
+        if grid is not None and values.dtype.kind in "fiu":
+            units = list(units)
+            if len(units) == len(self.units) and units == self.units:
+                positions = np.arange(len(units))
+            else:
+                if "_unit_index" not in self.__dict__:
+                    self._unit_index = pd.Index(self.units)
+                positions = self._unit_index.get_indexer(units)
+            if not (positions < 0).any():
+                n_times = grid[1]
+                index = pd.Index(self.data[self.unit].array[::n_times].take(positions),
+                                 name=self.unit)
+                columns = pd.Index(self.data[self.time].array[:n_times], name=self.time)
+                matrix = values.reshape(grid)[positions]
+                return pd.DataFrame(matrix, index=index, columns=columns, copy=False)
+        table = self.data.pivot(index=self.unit, columns=self.time, values=column)
         return table.loc[list(units)] if units is not None else table
 
     def treatment_matrix(self) -> pd.DataFrame:

@@ -98,6 +98,11 @@ def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = No
         return values.dt.asfreq(freq, how="start") if freq else values.copy()
     if pd.api.types.is_bool_dtype(values):
         raise DataError(f"column {column!r} is boolean; time must be periods, dates or integers.")
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
+        if freq == "Y":  # whole numbers: nothing to check
+            ints = values.to_numpy().astype(np.int64)
+            return pd.Series(pd.PeriodIndex.from_fields(year=ints, freq="Y"), index=values.index)
+        return values.astype(np.int64)  # a (copy-on-write) copy: no memory until written
     if pd.api.types.is_numeric_dtype(values):
         as_float = values.astype(float)
         bad = ~np.isclose(as_float, np.round(as_float))
@@ -122,41 +127,47 @@ def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = No
 
 
 def _parse_strings(text: pd.Series, *, column: str, freq: str | None) -> pd.Series:
-    kinds = pd.Series(pd.NA, index=text.index, dtype="object")
+    # Parse each distinct value once and broadcast back to the rows by its code.
+    codes, distinct = pd.factorize(text)
+    unique = pd.Series(np.asarray(distinct, dtype=object))
+    kinds_u = pd.Series(pd.NA, index=unique.index, dtype="object")
     for kind, pattern in _PATTERNS.items():
-        match = text.str.match(pattern) & kinds.isna()
-        kinds[match] = kind
-    unparsed = kinds.isna()
-    if unparsed.any():
-        raise DataError(
-            f"column {column!r} has values that are not periods: rows "
-            f"{format_periods(text.index[unparsed].tolist())} hold "
-            f"{format_periods(text[unparsed].unique().tolist())}. Use 'YYYY-MM' for months, "
-            "'YYYY-Qn' for quarters, 'YYYY' or integers for years, 'YYYY-MM-DD' for days."
-        )
-    found = sorted(set(kinds))
-    if len(found) > 1 and freq is None:
-        examples = "; ".join(
-            f"{_FREQ_NAMES[k]} e.g. {text[kinds == k].iloc[0]!r} (row {text.index[kinds == k][0]})"
-            for k in found
-        )
-        raise DataError(
-            f"column {column!r} mixes frequencies ({examples}). A panel has one frequency: "
-            "convert all periods to the same one (e.g. aggregate days to months) first."
-        )
+        match = unique.str.match(pattern).fillna(False).astype(bool) & kinds_u.isna()
+        kinds_u[match] = kind
+    if kinds_u.isna().any() or kinds_u.nunique() > 1:
+        kinds = pd.Series(kinds_u.to_numpy()[codes], index=text.index, dtype="object")
+        unparsed = kinds.isna()
+        if unparsed.any():
+            raise DataError(
+                f"column {column!r} has values that are not periods: rows "
+                f"{format_periods(text.index[unparsed].tolist())} hold "
+                f"{format_periods(text[unparsed].unique().tolist())}. Use 'YYYY-MM' for months, "
+                "'YYYY-Qn' for quarters, 'YYYY' or integers for years, 'YYYY-MM-DD' for days."
+            )
+        if freq is None:
+            found = sorted(set(kinds))
+            examples = "; ".join(
+                f"{_FREQ_NAMES[k]} e.g. {text[kinds == k].iloc[0]!r} (row {text.index[kinds == k][0]})"
+                for k in found
+            )
+            raise DataError(
+                f"column {column!r} mixes frequencies ({examples}). A panel has one frequency: "
+                "convert all periods to the same one (e.g. aggregate days to months) first."
+            )
+    found = sorted(set(kinds_u))
     kind = found[0]
     if kind == "M":
-        text = text.map(_normalise_month)
+        unique = unique.map(_normalise_month)
     elif kind == "Q":
-        text = text.str.upper().str.replace(r"[- ]", "", regex=True)
+        unique = unique.str.upper().str.replace(r"[- ]", "", regex=True)
     target = freq or kind
     try:
-        periods = pd.PeriodIndex(text.tolist(), freq=kind)
+        periods = pd.PeriodIndex(unique.tolist(), freq=kind)
     except (ValueError, TypeError) as exc:
         raise DataError(f"column {column!r}: could not parse periods ({exc}).") from exc
     if target != kind:
         periods = periods.asfreq(target, how="start")
-    return pd.Series(periods, index=text.index, name=text.name)
+    return pd.Series(periods.take(codes), index=text.index, name=text.name)
 
 
 def period_freq(dtype) -> str:

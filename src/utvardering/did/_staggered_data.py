@@ -80,6 +80,17 @@ def _unit_constant(study: Study, column: str, units: list, what: str) -> pd.Seri
     return per_unit["first"].loc[units]
 
 
+def _start_ordinals(study: Study, kept: np.ndarray) -> tuple[np.ndarray, list]:
+    """Start of each kept unit on the ordinal scale (``inf`` if never treated), and the
+    distinct starts; ``kept`` is a boolean mask over ``study.units``.
+
+    Starts are held as codes into the few distinct periods, each converted once.
+    """
+    codes, distinct = study._start_codes()
+    scale = np.append(np.array([ordinal(s) for s in distinct], dtype=float), np.inf)
+    return scale[codes[kept]], list(distinct)
+
+
 def staggered_panel(study: Study, *, weights: str | None = None, cluster: str | None = None,
                     covariates: list[str] | None = None) -> StaggeredPanel:
     """Build the arrays for the staggered estimators from a Study.
@@ -88,10 +99,15 @@ def staggered_panel(study: Study, *, weights: str | None = None, cluster: str | 
     The panel must be balanced over the kept units.
     """
     keep = set(study.treated) | set(study.donors)
-    units = [u for u in study.units if u in keep]
-    left_out = [u for u in study.units if u not in keep]
+    kept = np.array([u in keep for u in study.units], dtype=bool)
+    if kept.all():
+        units, left_out = list(study.units), []
+    else:
+        units = [u for u, k in zip(study.units, kept) if k]
+        left_out = [u for u, k in zip(study.units, kept) if not k]
     wide = study.wide(units=units)
-    if wide.isna().any().any():
+    y = wide.to_numpy(dtype=float)
+    if np.isnan(y).any():
         gaps = wide.isna().stack()
         first = gaps[gaps].index[:5].tolist()
         raise DesignError(
@@ -100,10 +116,10 @@ def staggered_panel(study: Study, *, weights: str | None = None, cluster: str | 
         )
     times = list(wide.columns)
     t_ord = np.array([ordinal(t) for t in times])
-    g_ord = np.array([ordinal(study.starts[u]) if u in study.starts else np.inf for u in units])
+    g_ord, distinct = _start_ordinals(study, kept)
     labels = {ordinal(t): t for t in times}
-    labels.update({ordinal(s): s for s in study.starts.values()})
-    panel = StaggeredPanel(study, units, times, wide.to_numpy(dtype=float), t_ord, g_ord, labels)
+    labels.update({ordinal(s): s for s in distinct})
+    panel = StaggeredPanel(study, units, times, y, t_ord, g_ord, labels)
     if left_out:
         panel.notes.append(f"left out {len(left_out)} excluded unit(s): "
                            f"{', '.join(map(str, left_out[:10]))}")
@@ -122,7 +138,7 @@ def staggered_panel(study: Study, *, weights: str | None = None, cluster: str | 
         for c in covariates:
             if c not in study.data.columns:
                 raise DesignError(f"covariate {c!r} is not in the data; add it or fix the name.")
-            mat = study.data.pivot(index=study.unit, columns=study.time, values=c).loc[units, times]
+            mat = study.wide(c, units=units)[times]
             if mat.isna().any().any():
                 raise DataError(f"covariate {c!r} has missing values; fill them or drop the unit.")
             mats.append(mat.to_numpy(dtype=float))

@@ -13,13 +13,15 @@ All influence functions are scaled so that, without clustering, a standard error
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 
 __all__ = [
     "AggregateResult",
     "Inference",
+    "LinearForm",
     "aggregate_gt",
     "mammen_weights",
     "wald_pretest",
@@ -27,6 +29,11 @@ __all__ = [
 ]
 
 _TINY = np.sqrt(np.finfo(float).eps) * 10
+_NORMAL = NormalDist()
+#: normal interquartile range, the scale of the bootstrap's IQR standard error
+_IQR = _NORMAL.inv_cdf(0.75) - _NORMAL.inv_cdf(0.25)
+#: rows per block when a product over all units is accumulated block by block
+_BLOCK = 1 << 15
 
 
 def mammen_weights(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
@@ -67,11 +74,35 @@ class Inference:
         psi = psi.reshape(self.n, -1)
         if self.cluster is None:
             return psi
-        out = np.zeros((self.n_clusters, psi.shape[1]))
-        np.add.at(out, self.cluster, psi)
-        return out
+        member = sparse.csr_matrix((np.ones(self.n), (self.cluster, np.arange(self.n))),
+                                   shape=(self.n_clusters, self.n))
+        return np.asarray(member @ psi)
 
-    def standard_errors(self, psi: np.ndarray) -> tuple[np.ndarray, float]:
+    def _draws(self, sums: np.ndarray) -> np.ndarray:
+        """``(draws, m)`` products of the multipliers with the cluster sums."""
+        if isinstance(self.multipliers, np.ndarray):
+            return self.multipliers @ sums
+        return self.multipliers.product(sums)
+
+    def prepare_bootstrap(self, cells: np.ndarray, unit_group: np.ndarray,
+                          unit_weight: np.ndarray, cohort_values: np.ndarray) -> None:
+        """Draw the bootstrap once for the cell influence functions and the cohort indicators.
+
+        Afterwards the draws of any :class:`LinearForm` are two small products instead of a
+        pass over all units (one product ``multipliers @ sums`` for everything).
+        """
+        if self.multipliers is None:
+            return
+        position = np.searchsorted(cohort_values, unit_group)
+        indicators = np.zeros((self.n, len(cohort_values)))
+        indicators[np.arange(self.n), position] = unit_weight
+        both = np.hstack([self.cluster_sums(cells), self.cluster_sums(indicators)])
+        draws = self._draws(both)
+        self._cell_draws = draws[:, :cells.shape[1]]
+        self._cohort_draws = draws[:, cells.shape[1]:]
+
+    def standard_errors(self, psi: np.ndarray,
+                        form: LinearForm | None = None) -> tuple[np.ndarray, float]:
         """Standard errors of the columns of ``psi`` and a critical value for joint bands.
 
         Analytic: :math:`\\sqrt{\\sum_c S_c^2}/n` with :math:`S_c` the cluster sums, and the
@@ -79,37 +110,80 @@ class Inference:
         over the multiplier draws :math:`V`; the standard error is the normalised
         interquartile range of :math:`\\hat b_j` times :math:`\\sqrt{G}/n`, and the critical
         value is the ``level`` quantile of :math:`\\max_j |\\hat b_j| / \\hat\\sigma_j`
-        (sup-t band).
+        (sup-t band). With ``form`` (and :meth:`prepare_bootstrap` done) the draws come from
+        the stored draws of the cells and cohorts; ``psi`` is then not read.
         """
-        sums = self.cluster_sums(psi)
-        z = float(stats.norm.ppf(0.5 + self.level / 2))
+        z = _NORMAL.inv_cdf(0.5 + self.level / 2)
         if self.multipliers is None:
-            se = np.sqrt(np.sum(sums**2, axis=0)) / self.n
+            sums = self.cluster_sums(psi)
+            se = np.sqrt(np.einsum("ij,ij->j", sums, sums)) / self.n
             se[~(se > _TINY)] = np.nan
             return se, z
-        g = sums.shape[0]
-        draws = np.sqrt(g) * (self.multipliers @ sums) / g
-        ok = np.all(np.isfinite(draws), axis=0) & (np.sum(draws**2, axis=0) > _TINY)
-        sigma = np.full(sums.shape[1], np.nan)
+        g = self.n_clusters
+        if form is not None and getattr(self, "_cell_draws", None) is not None:
+            raw = self._cell_draws @ form.cells + self._cohort_draws @ form.cohorts
+        else:
+            raw = self._draws(self.cluster_sums(psi))
+        draws = raw * (np.sqrt(g) / g)
+        ok = np.all(np.isfinite(draws), axis=0) & (np.einsum("ij,ij->j", draws, draws) > _TINY)
+        sigma = np.full(draws.shape[1], np.nan)
         if ok.any():
-            ordered = np.sort(draws[:, ok], axis=0)
-            b = ordered.shape[0]
-            q75, q25 = ordered[int(np.ceil(0.75 * b)) - 1], ordered[int(np.ceil(0.25 * b)) - 1]
-            sigma[ok] = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+            b = draws.shape[0]
+            rows = [int(np.ceil(0.25 * b)) - 1, int(np.ceil(0.75 * b)) - 1]
+            q25, q75 = np.partition(draws[:, ok], rows, axis=0)[rows]
+            sigma[ok] = (q75 - q25) / _IQR
         sigma[~(sigma > _TINY)] = np.nan
         se = sigma * np.sqrt(g) / self.n
         good = np.isfinite(sigma)
         if not good.any():
             return se, z
         t_max = np.max(np.abs(draws[:, good] / sigma[good]), axis=1)
-        t_sorted = np.sort(t_max)
-        crit = float(t_sorted[int(np.ceil(self.level * len(t_sorted))) - 1])
+        k = int(np.ceil(self.level * len(t_max))) - 1
+        crit = float(np.partition(t_max, k)[k])
         return se, crit
 
     def vcov(self, psi: np.ndarray) -> np.ndarray:
         """Analytic covariance matrix of the estimates, :math:`S^\\top S / n^2`."""
-        sums = self.cluster_sums(psi)
-        return sums.T @ sums / self.n**2
+        return _gram(self.cluster_sums(psi)) / self.n**2
+
+
+def _gram(a: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+    """:math:`A^\\top A` (of the selected columns), accumulated over blocks of rows."""
+    m = a.shape[1] if columns is None else int(np.count_nonzero(columns))
+    out = np.zeros((m, m))
+    for lo in range(0, a.shape[0], _BLOCK):  # no (n, m) temporaries
+        block = a[lo:lo + _BLOCK] if columns is None else a[lo:lo + _BLOCK][:, columns]
+        out += block.T @ block
+    return out
+
+
+class MultiplierStream:
+    """Multiplier draws regenerated block by block instead of held in memory.
+
+    For many clusters the ``(draws, clusters)`` multiplier matrix is large; this object
+    draws it again in blocks of draws from a fixed seed each time a product is needed, so
+    every statistic sees the same multipliers while memory stays bounded.
+    """
+
+    def __init__(self, draws: int, clusters: int, kind: str, seed: int,
+                 block_elements: int = 1 << 22) -> None:
+        self.shape = (draws, clusters)
+        self.kind, self.seed = kind, seed
+        self.block = max(1, block_elements // max(clusters, 1))
+
+    def product(self, sums: np.ndarray) -> np.ndarray:
+        """``V @ sums`` for the ``(draws, clusters)`` multipliers ``V``."""
+        rng = np.random.default_rng(self.seed)
+        draws, clusters = self.shape
+        out = np.empty((draws, sums.shape[1]))
+        for lo in range(0, draws, self.block):
+            size = (min(self.block, draws - lo), clusters)
+            if self.kind == "mammen":
+                v = mammen_weights(rng, size)
+            else:
+                v = np.where(rng.random(size) < 0.5, -1.0, 1.0)
+            out[lo:lo + size[0]] = v @ sums
+        return out
 
 
 def weight_influence(keep: np.ndarray, pg: np.ndarray, cell_group: np.ndarray,
@@ -137,13 +211,101 @@ class AggregateResult:
     labels: np.ndarray
     effects: np.ndarray
     path_influence: np.ndarray
+    form: LinearForm | None = None
+    path_form: LinearForm | None = None
 
 
-def _combine(att, inf, keep, weights, wif=None):
-    psi = inf[:, keep] @ weights
-    if wif is not None:
-        psi = psi + wif @ att[keep]
-    return float(np.sum(att[keep] * weights)), psi
+@dataclass
+class LinearForm:
+    """Influence functions written as :math:`\\Psi = \\Psi_{cells} A + E B`.
+
+    :math:`\\Psi_{cells}` is the ``(n, K)`` matrix of the ATT(g,t) influence functions and
+    :math:`E_{ic} = w_i 1\\{G_i = c\\}` the ``(n, C)`` weighted cohort indicators, so every
+    multiplier-bootstrap draw of :math:`\\Psi` follows from the draws of :math:`\\Psi_{cells}`
+    and :math:`E`, computed once (:meth:`Inference.prepare_bootstrap`).
+    """
+
+    cells: np.ndarray
+    cohorts: np.ndarray
+
+    @classmethod
+    def identity(cls, k: int, c: int) -> LinearForm:
+        return cls(np.eye(k), np.zeros((c, k)))
+
+
+class _Shares:
+    """Cohort shares and each unit's cohort, for the influence of the share weights."""
+
+    def __init__(self, pg: np.ndarray, cell_group: np.ndarray, unit_group: np.ndarray,
+                 unit_weight: np.ndarray, cohort_values: np.ndarray | None = None) -> None:
+        self.pg, self.cell_group, self.unit_weight = pg, cell_group, unit_weight
+        self.groups, self.cell_pos = np.unique(cell_group, return_inverse=True)
+        self.cell_pos = self.cell_pos.reshape(-1)
+        pos = np.minimum(np.searchsorted(self.groups, unit_group), len(self.groups) - 1)
+        # units outside every cohort of the cells point to an extra slot holding zero
+        self.unit_pos = np.where(self.groups[pos] == unit_group, pos, len(self.groups))
+        self.unit_weight_is_one = bool(np.all(unit_weight == 1.0))
+        self.cohort_values = cohort_values
+        if cohort_values is not None:
+            self.cohort_index = np.searchsorted(cohort_values, self.groups)
+
+    def dot(self, keep: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """``weight_influence(keep, ...) @ a`` in O(n) memory, without the ``(n, K)`` matrix.
+
+        With :math:`A_i = \\sum_{k: g_k = G_i} a_k`, :math:`C_i = \\#\\{k: g_k = G_i\\}`,
+        :math:`\\hat p \\cdot a = \\sum_k \\hat p_{g_k} a_k` and :math:`S = \\sum_k \\hat p_{g_k}`,
+        the product :math:`(w_i A_i - \\hat p \\cdot a)/S - (w_i C_i - S)\\,\\hat p \\cdot a/S^2`
+        simplifies to :math:`w_i (A_i/S - C_i\\, \\hat p \\cdot a / S^2)`: one value per
+        cohort, looked up for each unit.
+        """
+        coef = self.coefficients(keep, a)
+        out = coef[self.unit_pos]
+        if not self.unit_weight_is_one:
+            out *= self.unit_weight
+        return out
+
+    def coefficients(self, keep: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """The value per cohort slot (last slot: units in no cohort of the cells, zero)."""
+        p = self.pg[keep]
+        total, pa = p.sum(), float(p @ a)
+        slots = len(self.groups) + 1
+        sum_a = np.bincount(self.cell_pos[keep], weights=a, minlength=slots)
+        count = np.bincount(self.cell_pos[keep], minlength=slots).astype(float)
+        coef = (sum_a - count * (pa / total)) / total
+        coef[-1] = 0.0
+        return coef
+
+
+def _paths(att: np.ndarray, inf: np.ndarray, keeps: list, weights: list,
+           shares: _Shares | None = None, form: LinearForm | None = None):
+    """Weighted sums of cells for several summaries at once.
+
+    Summary :math:`j` is :math:`\\sum_{k \\in K_j} v_{jk} ATT_k`; all influence functions
+    come from one product of the influence matrix with the ``(cells, summaries)`` weight
+    matrix ``V``, plus, with ``shares``, the influence of the estimated cohort-share weights
+    (:func:`weight_influence`). Returns the estimates, an ``(n, summaries)`` view of the
+    influence functions and, when ``inf`` has a :class:`LinearForm`, theirs.
+    """
+    V = np.zeros((len(att), len(keeps)))
+    for j, (keep, weight) in enumerate(zip(keeps, weights)):
+        V[keep, j] = weight
+    effects = np.array([float(np.sum(att[keep] * weight)) for keep, weight in zip(keeps, weights)])
+    rows = inf.T  # (cells, n)
+    if rows.flags.c_contiguous:  # each cell enters few summaries: add its row where it is used
+        psi = np.zeros((len(keeps), rows.shape[1]))
+        scratch = np.empty(rows.shape[1])
+        for j, (keep, weight) in enumerate(zip(keeps, weights)):
+            for k, v in zip(np.asarray(keep).tolist(), np.asarray(weight).tolist()):
+                psi[j] += np.multiply(rows[k], v, out=scratch)
+    else:
+        psi = V.T @ rows  # (summaries, n): rows stay contiguous for the updates below
+    out = None if form is None else LinearForm(form.cells @ V, form.cohorts @ V)
+    if shares is not None:
+        for j, keep in enumerate(keeps):
+            psi[j] += shares.dot(keep, att[keep])
+            if out is not None:
+                out.cohorts[shares.cohort_index, j] += shares.coefficients(keep, att[keep])[:-1]
+    return effects, psi.T, out
 
 
 def aggregate_gt(
@@ -159,6 +321,7 @@ def aggregate_gt(
     min_e: float = -np.inf,
     max_e: float = np.inf,
     first_time: float | None = None,
+    cohort_values: np.ndarray | None = None,
 ) -> AggregateResult:
     """Aggregate ATT(g,t) as R ``did::aggte`` (Callaway & Sant'Anna 2021, Sect. 3.1).
 
@@ -191,33 +354,40 @@ def aggregate_gt(
         least ``balance_e`` periods after treatment) apply to ``dynamic``.
     first_time : float, optional
         First period of the panel (default: the earliest cell), used by ``balance_e``.
+    cohort_values : ndarray, optional
+        The sorted distinct values of ``unit_group``; when given, the result also carries
+        the :class:`LinearForm` of its influence functions (for a fast bootstrap).
 
     Returns
     -------
     AggregateResult
     """
     glist = np.unique(group)
-    pgg = np.array([np.mean(unit_weight * (unit_group == g)) for g in glist])
+    pgg = np.bincount(np.searchsorted(glist, unit_group[np.isin(unit_group, glist)]),
+                      weights=unit_weight[np.isin(unit_group, glist)],
+                      minlength=len(glist)) / len(unit_group)
     pg = pgg[np.searchsorted(glist, group)]
+    share = _Shares(pg, group, unit_group, unit_weight, cohort_values)
+    cells = None if cohort_values is None else LinearForm.identity(len(att), len(cohort_values))
     event = time - group
     post = (group <= time) & (time <= group + max_e)
     if kind == "simple":
         keep = np.flatnonzero(post)
-        wif = weight_influence(keep, pg, group, unit_group, unit_weight)
-        est, psi = _combine(att, inf, keep, pg[keep] / pg[keep].sum(), wif)
-        return AggregateResult(kind, est, psi, np.array([]), np.array([]), np.zeros((len(psi), 0)))
+        est, psi, form = _paths(att, inf, [keep], [pg[keep] / pg[keep].sum()], share, cells)
+        return AggregateResult(kind, float(est[0]), psi[:, 0], np.array([]), np.array([]),
+                               np.zeros((len(psi), 0)), form)
     if kind == "group":
         labels = np.array([g for g in glist if np.any(post & (group == g))])
         pgg = pgg[np.isin(glist, labels)]
-        effects, paths = [], []
-        for g in labels:
-            keep = np.flatnonzero(post & (group == g))
-            est, psi = _combine(att, inf, keep, np.full(len(keep), 1.0 / len(keep)))
-            effects.append(est), paths.append(psi)
-        effects, path_inf = np.array(effects), np.column_stack(paths)
-        wif = weight_influence(np.arange(len(labels)), pgg, labels, unit_group, unit_weight)
-        est, psi = _combine(effects, path_inf, np.arange(len(labels)), pgg / pgg.sum(), wif)
-        return AggregateResult(kind, est, psi, labels, effects, path_inf)
+        keeps = [np.flatnonzero(post & (group == g)) for g in labels]
+        effects, path_inf, path_form = _paths(
+            att, inf, keeps, [np.full(len(k), 1.0 / len(k)) for k in keeps], form=cells)
+        idx = np.arange(len(labels))
+        est, psi, form = _paths(effects, path_inf, [idx], [pgg / pgg.sum()],
+                                _Shares(pgg, labels, unit_group, unit_weight, cohort_values),
+                                path_form)
+        return AggregateResult(kind, float(est[0]), psi[:, 0], labels, effects, path_inf,
+                               form, path_form)
     if kind == "dynamic":
         include = np.ones(len(att), dtype=bool)
         eseq = np.unique(event)
@@ -229,42 +399,39 @@ def aggregate_gt(
         labels = eseq[(eseq >= min_e) & (eseq <= max_e)]
         if labels.size == 0:
             raise ValueError("no event times fall within min_e/max_e/balance_e; widen them.")
-        effects, paths = [], []
-        for e in labels:
-            keep = np.flatnonzero((event == e) & include)
-            wif = weight_influence(keep, pg, group, unit_group, unit_weight)
-            est, psi = _combine(att, inf, keep, pg[keep] / pg[keep].sum(), wif)
-            effects.append(est), paths.append(psi)
-        effects, path_inf = np.array(effects), np.column_stack(paths)
+        keeps = [np.flatnonzero((event == e) & include) for e in labels]
+        effects, path_inf, path_form = _paths(
+            att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, cells)
         positive = np.flatnonzero(labels >= 0)
         if positive.size == 0:
             return AggregateResult(kind, np.nan, np.full(len(unit_group), np.nan), labels,
-                                   effects, path_inf)
-        est, psi = _combine(effects, path_inf, positive, np.full(positive.size, 1.0 / positive.size))
-        return AggregateResult(kind, est, psi, labels, effects, path_inf)
+                                   effects, path_inf, None, path_form)
+        est, psi, form = _paths(effects, path_inf, [positive],
+                                [np.full(positive.size, 1.0 / positive.size)], form=path_form)
+        return AggregateResult(kind, float(est[0]), psi[:, 0], labels, effects, path_inf,
+                               form, path_form)
     if kind == "calendar":
         labels = np.array([t for t in np.unique(time[time >= group.min()])
                            if np.any((time == t) & (group <= time))])
-        effects, paths = [], []
-        for t in labels:
-            keep = np.flatnonzero((time == t) & (group <= time))
-            wif = weight_influence(keep, pg, group, unit_group, unit_weight)
-            est, psi = _combine(att, inf, keep, pg[keep] / pg[keep].sum(), wif)
-            effects.append(est), paths.append(psi)
-        effects, path_inf = np.array(effects), np.column_stack(paths)
+        keeps = [np.flatnonzero((time == t) & (group <= time)) for t in labels]
+        effects, path_inf, path_form = _paths(
+            att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, cells)
         idx = np.arange(len(labels))
-        est, psi = _combine(effects, path_inf, idx, np.full(len(labels), 1.0 / len(labels)))
-        return AggregateResult(kind, est, psi, labels, effects, path_inf)
+        est, psi, form = _paths(effects, path_inf, [idx],
+                                [np.full(len(labels), 1.0 / len(labels))], form=path_form)
+        return AggregateResult(kind, float(est[0]), psi[:, 0], labels, effects, path_inf,
+                               form, path_form)
     raise ValueError(f"unknown aggregation {kind!r}")
 
 
 def wald_pretest(att: np.ndarray, inf: np.ndarray, pre: np.ndarray,
-                 inference: Inference) -> dict:
+                 inference: Inference, *, se: np.ndarray | None = None) -> dict:
     """Joint Wald test that every pre-treatment ATT(g,t) is zero.
 
     :math:`W = \\hat a^\\top \\hat V^{-1} \\hat a \\sim \\chi^2_q` under the null, with
     :math:`\\hat a` the ``q`` pre-treatment estimates with a non-zero standard error and
-    :math:`\\hat V` their analytic (cluster-robust) covariance.
+    :math:`\\hat V` their analytic (cluster-robust) covariance. ``se`` (the analytic
+    standard errors of all cells, when already computed) saves one pass over the units.
 
     Returns
     -------
@@ -272,13 +439,14 @@ def wald_pretest(att: np.ndarray, inf: np.ndarray, pre: np.ndarray,
         ``pretrend_wald``, ``pretrend_df``, ``pretrend_p_value`` (NaN when there are no
         usable pre-treatment cells or the covariance is singular).
     """
-    vcov = inference.vcov(inf)
-    se = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    sums = inference.cluster_sums(inf)
+    if se is None:
+        se = np.sqrt(np.einsum("ij,ij->j", sums, sums)) / inference.n
     use = pre & (se > _TINY)
     out = {"pretrend_wald": np.nan, "pretrend_df": int(use.sum()), "pretrend_p_value": np.nan}
     if not use.any():
         return out
-    v = vcov[np.ix_(use, use)]
+    v = _gram(sums, use) / inference.n**2
     if 1.0 / np.linalg.cond(v) <= np.finfo(float).eps:
         return out
     a = att[use]

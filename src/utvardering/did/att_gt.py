@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["GroupTimeResult", "att_gt_panel", "did_panel_2x2", "fit_logit"]
+__all__ = ["GroupTimeResult", "att_gt_means", "att_gt_panel", "did_panel_2x2", "fit_logit"]
 
 #: Controls whose propensity score reaches this level get no weight (Sant'Anna & Zhao trimming).
 TRIM_LEVEL = 0.995
@@ -204,6 +204,9 @@ def att_gt_panel(
         ``sqrt(sum(influence[:, j]**2)) / n``.
     """
     n, n_times = y.shape
+    if covariates is None:
+        return att_gt_means(y, cohort, times, weights=weights, control_group=control_group,
+                            anticipation=anticipation, base_period=base_period, method=method)
     weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     glist = np.unique(cohort[np.isfinite(cohort)])
     never = ~np.isfinite(cohort)
@@ -249,10 +252,157 @@ def att_gt_panel(
             rows["att"].append(att), rows["n1"].append(int(treated.sum()))
             rows["n0"].append(int(control.sum()))
             columns.append(influence)
-    inf = np.column_stack(columns) if columns else np.zeros((n, 0))
+    inf = np.vstack(columns).T if columns else np.zeros((n, 0))  # (n, cells), rows per cell
     return GroupTimeResult(
         group=np.asarray(rows["g"], dtype=float), time=np.asarray(rows["t"], dtype=int),
         base=np.asarray(rows["b"], dtype=int), att=np.asarray(rows["att"], dtype=float),
         influence=inf, n_treated=np.asarray(rows["n1"]), n_control=np.asarray(rows["n0"]),
         skipped=skipped,
+    )
+
+
+def _level_cells(glist, times, counts, *, control_group, anticipation, base_period):
+    """The (cohort, period) cells of :func:`att_gt_panel`, comparison groups as cohort levels.
+
+    Levels are the cohorts of ``glist`` then "never treated" (last); a cell is ``(level of g,
+    period index, base index, comparison-level mask or None for the fixed zero cell)``.
+    """
+    n_levels = len(glist) + 1
+    level_g = np.append(glist, np.inf)
+    universal = base_period == "universal"
+    offset = 0 if universal else 1
+    cells, skipped = [], []
+    for gi, g in enumerate(glist):
+        before = np.flatnonzero(times + anticipation < g)
+        pret_g = int(before[-1]) if before.size else None
+        for t_loop in range(len(times) - offset):
+            cur = t_loop + offset
+            base = pret_g if (g <= times[cur] or universal) else t_loop
+            if base is None:
+                skipped.append(f"cohort {g:g}: no period before {g:g} - anticipation")
+                break
+            if universal and base == cur:
+                cells.append((gi, cur, base, None))
+                continue
+            control = np.zeros(n_levels, dtype=bool)
+            control[-1] = True
+            if control_group != "never_treated":
+                control |= level_g > times[max(cur, base)] + anticipation
+                control[gi] = False
+            if not counts[control].any():
+                skipped.append(f"cohort {g:g}, period {times[cur]:g}: no comparison units")
+                continue
+            cells.append((gi, cur, base, control))
+    return cells, skipped
+
+
+def _needs_fallback(mass: np.ndarray, control, gi: int, method: str) -> bool:
+    """Whether a cell needs :func:`did_panel_2x2`: a group without weight, or trimming."""
+    if control is None:
+        return False
+    s1, s0 = mass[gi], mass[control].sum()
+    return bool(s1 <= 0 or s0 <= 0 or (method != "reg" and s1 / (s1 + s0) > 0.99))
+
+
+def att_gt_means(
+    y: np.ndarray,
+    cohort: np.ndarray,
+    times: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    control_group: str = "never_treated",
+    anticipation: int = 0,
+    base_period: str = "varying",
+    method: str = "dr",
+    release=None,
+) -> GroupTimeResult:
+    """:func:`att_gt_panel` without covariates, from cohort means of the outcome changes.
+
+    Without covariates the doubly robust, IPW and regression estimators of a cell all equal
+    the difference of weighted mean changes, and their influence function is, for unit
+    :math:`i` with weight :math:`w_i` and change :math:`\\Delta Y_i = Y_{it} - Y_{ib}`,
+
+    .. math:: \\psi_i = n \\Big( \\frac{w_i D_i (\\Delta Y_i - \\bar m_1)}{S_1}
+              - \\frac{w_i C_i (\\Delta Y_i - \\bar m_0)}{S_0} \\Big),
+
+    with :math:`S_1, S_0` the weight totals and :math:`\\bar m_1, \\bar m_0` the weighted mean
+    changes of the cohort (:math:`D_i = 1`) and the comparison group (:math:`C_i = 1`). Units
+    are grouped by cohort once, so a cell touches only the slices of its own cohort and its
+    comparison cohorts; the influence functions are written straight into one
+    ``(cells, n)`` array (zero for the units outside the cell). Cells where the
+    propensity score of the DR/IPW estimators would be trimmed (treated share above 0.99)
+    or a group has no weight use :func:`did_panel_2x2`.
+
+    Parameters and returns are those of :func:`att_gt_panel` (``covariates`` is None); the
+    returned ``influence`` is the transpose of a C-ordered ``(cells, n)`` array. ``release``
+    (optional, a callable) is called once the outcomes have been copied into cohort order,
+    so a caller that owns ``y`` can drop its reference and the matrix is freed before the
+    influence functions are allocated.
+    """
+    n, _ = y.shape
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    if w is not None and bool(np.all(w == 1.0)):
+        w = None  # unweighted: skip the multiplications
+    finite = np.isfinite(cohort)
+    glist = np.unique(cohort[finite])
+    n_levels = len(glist) + 1
+    level = np.full(n, len(glist), dtype=np.intp)
+    level[finite] = np.searchsorted(glist, cohort[finite])
+    counts = np.bincount(level, minlength=n_levels)
+    mass = counts.astype(float) if w is None else np.bincount(level, weights=w,
+                                                               minlength=n_levels)
+    cells, skipped = _level_cells(glist, times, counts, control_group=control_group,
+                                  anticipation=anticipation, base_period=base_period)
+    k = len(cells)
+    # units sorted by cohort level: a level is one contiguous slice of ``by_level``
+    order = np.argsort(level, kind="stable")
+    bounds = np.searchsorted(level[order], np.arange(n_levels + 1))
+    by_level = y.T[:, order]
+    if release is not None:
+        fallback = y if any(_needs_fallback(mass, c, gi, method) for gi, _, _, c in cells) else None
+        del y
+        release()
+    else:
+        fallback = y
+    w_sorted = None if w is None else w[order]
+    members = [order[bounds[lv]:bounds[lv + 1]] for lv in range(n_levels)]
+    influence = np.zeros((k, n))
+    att, n1, n0 = np.zeros(k), np.zeros(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
+    for j, (gi, cur, base, control) in enumerate(cells):
+        n1[j] = counts[gi]
+        if control is None:
+            continue  # universal base period: the cell t = b is zero by construction
+        n0[j] = counts[control].sum()
+        s1, s0 = mass[gi], mass[control].sum()
+        if _needs_fallback(mass, control, gi, method):
+            sub = (level == gi) | control[level]
+            dy = fallback[sub, cur] - fallback[sub, base]
+            weight = np.ones(n) if w is None else w
+            att[j], inf_sub = did_panel_2x2(dy, (level[sub] == gi).astype(float),
+                                            np.ones((int(sub.sum()), 1)), weight[sub], method)
+            influence[j, sub] = inf_sub * (n / sub.sum())
+            continue
+        used = [gi, *np.flatnonzero(control).tolist()]
+        changes, sums = {}, {}
+        for lv in used:
+            part = slice(bounds[lv], bounds[lv + 1])
+            dy = by_level[cur, part] - by_level[base, part]
+            changes[lv] = dy
+            sums[lv] = float(dy.sum() if w is None else (dy * w_sorted[part]).sum())
+        m1 = sums[gi] / s1
+        m0 = sum(sums[lv] for lv in used[1:]) / s0
+        row = influence[j]
+        for lv in used:
+            part = slice(bounds[lv], bounds[lv + 1])
+            scale, centre = (n / s1, m1) if lv == gi else (-n / s0, m0)
+            value = (changes[lv] - centre) * scale
+            if w is not None:
+                value *= w_sorted[part]
+            row[members[lv]] = value
+        att[j] = m1 - m0
+    return GroupTimeResult(
+        group=np.array([glist[c[0]] for c in cells], dtype=float),
+        time=np.array([c[1] for c in cells], dtype=int),
+        base=np.array([c[2] for c in cells], dtype=int), att=att, influence=influence.T,
+        n_treated=n1, n_control=n0, skipped=skipped,
     )

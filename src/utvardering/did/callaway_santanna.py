@@ -18,8 +18,15 @@ import pandas as pd
 from ..errors import DesignError
 from ..estimators import register_estimator
 from ._staggered_data import cross_sections, resolve_study, staggered_panel
-from .aggregate import Inference, aggregate_gt, mammen_weights, wald_pretest
-from .att_gt import att_gt_panel
+from .aggregate import (
+    Inference,
+    LinearForm,
+    MultiplierStream,
+    aggregate_gt,
+    mammen_weights,
+    wald_pretest,
+)
+from .att_gt import att_gt_means, att_gt_panel
 from .att_gt_rcs import att_gt_rcs
 from .staggered_result import StaggeredEffect, check_option, normal_summary
 
@@ -53,19 +60,27 @@ def _validate(control_group, estimation, base_period, bootstrap_weights, anticip
     return int(bootstrap)
 
 
-def _multipliers(draws: int, clusters: int, kind: str, random_state) -> np.ndarray:
+#: Above this many multipliers (draws × clusters) they are regenerated block by block.
+STREAM_MULTIPLIERS = 1 << 24
+
+
+def _multipliers(draws: int, clusters: int, kind: str, random_state):
     rng = np.random.default_rng(random_state)
+    if draws * clusters > STREAM_MULTIPLIERS:
+        return MultiplierStream(draws, clusters, kind, int(rng.integers(2**63 - 1)))
     if kind == "mammen":
         return mammen_weights(rng, (draws, clusters))
     return rng.choice(np.array([-1.0, 1.0]), size=(draws, clusters))
 
 
 def _few_cluster_warnings(panel, control_group) -> list[str]:
-    cluster = panel.cluster if panel.cluster is not None else np.arange(len(panel.g_ord))
     treated = np.isfinite(panel.g_ord)
     out = []
-    n_treated = len(np.unique(cluster[treated]))
-    n_never = len(np.unique(cluster[~treated]))
+    if panel.cluster is None:  # units are the clusters
+        n_treated, n_never = int(treated.sum()), int((~treated).sum())
+    else:
+        n_treated = len(np.unique(panel.cluster[treated]))
+        n_never = len(np.unique(panel.cluster[~treated]))
     what = "clusters" if panel.cluster is not None else "units"
     if n_treated < FEW_CLUSTERS:
         out.append(f"only {n_treated} treated {what}: analytic standard errors assume many "
@@ -75,6 +90,13 @@ def _few_cluster_warnings(panel, control_group) -> list[str]:
         out.append(f"only {n_never} never-treated {what}: analytic standard errors assume many "
                    "clusters and are unreliable here.")
     return out
+
+
+def _drop_outcomes(data):
+    def release() -> None:
+        data.y = None
+
+    return release
 
 
 def _without_never_treated(data, panel: bool, control_group: str, anticipation: int) -> None:
@@ -222,13 +244,16 @@ def callaway_santanna(
                               cohort=cohort, covariates=covariates)
         data = staggered_panel(study, weights=weights, cluster=cluster, covariates=covariates)
         outcome_name, start = study.outcome, study.start
+        data.study = None  # the arrays are all we need: let a Study built here be freed
+        del study
     else:
         data = cross_sections(study_or_data, time=time, outcome=outcome, cohort=cohort,
                               weights=weights, cluster=cluster, covariates=covariates)
         outcome_name, start = data.outcome, data.start
     _without_never_treated(data, panel, control_group, anticipation)
     first = data.t_ord[0]
-    early = sorted({g for g in data.g_ord if np.isfinite(g) and not (first + anticipation < g)})
+    cohorts = np.unique(data.g_ord[np.isfinite(data.g_ord)])
+    early = cohorts[~(first + anticipation < cohorts)].tolist()
     if early:
         names = ", ".join(str(data.labels[g]) for g in early)
         raise DesignError(
@@ -241,7 +266,15 @@ def callaway_santanna(
                "control_group": control_group, "anticipation": anticipation,
                "base_period": base_period}
     if panel:
-        gt = att_gt_panel(data.y, data.g_ord, data.t_ord, **options)
+        if data.covariates is None:  # hand the outcome matrix over: freed once reordered
+            # explicit keywords (no ** unpacking, which would hold the arguments in a tuple)
+            gt = att_gt_means(data.y, data.g_ord, data.t_ord, weights=unit_weight,
+                              control_group=control_group, anticipation=anticipation,
+                              base_period=base_period, method=estimation,
+                              release=_drop_outcomes(data))
+        else:
+            gt = att_gt_panel(data.y, data.g_ord, data.t_ord, **options)
+        data.y = None  # outcomes are no longer needed: free them before the aggregations
     else:
         gt = att_gt_rcs(data.y, data.period, data.g_ord, data.t_ord, **options)
     if gt.att.size == 0:
@@ -250,7 +283,10 @@ def callaway_santanna(
     n_clusters = n if data.cluster is None else int(data.cluster.max()) + 1
     multipliers = _multipliers(draws, n_clusters, bootstrap_weights, random_state) if draws else None
     inference = Inference(n=n, cluster=data.cluster, multipliers=multipliers, level=level)
-    se, crit = inference.standard_errors(gt.influence)
+    cohort_values = np.unique(data.g_ord)
+    inference.prepare_bootstrap(gt.influence, data.g_ord, unit_weight, cohort_values)
+    se, crit = inference.standard_errors(
+        gt.influence, LinearForm.identity(len(gt.att), len(cohort_values)))
     group_ord, time_ord = gt.group, data.t_ord[gt.time]
     table = pd.DataFrame({
         "group": [data.labels[g] for g in group_ord],
@@ -262,14 +298,15 @@ def callaway_santanna(
     })
     design = {"att": gt.att, "group": group_ord, "time": time_ord, "unit_group": data.g_ord,
               "unit_weight": unit_weight, "first_time": first, "inference": inference,
-              "labels": data.labels}
+              "labels": data.labels, "cohort_values": cohort_values}
     diagnostics = {"critical_value": float(crit), "n_cells": len(table),
-                   **wald_pretest(gt.att, gt.influence, group_ord > time_ord, inference)}
+                   **wald_pretest(gt.att, gt.influence, group_ord > time_ord, inference,
+                                  se=None if draws else se)}
     warnings = [*data.notes, *(f"skipped {s}" for s in gt.skipped),
                 *_few_cluster_warnings(data, control_group)]
     diagnostics["warnings"] = warnings
     simple = aggregate_gt(gt.att, gt.influence, group_ord, time_ord, data.g_ord, unit_weight,
-                          "simple")
+                          "simple", cohort_values=cohort_values)
     effect = StaggeredEffect(
         method="callaway_santanna", estimate=simple.estimate, level=level,
         diagnostics=diagnostics, outcome=outcome_name,
@@ -284,7 +321,7 @@ def callaway_santanna(
                 "random_state": random_state if isinstance(random_state, (int, type(None)))
                 else "Generator"},
         att_gt=table, _influence=gt.influence, _design=design,
-        **normal_summary(simple.estimate, float(inference.standard_errors(simple.influence)[0][0]),
+        **normal_summary(simple.estimate, float(inference.standard_errors(simple.influence[:, None], simple.form)[0][0]),
                          level),
     )
     effect.path = effect.aggregate("dynamic").path

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..effect import Effect
 from ..errors import DesignError
@@ -24,6 +24,7 @@ from .aggregate import aggregate_gt
 
 __all__ = ["AggregationType", "EventStudyEffect", "StaggeredEffect", "check_option"]
 
+_NORMAL = NormalDist()
 AggregationType = Literal["simple", "group", "dynamic", "calendar"]
 
 _PATH_INDEX = {"group": "group", "dynamic": "event_time", "calendar": "time"}
@@ -47,8 +48,8 @@ def normal_summary(estimate: float, se: float, level: float) -> dict:
     """Interval and two-sided p-value from a normal approximation."""
     if se is None or not np.isfinite(se):
         return {"interval": (math.nan, math.nan), "p_value": None, "se": None}
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = float(2 * stats.norm.sf(abs(estimate / se))) if se > 0 else None
+    z = _NORMAL.inv_cdf(0.5 + level / 2)
+    p = math.erfc(abs(estimate / se) / math.sqrt(2.0)) if se > 0 else None
     return {"interval": (estimate - z * se, estimate + z * se), "p_value": p, "se": float(se)}
 
 
@@ -135,14 +136,15 @@ class StaggeredEffect(EventStudyEffect):
             d["att"], self._influence, d["group"], d["time"], d["unit_group"], d["unit_weight"],
             type, balance_e=balance_e, min_e=-np.inf if min_e is None else min_e,
             max_e=np.inf if max_e is None else max_e, first_time=d["first_time"],
+            cohort_values=d.get("cohort_values"),
         )
-        se, _ = inference.standard_errors(agg.influence[:, None])
+        se, _ = inference.standard_errors(agg.influence[:, None], agg.form)
         summary = normal_summary(agg.estimate, float(se[0]), self.level)
         path = None
         diagnostics: dict = {"warnings": list(self.warnings)}
         if type != "simple":
-            path_se, crit = inference.standard_errors(agg.path_influence)
-            z = float(stats.norm.ppf(0.5 + self.level / 2))
+            path_se, crit = inference.standard_errors(agg.path_influence, agg.path_form)
+            z = _NORMAL.inv_cdf(0.5 + self.level / 2)
             if inference.multipliers is None or not np.isfinite(crit) or crit < z:
                 crit = z
             labels = agg.labels
