@@ -30,6 +30,8 @@ from utvardering.synth.adh import synthetic_control
 from utvardering.synth.sdid import synthetic_did
 from utvardering.timeseries.causal_impact import causal_impact
 
+STEPS = ("Poisson DiD by offence", "synthetic control and SDID", "BSTS", "displacement", "survey DiD")
+
 
 def load_data(ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Area crime panel and survey micro-data named in the configuration."""

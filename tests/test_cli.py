@@ -3,6 +3,7 @@ entry point through ``subprocess``, exit codes and error messages."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import shutil
@@ -306,6 +307,62 @@ def test_usage_errors_and_help(capsys):
     assert "usage: utvardering" in capsys.readouterr().err
     assert cli.main(["--help"]) == 0
     assert "datasets" in capsys.readouterr().out
+
+
+# -- run: progress bar, quiet, run.log ------------------------------------------------------------
+TOY_ANALYSIS = """
+from utvardering import Effect
+
+STEPS = ("fit", "placebo")
+
+
+def run(ctx):
+    for name in STEPS:
+        with ctx.step(name):
+            pass
+    ctx.report.effect("zero", Effect("toy", 0.0, (-1.0, 1.0)))
+"""
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def toy_analyses(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    (folder / "toy.py").write_text(TOY_ANALYSIS)
+    (folder / "toy.toml").write_text('title = "Toy"\n')
+    monkeypatch.setenv("UTV_ANALYSES_DIR", str(folder))
+    return folder
+
+
+def test_run_draws_a_step_bar_on_a_terminal(toy_analyses, tmp_path, capsys, monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main(["run", "toy", "--out", str(tmp_path / "out")]) == 0
+    drawn = terminal.getvalue()
+    assert "toy [" in drawn and "1/2 fit" in drawn and "2/2 placebo" in drawn and "2/2 steps done" in drawn
+    assert "fit done in" not in drawn  # step lines go to run.log, not over the bar
+    assert "toy: " in capsys.readouterr().out
+    assert "[toy] placebo done in" in (tmp_path / "out" / "run.log").read_text()
+
+
+def test_run_quiet_draws_and_logs_nothing_on_the_terminal(toy_analyses, tmp_path, monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main(["run", "toy", "--quiet", "--out", str(tmp_path / "out")]) == 0
+    assert terminal.getvalue() == ""
+    assert "[toy] fit done in" in (tmp_path / "out" / "run.log").read_text()
+
+
+def test_run_off_a_terminal_logs_step_lines_without_a_bar(toy_analyses, tmp_path, capsys):
+    assert cli.main(["run", "all", "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "[toy] fit done in" in err and "[" + "-" * 20 + "]" not in err
+    assert (tmp_path / "out" / "toy" / "run.log").exists()
 
 
 # -- the installed entry point ------------------------------------------------------------------

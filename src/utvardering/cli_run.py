@@ -1,4 +1,10 @@
-"""``utvardering run NAME|all``: run the Malmö evaluations in ``analyses/`` and write their reports."""
+"""``utvardering run NAME|all``: run the Malmö evaluations in ``analyses/`` and write their reports.
+
+On a terminal each analysis shows a progress bar over its steps (and the MCMC sampler its own
+bar); ``--quiet`` or a non-terminal standard error (CI, redirected output) draws nothing.
+Without ``--quiet`` and off a terminal the step lines are logged to standard error instead.
+Every run writes ``run.log`` (steps with timings) beside its report.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +21,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from .progress import is_terminal
+
+    draw = not args.quiet and is_terminal(sys.stderr)
+    # Step lines on stderr only when no bar is drawn (CI logs); --quiet: warnings only.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING if args.quiet or draw else logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    package = logging.getLogger("utvardering")
+    package.addHandler(handler)
+    try:
+        return _run_each(args, draw)
+    finally:
+        package.removeHandler(handler)
+
+
+def _run_each(args: argparse.Namespace, draw: bool) -> int:
     from .report.runner import find_analyses_dir, list_analyses, run_analysis
 
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(message)s", stream=sys.stderr)
     folder = find_analyses_dir()
     names = list_analyses(folder) if args.name == "all" else [args.name]
     if args.name == "all" and args.config:
@@ -29,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = f"{args.out}/{name}" if args.out and args.name == "all" else args.out
         try:
             written = run_analysis(name, config=args.config, out=out, quick=args.quick, quiet=args.quiet,
-                                   lang=args.lang, directory=folder)
+                                   lang=args.lang, directory=folder, show_progress=draw)
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -44,6 +64,7 @@ def add_run_parser(sub) -> None:
     run.add_argument("--config", help="TOML file overriding keys of the analysis's default configuration")
     run.add_argument("--out", help="output folder (default results/<name>)")
     run.add_argument("--quick", action="store_true", help="small draws and few replications (CI, docs)")
-    run.add_argument("--quiet", action="store_true", help="no progress output; log warnings only")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no step lines on the terminal "
+                     "(warnings only); run.log is still written")
     run.add_argument("--lang", choices=["en", "sv"], default="en", help="report language")
     run.set_defaults(handler=cmd_run)

@@ -4,15 +4,21 @@ Compiling a PyMC model (numba via nutpie, or C via PyTensor) costs seconds; fitt
 model shape again — placebo refits, robustness checks, leave-one-out — should not pay it
 twice. :func:`sample_cached` keeps one compiled model per ``key`` (the caller's description
 of the shape and options) and swaps the data in through ``pm.Data`` containers.
+
+The sampler's own progress bar is shown only when :func:`utvardering.progress.enabled` is true
+(``utvardering run`` on a terminal without ``--quiet``); library calls and tests stay silent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import numpy as np
+
+from .. import progress
 
 __all__ = ["clear_model_cache", "convergence_diagnostics", "sample_cached", "seed_from"]
 
@@ -51,6 +57,7 @@ def sample_cached(
     chains: int,
     random_state=None,
     sampler: str | None = None,
+    progressbar: bool | None = None,
 ):
     """Sample the model built by ``build(data)``, reusing the compiled model for ``key``.
 
@@ -68,6 +75,9 @@ def sample_cached(
     random_state : int or numpy.random.Generator, optional
     sampler : {"nutpie", "pymc"}, optional
         Default: nutpie when installed.
+    progressbar : bool, optional
+        Show the sampler's progress bar. Default: :func:`utvardering.progress.enabled`
+        (off unless switched on, e.g. by ``utvardering run`` on a terminal).
 
     Returns
     -------
@@ -92,17 +102,19 @@ def sample_cached(
     model, compiled = _CACHE[full_key]
     compile_seconds = time.perf_counter() - began
     seed = seed_from(random_state)
+    show = progress.enabled() if progressbar is None else bool(progressbar)
     began = time.perf_counter()
-    if sampler == "nutpie":
-        import nutpie
+    with progress.external() if show else contextlib.nullcontext():
+        if sampler == "nutpie":
+            import nutpie
 
-        idata = nutpie.sample(compiled.with_data(**{k: np.asarray(v) for k, v in data.items()}),
-                              draws=draws, tune=tune, chains=chains, seed=seed, progress_bar=False)
-    else:
-        with model:
-            pm.set_data({k: np.asarray(v) for k, v in data.items()})
-            idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
-                              progressbar=False, compute_convergence_checks=False)
+            idata = nutpie.sample(compiled.with_data(**{k: np.asarray(v) for k, v in data.items()}),
+                                  draws=draws, tune=tune, chains=chains, seed=seed, progress_bar=show)
+        else:
+            with model:
+                pm.set_data({k: np.asarray(v) for k, v in data.items()})
+                idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
+                                  progressbar=show, compute_convergence_checks=False)
     info = {"sampler": sampler, "compile_seconds": round(compile_seconds, 3),
             "sample_seconds": round(time.perf_counter() - began, 3), "cache_hit": hit}
     return idata, info

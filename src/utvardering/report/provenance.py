@@ -91,6 +91,7 @@ def provenance_record(
     seeds: Mapping[str, int] | None = None,
     timings: Mapping[str, float] | None = None,
     command: list[str] | None = None,
+    log: str | None = None,
 ) -> dict[str, Any]:
     """Build a JSON-serialisable provenance record.
 
@@ -106,12 +107,14 @@ def provenance_record(
         Wall time per step, in seconds.
     command : list of str, optional
         The command line (defaults to ``sys.argv``).
+    log : str, optional
+        File name of the run's step log (e.g. ``"run.log"``), relative to the record.
 
     Returns
     -------
     dict
         ``packages``, ``platform``, ``git``, ``inputs`` (name → {kind, sha256, ...}),
-        ``seeds``, ``config``, ``timings``, ``command``.
+        ``seeds``, ``config``, ``timings``, ``command`` and, when given, ``log``.
     """
     hashed = {}
     for name, source in dict(inputs).items():
@@ -131,6 +134,7 @@ def provenance_record(
         "config": encode(dict(config)),
         "timings": {k: round(float(v), 3) for k, v in dict(timings or {}).items()},
         "command": list(command if command is not None else sys.argv),
+        **({"log": log} if log else {}),
     }
 
 

@@ -5,7 +5,11 @@ beside it. :func:`run_analysis` loads the configuration (a user file may overrid
 the default), creates an :class:`AnalysisContext` that times and logs each step, lets the
 script fill a :class:`~utvardering.report.document.Report`, and writes the report with a
 ``provenance.json`` (package versions, git commit, SHA-256 of every input, seeds, the full
-resolved configuration and timings). The same inputs and seeds give the same numbers.
+resolved configuration and timings) and ``run.log`` (every step with its start, end and wall
+time, the effects' warnings, and the error if the run failed). On a terminal a progress bar
+over the steps is drawn (:class:`~utvardering.progress.StepBar`) and samplers may draw their
+own (:func:`utvardering.progress.enabled`); with ``quiet=True`` or when standard error is not a
+terminal nothing is drawn. The same inputs and seeds give the same numbers.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib.util
+import json
 import logging
 import os
 import sys
 import time
 import tomllib
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import progress
 from .document import Report
 from .provenance import provenance_record, write_provenance
 
@@ -98,6 +105,8 @@ class AnalysisContext:
         No progress output.
     out : pathlib.Path
         Output folder.
+    bar : StepBar or None
+        Progress bar over the steps (drawn only on a terminal).
     """
 
     name: str
@@ -109,20 +118,32 @@ class AnalysisContext:
     inputs: dict[str, Any] = field(default_factory=dict)
     seeds: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    bar: progress.StepBar | None = None
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[None]:
-        """Time and log a named step (``with ctx.step("synthetic control"): ...``)."""
+        """Time and log a named step (``with ctx.step("synthetic control"): ...``).
+
+        The step is written to the run log when it starts and ends (with its wall time, or
+        the error that stopped it) and advances the progress bar.
+        """
         log.info("[%s] %s ...", self.name, name)
-        if not self.quiet and sys.stderr.isatty():
-            print(f"  {self.name}: {name} ...", file=sys.stderr, flush=True)
+        if self.bar is not None:
+            self.bar.start(name)
         began = time.perf_counter()
+        failed = True
         try:
             yield
+            failed = False
         finally:
             elapsed = time.perf_counter() - began
             self.timings[name] = self.timings.get(name, 0.0) + elapsed
-            log.info("[%s] %s done in %.2f s", self.name, name, elapsed)
+            if self.bar is not None:
+                self.bar.finish()
+            if failed:
+                log.error("[%s] %s failed after %.2f s", self.name, name, elapsed)
+            else:
+                log.info("[%s] %s done in %.2f s", self.name, name, elapsed)
 
     def record_input(self, name: str, source: str | Path | pd.DataFrame) -> None:
         """Record an input file or table so its SHA-256 goes into the provenance."""
@@ -148,6 +169,63 @@ def _load_script(path: Path):
     return module
 
 
+@contextlib.contextmanager
+def _run_log(path: Path) -> Iterator[None]:
+    """Write every record of the ``utvardering`` loggers (INFO and up) to ``path``.
+
+    Python warnings raised during the run (convergence, numerical) are copied there too;
+    they are still shown (or recorded by ``warnings.catch_warnings``) as before.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s",
+                                           datefmt="%Y-%m-%dT%H:%M:%S"))
+    package = logging.getLogger("utvardering")
+    copies = logging.getLogger("utvardering_run_log.warnings")  # outside the package: not re-shown
+    copies.propagate = False
+    level = package.level
+    package.addHandler(handler)
+    copies.addHandler(handler)
+    if package.getEffectiveLevel() > logging.INFO:
+        package.setLevel(logging.INFO)
+    previous = warnings.showwarning
+
+    def tee(message, category, filename, lineno, file=None, line=None):
+        copies.warning("%s", warnings.formatwarning(message, category, filename, lineno, line).strip())
+        previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = tee
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+        copies.removeHandler(handler)
+        package.removeHandler(handler)
+        package.setLevel(level)
+        handler.close()
+
+
+def _log_summary(ctx: AnalysisContext) -> None:
+    """Step timings and every effect's warnings, at the end of the run log."""
+    for step, seconds in ctx.timings.items():
+        log.info("[%s] timing %-40s %9.2f s", ctx.name, step, seconds)
+    for label_, effect in ctx.report.effects.items():
+        for warning in (effect.diagnostics or {}).get("warnings", []) or []:
+            log.info("[%s] warning from %s: %s", ctx.name, label_, warning)
+
+
+def _previous_timings(path: Path, quick: bool) -> dict[str, float]:
+    """Step times of the last run into the same folder with the same ``quick`` (for the ETA)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if record.get("config", {}).get("run", {}).get("quick") != quick:
+        return {}
+    return {k: float(v) for k, v in record.get("timings", {}).items() if k != "total"}
+
+
 def run_analysis(
     name: str,
     *,
@@ -157,8 +235,9 @@ def run_analysis(
     quiet: bool = False,
     lang: str = "en",
     directory: str | Path | None = None,
+    show_progress: bool | None = None,
 ) -> dict[str, Path]:
-    """Run ``analyses/<name>.py`` and write its report and provenance.
+    """Run ``analyses/<name>.py`` and write its report, provenance and run log.
 
     Parameters
     ----------
@@ -176,12 +255,20 @@ def run_analysis(
         Report language.
     directory : path, optional
         Folder holding the analyses (default: :func:`find_analyses_dir`).
+    show_progress : bool, optional
+        Draw the step bar on standard error and let samplers draw theirs. Default: when
+        standard error is a terminal and ``quiet`` is false. ``quiet=True`` always wins.
 
     Returns
     -------
     dict
         Output name → path (``report.html``, ``report.md``, ``effects.json``,
-        ``provenance.json``, tables and figures).
+        ``provenance.json``, ``run.log``, tables and figures).
+
+    Notes
+    -----
+    The script may declare ``STEPS`` (the names of its steps) so that the bar shows
+    ``k/N``; a previous run into the same folder (same ``quick``) gives the time left. ``run.log`` is written even when the analysis fails (the error is its last line).
     """
     folder = Path(directory) if directory else find_analyses_dir()
     script, default = folder / f"{name}.py", folder / f"{name}.toml"
@@ -194,12 +281,32 @@ def run_analysis(
     module = _load_script(script)
     report = Report(resolved.get("title", name), lang=lang,
                     suppress_below=resolved.get("privacy", {}).get("suppress_below", 5))
-    ctx = AnalysisContext(name, resolved, report, quick=quick, quiet=quiet, out=target)
-    began = time.perf_counter()
-    module.run(ctx)
-    ctx.timings["total"] = time.perf_counter() - began
-    written = report.write(target)
-    inputs = {"config": default, **({"config_override": Path(config)} if config else {}), **ctx.inputs}
-    record = provenance_record(config=resolved, inputs=inputs, seeds=ctx.seeds, timings=ctx.timings)
-    written["provenance.json"] = write_provenance(record, target / "provenance.json")
+    draw = (not quiet) and (progress.is_terminal(sys.stderr) if show_progress is None else show_progress)
+    steps = getattr(module, "STEPS", None)
+    bar = progress.StepBar(name, len(steps) if steps else None, stream=sys.stderr, draw=draw,
+                           expected=_previous_timings(target / "provenance.json", quick))
+    ctx = AnalysisContext(name, resolved, report, quick=quick, quiet=quiet, out=target, bar=bar)
+    log_path = target / "run.log"
+    with _run_log(log_path):
+        log.info("[%s] run: quick=%s lang=%s out=%s config=%s", name, quick, lang, target,
+                 config or default)
+        began = time.perf_counter()
+        try:
+            with bar, progress.enable(draw):
+                module.run(ctx)
+        except BaseException as exc:
+            log.error("[%s] failed after %.2f s: %s: %s", name, time.perf_counter() - began,
+                      type(exc).__name__, exc)
+            raise
+        ctx.timings["total"] = time.perf_counter() - began
+        _log_summary(ctx)
+        written = report.write(target)
+        inputs = {"config": default, **({"config_override": Path(config)} if config else {}),
+                  **ctx.inputs}
+        record = provenance_record(config=resolved, inputs=inputs, seeds=ctx.seeds,
+                                   timings=ctx.timings, log=log_path.name)
+        written["provenance.json"] = write_provenance(record, target / "provenance.json")
+        log.info("[%s] finished in %.2f s; report %s", name, ctx.timings["total"],
+                 written["report.html"])
+    written["run.log"] = log_path
     return written
