@@ -5,7 +5,8 @@ Tasks: Gaussian BSTS on 365 daily points with 5 controls and weekly seasonality,
 1,000 draws with the default Gibbs backend — cold (a fresh process; once with numba's on-disk
 cache of the kernels warm, once with an empty cache so the kernels are compiled), warm
 (median of 5 repeats in one process) and the same with ``backend="pymc"`` (NUTS, cold);
-Poisson BSTS on 120 months with 15 controls and yearly seasonality, cold (NUTS); the
+count BSTS on 120 months with 15 controls and yearly seasonality: Poisson cold (NUTS) and
+negative binomial cold and warm (Pólya-Gamma Gibbs, the default; NUTS cold beside it); the
 statsmodels ``UnobservedComponents`` path; and warm time of the Gaussian default against
 series length (100 → 5,000 points) with its log-log slope. Cold times exclude the imports
 (``setup``); they include everything ``causal_impact`` does at its first call.
@@ -132,20 +133,48 @@ def gaussian_tasks(n: int, only) -> list[Row]:
     return rows
 
 
+def _count_fit(likelihood: str, extra: str = "") -> str:
+    return ("e = causal_impact(d, pre_period=(0, 83), post_period=(84, 119), "
+            f"likelihood={likelihood!r}, seasonality=(12, 2), draws=1000, tune=1000, chains=2, "
+            f"random_state=1{extra})\n")
+
+
+COUNT_RESULT = ("{'rate_ratio': e.rate_ratio, 'r_hat': e.diagnostics.get('r_hat'), "
+                "'ess_bulk': e.diagnostics.get('ess_bulk')}")
+
+
 def poisson_tasks(only) -> list[Row]:
-    task = "Poisson BSTS 120 months, 15 controls, yearly, 2×1000, cold"
-    if only and only not in task:
-        return []
+    """Count BSTS on 120 months, 15 controls, yearly seasonality: Poisson (NUTS) and negative
+    binomial (Pólya-Gamma Gibbs, the default, against NUTS), cold and warm."""
     path = data_path("bsts_poisson_120.csv")
     poisson_data().to_csv(path, index=False)
     setup = (f"import pandas as pd\nfrom utvardering.timeseries import causal_impact\n"
              f"d = pd.read_csv({str(path)!r}).drop(columns='t')\n")
-    stmt = ("e = causal_impact(d, pre_period=(0, 83), post_period=(84, 119), likelihood='poisson', "
-            "seasonality=(12, 2), draws=1000, tune=1000, chains=2, random_state=1)\n")
-    result = "{'rate_ratio': e.rate_ratio, 'r_hat': e.diagnostics.get('r_hat')}"
-    print(f"[bench] {task}", flush=True)
-    cold = ours(Snippet(setup, stmt, result, repeats=1, warmup=False, timeout=900))
-    return [Row(task, "— (no count BSTS peer)", cold, missing("no peer has count likelihoods"))]
+    rows = []
+    task = "Poisson BSTS 120 months, 15 controls, yearly, 2×1000, cold"
+    if not only or only in task:
+        print(f"[bench] {task}", flush=True)
+        cold = ours(Snippet(setup, _count_fit("poisson"), COUNT_RESULT, repeats=1,
+                            warmup=False, timeout=900))
+        rows.append(Row(task, "— (no count BSTS peer)", cold,
+                        missing("no peer has count likelihoods")))
+    task = "NegBin BSTS 120 months, 15 controls, yearly, 2×1000, cold"
+    if not only or only in task:
+        print(f"[bench] {task}", flush=True)
+        gibbs = ours(Snippet(setup, _count_fit("negative_binomial"), COUNT_RESULT, repeats=1,
+                             warmup=False, timeout=900))
+        nuts = ours(Snippet(setup, _count_fit("negative_binomial", ", backend='pymc'"),
+                            COUNT_RESULT, repeats=1, warmup=False, timeout=900))
+        rows.append(Row(f"{task}, Pólya-Gamma Gibbs (default)",
+                        "ours, backend='pymc' (nutpie), cold", gibbs, nuts, ("rate_ratio",), 0.05))
+    task = "NegBin BSTS 120 months, 15 controls, yearly, 2×1000, warm"
+    if not only or only in task:
+        print(f"[bench] {task}", flush=True)
+        warm = ours(Snippet(setup, _count_fit("negative_binomial"), COUNT_RESULT, repeats=5,
+                            timeout=900, budget=300))
+        rows.append(Row(f"{task}, Pólya-Gamma Gibbs (default)", "— (no count BSTS peer)", warm,
+                        missing("no peer has count likelihoods")))
+    return rows
 
 
 def growth(sizes, only) -> dict:

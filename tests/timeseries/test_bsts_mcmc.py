@@ -28,8 +28,8 @@ def _fit(df, pre, post, **kw):
 @pytest.mark.parametrize("likelihood", ["poisson", "negative_binomial"])
 def test_count_intervals_are_never_negative_and_cache_is_reused(likelihood, count_series):
     df, pre, post = count_series(0)
-    first = _fit(df, pre, post, likelihood=likelihood, random_state=1)
-    second = _fit(df, pre, post, likelihood=likelihood, random_state=2)
+    first = _fit(df, pre, post, likelihood=likelihood, backend="pymc", random_state=1)
+    second = _fit(df, pre, post, likelihood=likelihood, backend="pymc", random_state=2)
     for e in (first, second):
         assert (e.path["counterfactual_low"] >= 0).all()
         assert (e.path["counterfactual"] > 0).all()
@@ -41,7 +41,7 @@ def test_count_intervals_are_never_negative_and_cache_is_reused(likelihood, coun
         assert e.events_prevented == pytest.approx(-e.table.at["Cumulative", "abs_effect"])
         assert {"r_hat", "ess_bulk", "ess_tail", "divergences", "pre_pit_ks_p"} <= set(e.diagnostics)
     assert second.diagnostics["cache_hit"] and second.diagnostics["compile_seconds"] == 0.0
-    again = _fit(df, pre, post, likelihood=likelihood, random_state=1)
+    again = _fit(df, pre, post, likelihood=likelihood, backend="pymc", random_state=1)
     assert again.estimate == first.estimate and again.rate_ratio == first.rate_ratio  # same seed
     assert "Rate ratio" in second.summary() and "förhindrade" in second.summary("report", lang="sv")
 

@@ -166,7 +166,7 @@ def test_default_backend_is_gibbs_and_reproducible():
     assert a.estimate != c.estimate
     assert a.diagnostics["divergences"] == 0
     assert a.idata.posterior["level"].shape == (2, 300, 90)
-    with pytest.raises(DesignError, match="Gaussian model only"):
+    with pytest.raises(DesignError, match="no Poisson sampler"):
         _fit(df, pre, post, backend="gibbs", likelihood="poisson")
 
 

@@ -1,7 +1,8 @@
 r"""``causal_impact``: Bayesian structural time series for an intervention.
 
 Gaussian models are sampled by Gibbs sampling (:mod:`.gibbs`, CausalImpact's algorithm),
-count models with NUTS in PyMC (:mod:`.model`). The model is fitted to the pre-period only;
+negative-binomial models by Pólya-Gamma Gibbs sampling (:mod:`.gibbs_counts`) or NUTS,
+Poisson models with NUTS in PyMC (:mod:`.model`). The model is fitted to the pre-period only;
 the counterfactual for the post-period is
 forecast in numpy from every posterior draw (:mod:`.forecast`) and compared with what
 happened (:mod:`.impact`).
@@ -23,12 +24,15 @@ from .impact import cumulative_frame, impact_table, path_frame, tail_probability
 from .inputs import series_inputs
 from .result import BSTSEffect
 
-__all__ = ["causal_impact", "check_option"]
+__all__ = ["GIBBS_AUTO", "causal_impact", "check_option"]
 
 Likelihood = Literal["gaussian", "poisson", "negative_binomial"]
 Trend = Literal["local_level", "local_linear_trend"]
 RegressionPrior = Literal["spike_and_slab", "horseshoe"]
 Backend = Literal["auto", "gibbs", "pymc", "mle"]
+
+#: Likelihoods that ``backend="auto"`` samples with the Gibbs samplers.
+GIBBS_AUTO = ("gaussian", "negative_binomial")
 
 _OPTIONS = {
     "likelihood": ("gaussian", "poisson", "negative_binomial"),
@@ -43,6 +47,17 @@ def check_option(name: str, value) -> None:
     allowed = _OPTIONS[name]
     if value not in allowed:
         raise DesignError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}.")
+
+
+def _gibbs_available(likelihood: str) -> bool:
+    """The count Gibbs sampler needs the ``polyagamma`` package (NUTS is the fallback)."""
+    if likelihood == "gaussian":
+        return True
+    try:
+        import polyagamma  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _rng(random_state) -> np.random.Generator:
@@ -136,11 +151,14 @@ def causal_impact(
         Kept draws per chain, warm-up (NUTS tuning or Gibbs burn-in) per chain, chains.
     backend : {"auto", "gibbs", "pymc", "mle"}, default "auto"
         ``"gibbs"``: Gibbs sampler with forward-filtering backward-sampling of the states
-        (Gaussian only; CausalImpact's algorithm, linear in the series length, no
-        compilation beyond numba's cached kernels). ``"pymc"``: NUTS on the non-centred
-        model (any likelihood). ``"mle"``: statsmodels ``UnobservedComponents`` (Gaussian
-        only; parameter uncertainty from the asymptotic normal approximation).
-        ``"auto"``: ``"gibbs"`` for ``likelihood="gaussian"``, ``"pymc"`` for counts.
+        (CausalImpact's algorithm, linear in the series length, no compilation beyond
+        numba's cached kernels); Gaussian, and negative binomial by Pólya-Gamma
+        augmentation (:mod:`.gibbs_counts`; not Poisson). ``"pymc"``: NUTS on the
+        non-centred model (any likelihood). ``"mle"``: statsmodels
+        ``UnobservedComponents`` (Gaussian only; parameter uncertainty from the asymptotic
+        normal approximation). ``"auto"``: ``"gibbs"`` for the likelihoods in
+        ``GIBBS_AUTO`` (Gaussian and negative binomial; the latter when the ``polyagamma``
+        package is installed), else ``"pymc"``.
     random_state : int or numpy.random.Generator, optional
         Seed for the sampler and the forecasts.
     level : float, default 0.95
@@ -168,10 +186,14 @@ def causal_impact(
     if not 0 < level < 1:
         raise DesignError(f"level must be between 0 and 1, got {level}.")
     if backend == "auto":
-        backend = "gibbs" if likelihood == "gaussian" else "pymc"
-    if backend in ("mle", "gibbs") and likelihood != "gaussian":
-        raise DesignError(f"backend={backend!r} fits the Gaussian model only; use "
+        backend = "gibbs" if likelihood in GIBBS_AUTO and _gibbs_available(likelihood) else "pymc"
+    if backend == "mle" and likelihood != "gaussian":
+        raise DesignError(f"backend='mle' fits the Gaussian model only; use "
                           f"backend='pymc' (or 'auto') for likelihood={likelihood!r}.")
+    if backend == "gibbs" and likelihood == "poisson":
+        raise DesignError("backend='gibbs' has no Poisson sampler (the Pólya-Gamma "
+                          "augmentation mixes badly in the Poisson limit); use backend='pymc' "
+                          "(or 'auto'), or likelihood='negative_binomial' with 'gibbs'.")
     inputs = dict(study_or_series=study_or_series, controls=controls, pre_period=pre_period,
                   post_period=post_period, likelihood=likelihood, exposure=exposure, trend=trend,
                   seasonality=seasonality, regression_prior=regression_prior,
@@ -194,7 +216,10 @@ def causal_impact(
         post, idata, timing = fit_mle(design, draws=draws * chains, rng=rng)
         diag = {"backend": "mle", **timing}
     elif backend == "gibbs":
-        from .gibbs import fit_gibbs
+        if likelihood == "gaussian":
+            from .gibbs import fit_gibbs
+        else:
+            from .gibbs_counts import fit_gibbs_counts as fit_gibbs
 
         idata, timing = fit_gibbs(design, draws=draws, tune=tune, chains=chains, seed=seed)
         post = posterior_arrays(idata)

@@ -5,11 +5,14 @@ state-space model for the "trend residual" :math:`r_t = y_t - x_t^\top\beta - f_
 
 .. math::
 
-    r_t = \mu_t + \varepsilon_t,\ \varepsilon_t \sim N(0, h), \qquad
+    r_t = \mu_t + \varepsilon_t,\ \varepsilon_t \sim N(0, h_t), \qquad
     \mu_{t+1} = \mu_t + \delta_t + \eta_t,\ \eta_t \sim N(0, q_\mu), \qquad
     \delta_{t+1} = \delta_t + \zeta_t,\ \zeta_t \sim N(0, q_\delta)
 
-(:math:`\delta \equiv 0` for a local level). The Kalman filter gives the filtered moments
+(:math:`\delta \equiv 0` for a local level). The observation variance :math:`h_t` is one
+number (the Gaussian model) or one per time point (the Pólya-Gamma pseudo-observations of
+the count models, :mod:`.gibbs_counts`); numba compiles each case separately, so the scalar
+case runs exactly the original arithmetic. The Kalman filter gives the filtered moments
 :math:`m_t = E(\alpha_t \mid r_{1:t})`, :math:`C_t = \mathrm{Var}(\alpha_t \mid r_{1:t})`;
 the path is then drawn backwards, :math:`\alpha_n \sim N(m_n, C_n)` and
 
@@ -29,9 +32,24 @@ the path is then drawn backwards, :math:`\alpha_n \sim N(m_n, C_n)` and
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
-__all__ = ["ffbs_level", "ffbs_trend", "innovations", "loglik", "seed_numba"]
+__all__ = ["at", "ffbs_level", "ffbs_trend", "innovations", "loglik", "seed_numba"]
+
+
+def at(h, t):
+    """``h[t]`` for a per-time variance vector, ``h`` itself for a scalar variance."""
+    return h[t] if np.ndim(h) else h
+
+
+@overload(at)
+def _at_numba(h, t):
+    # Compile-time dispatch: a scalar observation variance compiles to exactly the original
+    # arithmetic (the Gaussian path is bit-identical); an array is indexed per time point.
+    if isinstance(h, types.Array):
+        return lambda h, t: h[t]
+    return lambda h, t: h
 
 
 @njit(cache=True)
@@ -48,8 +66,10 @@ def ffbs_level(r, h, q, a1, p1, m, c, out):
     ----------
     r : numpy.ndarray
         Trend residual, shape ``(n,)``.
-    h, q : float
-        Observation and level-innovation variances.
+    h : float or numpy.ndarray
+        Observation variance, one number or one per time point ``(n,)``.
+    q : float
+        Level-innovation variance.
     a1, p1 : float
         Prior mean and variance of the first level.
     m, c : numpy.ndarray
@@ -60,10 +80,11 @@ def ffbs_level(r, h, q, a1, p1, m, c, out):
     n = r.shape[0]
     a, p = a1, p1
     for t in range(n):
-        f = p + h
+        ht = at(h, t)
+        f = p + ht
         k = p / f
         m[t] = a + k * (r[t] - a)
-        c[t] = p * h / f
+        c[t] = p * ht / f
         a = m[t]
         p = c[t] + q
     out[n - 1] = m[n - 1] + np.sqrt(c[n - 1]) * np.random.standard_normal()
@@ -95,8 +116,10 @@ def ffbs_trend(r, h, q1, q2, a1, p1, s1, m, c, level, slope):
     ----------
     r : numpy.ndarray
         Trend residual, shape ``(n,)``.
-    h, q1, q2 : float
-        Observation, level-innovation and slope-innovation variances.
+    h : float or numpy.ndarray
+        Observation variance, one number or one per time point ``(n,)``.
+    q1, q2 : float
+        Level-innovation and slope-innovation variances.
     a1, p1 : float
         Prior mean and variance of the first level.
     s1 : float
@@ -112,7 +135,7 @@ def ffbs_trend(r, h, q1, q2, a1, p1, s1, m, c, level, slope):
     a0, a1_ = a1, 0.0
     p11, p12, p22 = p1, 0.0, s1
     for t in range(n):
-        f = p11 + h
+        f = p11 + at(h, t)
         v = r[t] - a0
         k1, k2 = p11 / f, p12 / f
         m[t, 0] = a0 + k1 * v
@@ -170,8 +193,10 @@ def innovations(y, Z, llt, h, q1, q2, a1, p1, s1, V, A, b):
         Outcome ``(n,)`` and regressors ``(n, p)``.
     llt : bool
         Local linear trend (else local level).
-    h, q1, q2 : float
-        Observation, level and slope innovation variances.
+    h : float or numpy.ndarray
+        Observation variance, one number or one per time point ``(n,)``.
+    q1, q2 : float
+        Level and slope innovation variances.
     a1, p1, s1 : float
         Prior mean and variance of the first level, prior variance of the first slope.
     V : numpy.ndarray
@@ -189,7 +214,7 @@ def innovations(y, Z, llt, h, q1, q2, a1, p1, s1, V, A, b):
     p11, p12, p22 = p1, 0.0, s1
     vz = np.empty(p)
     for t in range(n):
-        f = p11 + h
+        f = p11 + at(h, t)
         k1, k2 = p11 / f, p12 / f
         vy = y[t] - V[p, 0]
         for j in range(p):
@@ -232,7 +257,7 @@ def loglik(r, llt, h, q1, q2, a1, p1, s1):
     p11, p12, p22 = p1, 0.0, s1
     out = 0.0
     for t in range(n):
-        f = p11 + h
+        f = p11 + at(h, t)
         v = r[t] - a0
         out -= 0.5 * (np.log(2.0 * np.pi * f) + v * v / f)
         k1, k2 = p11 / f, p12 / f
