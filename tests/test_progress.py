@@ -144,3 +144,49 @@ def test_sampler_bar_follows_the_switch(sampler, monkeypatch):
         call(progressbar=False)
     call(progressbar=True)
     assert seen == [False, True, False, True]
+
+
+def test_bsts_sampler_bar_follows_the_progress_setting(monkeypatch):
+    """The BSTS PyMC/nutpie path draws the sampler's bar only when progress is enabled."""
+    import utvardering.timeseries.model as model
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_sample(*args, **kwargs):
+        seen.append(kwargs.get("progress_bar", kwargs.get("progressbar")))
+        raise Stop
+
+    import nutpie
+    import pymc as pm
+
+    monkeypatch.setattr(nutpie, "sample", fake_sample)
+    monkeypatch.setattr(pm, "sample", fake_sample)
+    monkeypatch.setattr(pm, "set_data", lambda updates: None)
+    monkeypatch.setattr(model, "get_compiled",
+                        lambda spec, data, sampler: (_NullModel(), _Compiled(), 0.0, True))
+    monkeypatch.setattr(model, "_updates", lambda spec, data: {})
+    spec = model.ModelSpec("poisson", "local_level", 10, 0, 0, "spike_and_slab", False)
+    for sampler in ("nutpie", "pymc"):
+        for on in (False, True):
+            with progress.enable(on), pytest.raises(Stop):
+                model.sample_model(spec, {}, draws=1, tune=1, chains=1, random_state=0,
+                                   sampler=sampler)
+    assert seen == [False, True, False, True]
+
+
+class _Compiled:
+    shared_data: dict = {}
+
+    def with_data(self, **kw):
+        return self
+
+
+class _NullModel:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -20,10 +20,13 @@ and options (:func:`get_compiled`).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from .. import progress
 
 __all__ = ["ModelSpec", "build_model", "clear_cache", "get_compiled", "sample_model"]
 
@@ -216,22 +219,24 @@ def sample_model(spec: ModelSpec, data: dict, *, draws: int, tune: int, chains: 
     model, compiled, build_s, hit = get_compiled(spec, data, sampler)
     updates = _updates(spec, data)
     t0 = time.perf_counter()
-    if sampler == "nutpie":
-        import nutpie
+    show = progress.enabled()  # the sampler's own bar only in `utvardering run` on a terminal
+    with progress.external() if show else contextlib.nullcontext():
+        if sampler == "nutpie":
+            import nutpie
 
-        known = {k: v for k, v in updates.items() if k in compiled.shared_data}
-        idata = nutpie.sample(compiled.with_data(**known), draws=draws, tune=tune,
-                              chains=chains, seed=seed, progress_bar=False,
-                              target_accept=target_accept)
-    else:
-        import pymc as pm
+            known = {k: v for k, v in updates.items() if k in compiled.shared_data}
+            idata = nutpie.sample(compiled.with_data(**known), draws=draws, tune=tune,
+                                  chains=chains, seed=seed, progress_bar=show,
+                                  target_accept=target_accept)
+        else:
+            import pymc as pm
 
-        with model:
-            pm.set_data(updates)
-            idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
-                              target_accept=target_accept,
-                              progressbar=False, compute_convergence_checks=False,
-                              cores=min(chains, 2))
+            with model:
+                pm.set_data(updates)
+                idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
+                                  target_accept=target_accept,
+                                  progressbar=show, compute_convergence_checks=False,
+                                  cores=min(chains, 2))
     timing = {"sampler": sampler, "compile_seconds": build_s, "cache_hit": hit,
               "sample_seconds": time.perf_counter() - t0}
     return idata, timing
