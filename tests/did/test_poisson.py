@@ -147,3 +147,124 @@ def test_placebo_interval_inverts_the_randomization_test():
         p = (1 + np.sum(np.abs(placebo) >= abs(-0.5 - beta0))) / 20
         assert (p > 0.05) == accepted == (lo <= beta0 <= hi)
     assert placebo_shift_interval(0.0, placebo[:10], 0.95) == (-np.inf, np.inf)  # too few placebos
+
+
+def _random_panel(seed, n_units=25, n_t=14, zero_unit=False):
+    rng = np.random.default_rng(seed)
+    pop = rng.integers(500, 20_000, n_units)
+    mu = pop[:, None] / 5_000 * np.exp(rng.normal(0, 0.5, n_units)[:, None]
+                                       + rng.normal(0, 0.3, n_t)[None, :])
+    y = rng.poisson(mu).astype(float)
+    y[:, 0] += 1  # no all-zero unit
+    return y, np.log(np.broadcast_to(pop[:, None], (n_units, n_t)).astype(float))
+
+
+@pytest.mark.parametrize("with_offset", [False, True])
+def test_batched_fit_equals_fe_poisson_per_assignment(with_offset):
+    """Batched PML on (J, N, T) arrays = fe_poisson refitted for each assignment (to 1e-8)."""
+    from utvardering.did.poisson import fe_poisson
+    from utvardering.did.poisson_batch import batched_fe_poisson
+
+    y, off = _random_panel(11)
+    n_units, n_t = y.shape
+    rng = np.random.default_rng(12)
+    # one-unit placebos with an on-off window, and random multi-unit absorbing designs
+    d = np.zeros((n_units + 6, n_units, n_t))
+    d[np.arange(n_units), np.arange(n_units), 5:11] = 1.0
+    for j in range(n_units, n_units + 6):
+        starts = np.where(rng.random(n_units) < 0.4, rng.integers(3, n_t, n_units), n_t)
+        d[j] = np.arange(n_t)[None, :] >= starts[:, None]
+    offset = off if with_offset else None
+    beta, iterations = batched_fe_poisson(y, d, offset=offset)
+    codes = [np.repeat(np.arange(n_units), n_t), np.tile(np.arange(n_t), n_units)]
+    for j in range(len(d)):
+        ref = fe_poisson(y.ravel(), d[j].reshape(-1, 1), codes, codes[0],
+                         offset=None if offset is None else offset.ravel())
+        if np.isinf(beta[j]):  # no event in the placebo window: fe_poisson drifts off to -inf
+            assert beta[j] < 0 and ref.coef[0] < -10 and (y * d[j]).sum() == 0
+        else:
+            assert beta[j] == pytest.approx(ref.coef[0], abs=1e-8)
+    assert np.isfinite(beta).sum() >= n_units and iterations.max() < 50
+
+
+def test_batched_fit_marks_unidentified_assignments():
+    """nan for designs absorbed by the fixed effects, -inf / +inf when the PML has no solution."""
+    from utvardering.did.poisson_batch import batched_fe_poisson
+
+    y, _ = _random_panel(13, n_units=6, n_t=8)
+    y[4, 5:] = 0.0  # no events in unit 4 from period 5
+    y[5, :5] = 0.0  # ... nor in unit 5 before period 5
+    d = np.zeros((5, 6, 8))
+    d[1, 2] = 1.0  # a whole unit treated: absorbed by its unit effect
+    d[2, 3, 4:] = 1.0
+    d[3, 4, 5:] = 1.0
+    d[4, 5, 5:] = 1.0
+    beta, _ = batched_fe_poisson(y, d)
+    assert np.isnan(beta[0]) and np.isnan(beta[1]) and np.isfinite(beta[2])
+    assert beta[3] == -np.inf and beta[4] == np.inf
+
+
+def test_randomization_batched_equals_one_by_one():
+    """p-value, placebo estimates (and so the interval) agree with refits one at a time."""
+    from utvardering.did.poisson import poisson_randomization
+
+    frame, _ = simulate_counts(n_units=12, n_t=16, n_treated=1, start=8, rate_ratio=0.5, seed=8)
+    frame.loc[(frame["unit"] == "area000") & (frame["time"] >= 13), "d"] = 0.0  # on-off window
+    y = frame["crimes"].to_numpy(float)
+    ucodes = frame["unit"].str[4:].astype(int).to_numpy()
+    tcodes = frame["time"].to_numpy()
+    pattern = np.zeros((12, 16))
+    pattern[ucodes, tcodes] = frame["d"].to_numpy()
+    codes = [ucodes, tcodes]
+    off = np.log(frame["population"].to_numpy(float))
+    fast = poisson_randomization(y, ucodes, tcodes, pattern, codes, ucodes, offset=off)
+    slow = poisson_randomization(y, ucodes, tcodes, pattern, codes, ucodes, offset=off,
+                                 batched=False)
+    assert fast["p_value"] == slow["p_value"]
+    np.testing.assert_allclose(fast["placebo"], slow["placebo"], atol=1e-8)
+    assert fast["estimate"] == pytest.approx(slow["estimate"], abs=1e-8)
+
+
+def test_randomization_reassigns_the_whole_treatment_path():
+    """A treatment that ends: the observed randomization estimate is the main estimate."""
+    frame, _ = simulate_counts(n_units=12, n_t=16, n_treated=1, start=8, rate_ratio=0.5, seed=8)
+    frame.loc[(frame["unit"] == "area000") & (frame["time"] >= 13), "d"] = 0.0
+    effect = poisson_did(frame, outcome="crimes", treatment="d", exposure="population",
+                         inference="randomization")
+    assert effect.diagnostics["randomization"]["estimate"] == pytest.approx(effect.estimate,
+                                                                           abs=1e-8)
+
+
+def test_batched_fit_equals_fe_poisson_on_the_area_crime_world():
+    """136 areas × 84 months; area 87 stopped 8e-8 early on the deviance rule alone."""
+    from utvardering.data.simulate import simulate_area_crime
+    from utvardering.did.poisson import fe_poisson
+    from utvardering.did.poisson_batch import batched_fe_poisson
+
+    df = simulate_area_crime(seed=20_000).sort_values(["unit", "time"])
+    y = df["violence"].to_numpy(float).reshape(136, 84)
+    off = np.log(df["population"].to_numpy(float)).reshape(136, 84)
+    path = df["treated"].to_numpy(float).reshape(136, 84)
+    d = np.zeros((136, 136, 84))
+    d[np.arange(136), np.arange(136)] = path[path.any(axis=1)][0]
+    beta, _ = batched_fe_poisson(y, d, offset=off)
+    codes = [np.repeat(np.arange(136), 84), np.tile(np.arange(84), 136)]
+    for j in (87, 0, 40, 123):
+        ref = fe_poisson(y.ravel(), d[j].reshape(-1, 1), codes, codes[0], offset=off.ravel())
+        assert beta[j] == pytest.approx(ref.coef[0], abs=1e-8)
+
+
+def test_randomization_on_an_unbalanced_panel_refits_one_by_one():
+    """A missing cell: no batch (balanced_grid is None), the loop gives the same placebos."""
+    from utvardering.did.poisson_batch import balanced_grid
+
+    frame, _ = simulate_counts(n_units=12, n_t=16, n_treated=1, start=8, rate_ratio=0.5, seed=8)
+    frame = frame.drop(index=40).reset_index(drop=True)  # area002, period 8
+    ucodes = frame["unit"].str[4:].astype(int).to_numpy()
+    assert balanced_grid(ucodes, frame["time"].to_numpy()) is None
+    effect = poisson_did(frame, outcome="crimes", treatment="d", exposure="population",
+                         inference="randomization")
+    info = effect.diagnostics["randomization"]
+    assert info["exact"] and info["n_permutations"] == 12
+    assert info["estimate"] == pytest.approx(effect.estimate, abs=1e-8)
+    assert effect.interval == (-np.inf, np.inf)  # 11 placebos are too few for 95%
