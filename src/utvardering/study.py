@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._study_starts import StartsMixin, _listify
 from .data.schema import Panel, validate_panel
 from .data.timeparse import format_periods, to_period
 from .errors import DesignError
@@ -25,21 +26,32 @@ from .interventions import Intervention, get_intervention, overlapping_programme
 __all__ = ["Study"]
 
 
-def _distinct(values: Iterable) -> list:
-    """Distinct values (starts are shared objects per cohort, so this is one cheap pass)."""
-    by_id = {id(v): v for v in values}
-    return list(dict.fromkeys(by_id.values()))
+def _distinct_runs(column: pd.Series) -> list:
+    """Distinct values in order of first appearance, for a column sorted into runs.
+
+    Only the first value of each run is looked up (no hash table as long as the data).
+    """
+    values = column.to_numpy()
+    if len(values) < 2:
+        return pd.unique(values).tolist()
+    change = np.empty(len(values), dtype=bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    return pd.unique(values[change]).tolist()
 
 
-def _listify(value) -> list:
-    if value is None:
-        return []
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        return [value]  # one unit label, e.g. "Malmö" or 7
-    return list(value)
+def _sorted_distinct(column: pd.Series) -> list:
+    """Sorted distinct periods; integer ordinals are sorted with numpy."""
+    if isinstance(column.dtype, pd.PeriodDtype):
+        ordinals = np.unique(column.array.asi8)
+        return pd.PeriodIndex.from_ordinals(ordinals, freq=column.dtype.freq).tolist()
+    values = column.to_numpy()
+    if values.dtype.kind in "iu":
+        return np.unique(values).tolist()
+    return sorted(column.unique().tolist())
 
 
-class Study:
+class Study(StartsMixin):
     """A panel, an intervention and a comparison pool, checked once.
 
     Parameters
@@ -134,8 +146,8 @@ class Study:
             frame = frame.loc[keep].reset_index(drop=True)
         self.data = frame
         # the validated frame is sorted by the units' string form: first appearance is that order
-        self.units: list = frame[unit].unique().tolist()
-        self.times: list = sorted(frame[time].unique().tolist())
+        self.units: list = _distinct_runs(frame[unit])
+        self.times: list = _sorted_distinct(frame[time])
         self.starts = self._resolve_starts(treated, start, starts, cohort)
         self.treated: list = [u for u in self.units if u in self.starts]  # sorted as units
         self.start = min(self.starts.values())
@@ -168,135 +180,6 @@ class Study:
             f"{role} unit {name!r} is not in column {self.unit!r}.{hint} The panel's units are "
             f"{format_periods(self.units, 12)}."
         )
-
-    def _resolve_starts(self, treated, start, starts, cohort) -> dict:
-        given = sum(x is not None for x in (starts, cohort)) + (treated is not None)
-        if given != 1:
-            raise DesignError(
-                "say who is treated in exactly one way: treated=[...] with start=..., "
-                "starts={unit: period}, or cohort='column of first treated period'."
-            )
-        if treated is not None:
-            if start is None:
-                raise DesignError("treated units need a start=... (the first treated period).")
-            s = self._period(start, "start")
-            resolved = {u: s for u in _listify(treated)}
-        elif starts is not None:
-            resolved = {u: self._period(v, f"start of unit {u!r}") for u, v in dict(starts).items()}
-        else:
-            if cohort not in self.data.columns:
-                raise DesignError(f"cohort column {cohort!r} is not in the data; it has "
-                                  f"{format_periods(list(map(str, self.data.columns)), 30)}.")
-            resolved = self._cohort_starts(cohort)
-        if not resolved:
-            raise DesignError("no treated units: give at least one treated unit.")
-        if treated is not None or starts is not None:
-            known = set(self.units)
-            for u in resolved:
-                if u not in known:
-                    raise self._unknown_unit(u, "treated")
-        first, last = self.times[0], self.times[-1]
-        if "_start_values" not in self.__dict__:
-            self._start_values = _distinct(resolved.values())
-        if any(not (first < s <= last) for s in self._start_values):
-            outside = {u: s for u, s in resolved.items() if not (first < s <= last)}
-            detail = ", ".join(f"{u}: {s}" for u, s in list(outside.items())[:5])
-            raise DesignError(
-                f"start outside the data for {detail}: the panel covers {first} to {last}, and a "
-                "start must leave at least one pre-period and fall on or before the last period."
-            )
-        return resolved
-
-    def _cohort_starts(self, cohort: str) -> dict:
-        """Unit → first treated period from a cohort column, on integer codes.
-
-        Each distinct cohort value is converted once; any problem (a value that changes
-        within a unit, one that is not a period) is reported by :meth:`_cohort_starts_slow`,
-        which names the units at fault. The codes are kept (:meth:`_start_codes`).
-        """
-        column = self.data[cohort]
-        value_codes, values = pd.factorize(column, sort=False)
-        values = np.asarray(values, dtype=object)
-        if pd.api.types.is_numeric_dtype(column):  # R did's convention: 0 = never treated
-            zero = np.flatnonzero(values == 0)
-            if zero.size:  # drop the value 0: its rows get code -1 (as missing values do)
-                is_zero = value_codes == zero[0]
-                value_codes[value_codes > zero[0]] -= 1
-                value_codes[is_zero] = -1
-                values = np.delete(values, zero[0])
-        grid = self._grid()
-        if grid is not None:  # rows are units × periods: compare each unit's row block
-            block = value_codes.reshape(grid)
-            per_unit = block[:, 0].copy()
-            if bool(np.any(block != per_unit[:, None])):
-                return self._cohort_starts_slow(cohort)  # varies within a unit: raises
-            unit_values = np.asarray(self.units, dtype=object)
-            aligned = per_unit
-            numeric = np.asarray(self.units)
-            natural = (np.argsort(numeric, kind="stable") if numeric.dtype.kind in "iuf"
-                       else np.arange(len(unit_values)))  # strings: their order already
-            unit_values, per_unit = unit_values[natural], per_unit[natural]
-        else:
-            try:
-                unit_codes, unit_values = pd.factorize(self.data[self.unit], sort=True)
-            except TypeError:  # units that cannot be ordered with each other
-                return self._cohort_starts_slow(cohort)
-            per_unit = np.empty(len(unit_values), dtype=np.int64)
-            per_unit[unit_codes] = value_codes  # any one row of each unit
-            if bool(np.any(per_unit[unit_codes] != value_codes)):
-                return self._cohort_starts_slow(cohort)  # varies within a unit: raises
-            unit_values = np.asarray(unit_values, dtype=object)
-            aligned = None
-        try:
-            converted = [
-                self._period(int(v) if isinstance(v, (float, np.floating)) else v, "cohort")
-                for v in values.tolist()
-            ]
-        except DesignError:
-            return self._cohort_starts_slow(cohort)  # names the first unit at fault
-        periods = np.empty(len(converted), dtype=object)
-        periods[:] = converted
-        if aligned is not None:
-            self._start_table = (aligned, converted)
-        self._start_values = list(dict.fromkeys(converted))
-        treated = per_unit >= 0
-        return dict(zip(unit_values[treated].tolist(), periods[per_unit[treated]].tolist()))
-
-    def _start_codes(self) -> tuple[np.ndarray, list]:
-        """Each unit's start as a code into a list of periods (``-1`` = never treated).
-
-        Codes follow :attr:`units`; kept from a cohort column, else built from :attr:`starts`.
-        """
-        if "_start_table" not in self.__dict__:
-            values = list(dict.fromkeys(self._start_values))
-            lookup = {v: i for i, v in enumerate(values)}
-            starts = self.starts
-            codes = np.array([lookup[starts[u]] if u in starts else -1 for u in self.units],
-                             dtype=np.int64)
-            self._start_table = (codes, values)
-        return self._start_table
-
-    def _cohort_starts_slow(self, cohort: str) -> dict:
-        """The per-unit group-by of the cohort column; raises naming the units at fault."""
-        column = self.data[cohort]
-        if pd.api.types.is_numeric_dtype(column):
-            column = column.where(column != 0)  # R did's convention: 0 = never treated
-        codes = column.astype(str).where(column.notna())
-        per_unit = codes.groupby(self.data[self.unit]).agg(["min", "max", "first"])
-        varying = per_unit.index[(per_unit["min"] != per_unit["max"])
-                                 & per_unit[["min", "max"]].notna().all(axis=1)].tolist()
-        varying += per_unit.index[per_unit["min"].notna() & (codes.isna().groupby(
-            self.data[self.unit]).any())].tolist()
-        if varying:
-            raise DesignError(
-                f"cohort column {cohort!r} changes over time within unit(s) "
-                f"{format_periods(varying)}; it must hold each unit's first treated period."
-            )
-        first_values = column.groupby(self.data[self.unit]).first()
-        never = per_unit["min"].isna()
-        return {u: self._period(int(v) if isinstance(v, (float, np.floating)) else v,
-                                f"cohort of unit {u!r}")
-                for u, v in first_values[~never].items()}
 
     def _resolve_donors(self, donors) -> list:
         treated, excluded, known = set(self.treated), set(self.excluded), set(self.units)
@@ -401,7 +284,9 @@ class Study:
                 index = pd.Index(self.data[self.unit].array[::n_times].take(positions),
                                  name=self.unit)
                 columns = pd.Index(self.data[self.time].array[:n_times], name=self.time)
-                matrix = values.reshape(grid)[positions]
+                matrix = values.reshape(grid)  # all units in order: a (read-only) view
+                if len(positions) != grid[0] or np.any(positions != np.arange(grid[0])):
+                    matrix = matrix[positions]
                 return pd.DataFrame(matrix, index=index, columns=columns, copy=False)
         table = self.data.pivot(index=self.unit, columns=self.time, values=column)
         return table.loc[list(units)] if units is not None else table

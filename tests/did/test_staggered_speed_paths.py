@@ -1,7 +1,8 @@
 """Fast paths of the staggered estimators give the same answers as the general code.
 
 Covers: ATT(g,t) from cohort means (no covariates) against the per-cell 2×2 estimators,
-the fallback for trimmed cells, the share-weight influence without the (n, K) matrix,
+the fallback for trimmed cells, the per-cohort-block storage of the influence functions
+(every product against the dense matrix), the share-weight influence without the (n, K) matrix,
 cluster sums, the block-wise multiplier bootstrap, the reshape (no pivot) of balanced
 panels, and validation on unsorted input / string months.
 """
@@ -16,7 +17,14 @@ import pytest
 
 from utvardering import Study
 from utvardering.data.schema import validate_panel
-from utvardering.did.aggregate import Inference, MultiplierStream, _Shares, weight_influence
+from utvardering.did._cell_influence import CellInfluence
+from utvardering.did.aggregate import (
+    Inference,
+    MultiplierStream,
+    _Shares,
+    wald_pretest,
+    weight_influence,
+)
 from utvardering.did.att_gt import att_gt_means, att_gt_panel
 from utvardering.did.callaway_santanna import callaway_santanna
 
@@ -53,7 +61,7 @@ def test_cohort_means_match_per_cell_estimators(method, control_group, base_peri
         np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
     assert fast.skipped == slow.skipped
     np.testing.assert_allclose(fast.att, slow.att, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(fast.influence, slow.influence, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fast.influence.dense(), slow.influence.dense(), rtol=0, atol=1e-10)
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
@@ -65,7 +73,7 @@ def test_trimmed_cells_fall_back_to_the_2x2_estimator():
     slow = att_gt_panel(y, cohort, times, covariates=np.zeros((*y.shape, 0)))
     np.testing.assert_array_equal(np.isnan(fast.att), np.isnan(slow.att))
     np.testing.assert_allclose(fast.att, slow.att, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(fast.influence, slow.influence, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fast.influence.dense(), slow.influence.dense(), rtol=0, atol=1e-10)
 
 
 def test_share_influence_product_equals_dense_matrix():
@@ -197,4 +205,68 @@ def test_releasing_the_outcomes_changes_nothing(trimmed):
     released = att_gt_means(y.copy(), cohort, times, release=lambda: calls.append(1))
     assert calls == [1]
     np.testing.assert_array_equal(released.att, kept.att)
-    np.testing.assert_array_equal(released.influence, kept.influence)
+    np.testing.assert_array_equal(released.influence.dense(), kept.influence.dense())
+
+
+@pytest.mark.parametrize("control_group", ["never_treated", "not_yet_treated"])
+def test_block_storage_products_equal_dense_products(control_group):
+    y, cohort, times = _panel(n=250)
+    stored = att_gt_means(y, cohort, times, control_group=control_group).influence
+    dense = stored.dense()
+    n, k = dense.shape
+    # a cell is stored only for its cohort and comparison units: far fewer values than n * k
+    assert sum(b.size for b in stored.blocks) < 0.8 * n * k
+    assert np.count_nonzero(dense) <= sum(b.size for b in stored.blocks)
+    rng = np.random.default_rng(11)
+    weights = rng.normal(size=(k, 4)) * (rng.random((k, 4)) < 0.3)
+    cluster = rng.integers(0, 17, n)
+    mult = rng.normal(size=(7, n))
+    for inf in (stored, CellInfluence.from_dense(dense)):
+        np.testing.assert_allclose(inf.dot_rows(weights), (dense @ weights).T, atol=1e-12)
+        np.testing.assert_allclose(inf.left_multiply(mult), mult @ dense, atol=1e-11)
+        direct = np.zeros((17, k))
+        np.add.at(direct, cluster, dense)
+        np.testing.assert_allclose(inf.cluster_sums(cluster, 17), direct, atol=1e-11)
+        np.testing.assert_allclose(inf.sum_squares(), (dense**2).sum(axis=0), rtol=1e-12)
+        pick = rng.random(k) < 0.5
+        np.testing.assert_allclose(inf.gram(pick), dense[:, pick].T @ dense[:, pick],
+                                   rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("cluster", [False, True])
+@pytest.mark.parametrize("draws", [0, 99])
+def test_inference_from_block_storage_equals_dense(cluster, draws):
+    y, cohort, times = _panel(n=250)
+    gt = att_gt_means(y, cohort, times, control_group="not_yet_treated")
+    dense = gt.influence.dense()
+    rng = np.random.default_rng(12)
+    codes = rng.integers(0, 40, 250) if cluster else None
+    groups = 40 if cluster else 250
+    mult = rng.choice([-1.0, 1.0], size=(draws, groups)) if draws else None
+    values = np.unique(cohort)
+    results = []
+    for inf in (gt.influence, dense):
+        inference = Inference(n=250, cluster=codes, multipliers=mult)
+        inference.prepare_bootstrap(inf, cohort, np.ones(250), values)
+        pre = gt.group > times[gt.time]
+        results.append((inference.standard_errors(inf), inference.vcov(inf),
+                        wald_pretest(gt.att, inf, pre, inference)))
+    (se_a, crit_a), vcov_a, wald_a = results[0]
+    (se_b, crit_b), vcov_b, wald_b = results[1]
+    np.testing.assert_allclose(se_a, se_b, rtol=1e-11)
+    assert crit_a == pytest.approx(crit_b, rel=1e-11)
+    np.testing.assert_allclose(vcov_a, vcov_b, rtol=1e-10, atol=1e-15)
+    assert wald_a["pretrend_wald"] == pytest.approx(wald_b["pretrend_wald"], rel=1e-9)
+    assert wald_a["pretrend_df"] == wald_b["pretrend_df"]
+
+
+def test_result_keeps_block_storage_not_the_dense_matrix(mpdta):
+    effect = callaway_santanna(mpdta, **COLUMNS)
+    stored = effect._cell_influence
+    assert isinstance(stored, CellInfluence)
+    # one value per cell and unit of its cohort or comparison group (not n per cell)
+    table = effect.att_gt
+    assert sum(b.size for b in stored.blocks) == int((table["n_treated"]
+                                                      + table["n_control"]).sum())
+    assert "_cell_influence" not in effect.to_dict()
+    np.testing.assert_array_equal(effect._influence, stored.dense())

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ._panel_keys import _NO_DUPLICATES, _NoDuplicates, _PanelKeys, _string_rank  # noqa: F401
 from .timeparse import format_periods, parse_time, period_freq
 
 __all__ = ["Panel", "Problem", "check_panel", "period_range", "validate_panel"]
@@ -216,102 +217,23 @@ def check_panel(
         keys = _PanelKeys(frame, unit, time)
     order = keys.order()
     del keys  # its code arrays are as long as the data: free them before the rows are copied
-    frame = (frame.copy() if order is None else frame.take(order)).reset_index(drop=True)
-    if order is not None and frame.shape[1] > 16:
-        frame = frame.copy()  # take keeps the caller's column blocks: consolidate wide frames
-    return problems, frame, dropped
+    return problems, _sorted_copy(frame, order), dropped
 
 
-def _string_rank(values: np.ndarray) -> np.ndarray:
-    """Dense rank of ``str(v)`` for each value (equal strings share a rank).
+def _sorted_copy(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
+    """The rows in ``order`` (or all, if None) as a new frame with a fresh RangeIndex.
 
-    Non-negative integers are ranked without building strings: the decimal string of
-    :math:`v` with :math:`d` digits sorts as the pair :math:`(v \\cdot 10^{D-d}, d)`, with
-    :math:`D` the most digits of any value (``"1" < "10" < "19" < "2"``).
+    Columns are taken one by one, so no reordered copy of the old index is built on the way.
     """
-    if values.dtype.kind in "iu" and len(values) and values.min() >= 0 and values.max() < 10**15:
-        v = values.astype(np.int64)
-        digits = np.ones(len(v), dtype=np.int64)
-        for power in range(1, 16):
-            digits += v >= 10**power
-        most = int(digits.max())
-        key = v * 10 ** (most - digits) * (most + 1) + digits
-        return np.unique(key, return_inverse=True)[1].reshape(-1)
-    names = np.array([str(u) for u in values.tolist()], dtype=object)
-    return np.unique(names, return_inverse=True)[1].reshape(-1)
-
-
-class _NoDuplicates:
-    """Stand-in for an all-False duplicate mask (``.any()`` is False)."""
-
-    @staticmethod
-    def any() -> bool:
-        return False
-
-
-_NO_DUPLICATES = _NoDuplicates()
-
-
-class _PanelKeys:
-    """Integer codes of the units and periods of a long frame, computed once.
-
-    Units get codes in order of appearance and a rank by their string form (the sort order
-    of a validated panel); periods become integer ordinals (``Period.ordinal`` or the integer
-    itself), so duplicates, gaps and the sort order are found with numpy on integers.
-    """
-
-    def __init__(self, frame: pd.DataFrame, unit: str, time: str) -> None:
-        self.frame, self.unit, self.time = frame, unit, time
-        self.codes, uniques = pd.factorize(frame[unit], sort=False)
-        self.n_units = len(uniques)
-        self.rank = _string_rank(np.asarray(uniques))
-        column = frame[time]
-        if isinstance(column.dtype, pd.PeriodDtype):
-            t = column.array.asi8
-        else:
-            t = column.to_numpy()
-            if t.dtype.kind not in "iu":
-                t = pd.factorize(column, sort=True)[0]  # any ordered values: rank them
-        self.t = np.asarray(t, dtype=np.int64)  # not copied: offsets use t_min
-        self.t_min = int(self.t.min()) if len(t) else 0
-        self.span = int(self.t.max()) - self.t_min + 1 if len(t) else 0
-        self._counts: np.ndarray | None = None
-
-    def _cell_counts(self) -> np.ndarray | None:
-        """Rows per (unit, period) on the full grid, or None when that grid is too large."""
-        size = self.n_units * self.span
-        if size > max(4 * len(self.codes), 1_000_000):
-            return None
-        if self._counts is None:
-            cell = self.codes.astype(np.int64)
-            cell *= self.span
-            cell += self.t
-            cell -= self.t_min
-            self._counts = np.bincount(cell, minlength=size)
-        return self._counts
-
-    def has_duplicates(self) -> bool:
-        counts = self._cell_counts()
-        return True if counts is None else bool(counts.max(initial=0) > 1)
-
-    def duplicated(self) -> pd.Series:
-        return self.frame.duplicated([self.unit, self.time], keep=False)
-
-    def is_complete(self) -> bool:
-        """Whether every unit has exactly one row in every period from the first to the last."""
-        counts = self._cell_counts()
-        return counts is not None and bool(np.all(counts == 1))
-
-    def order(self) -> np.ndarray | None:
-        """Row order sorting by unit (string form) then period; None if already sorted."""
-        key = self.rank[self.codes].astype(np.int64)
-        key *= max(self.span, 1)
-        key += self.t
-        key -= self.t_min
-        self._counts = None
-        if len(key) < 2 or bool(np.all(key[1:] >= key[:-1])):
-            return None
-        return np.argsort(key, kind="stable")
+    if order is None:
+        return frame.copy().reset_index(drop=True)
+    if frame.shape[1] > 16 or not frame.columns.is_unique:
+        # take keeps the caller's column blocks: consolidate wide frames
+        return frame.take(order).reset_index(drop=True).copy()
+    columns = {c: frame[c].array.take(order) for c in frame.columns}
+    out = pd.DataFrame(columns, index=pd.RangeIndex(len(order)), copy=False)
+    out.columns = frame.columns
+    return out
 
 
 def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], unit: str, time: str) -> list[Problem]:

@@ -22,121 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["GroupTimeResult", "att_gt_means", "att_gt_panel", "did_panel_2x2", "fit_logit"]
+from ._cell_influence import CellInfluence
+from ._did_2x2 import TRIM_LEVEL, did_panel_2x2, fit_logit
 
-#: Controls whose propensity score reaches this level get no weight (Sant'Anna & Zhao trimming).
-TRIM_LEVEL = 0.995
-
-
-def fit_logit(X: np.ndarray, d: np.ndarray, w: np.ndarray, *, tol: float = 1e-12,
-              max_iter: int = 100) -> np.ndarray:
-    """Weighted logistic regression by Newton–Raphson.
-
-    Parameters
-    ----------
-    X : ndarray, shape (n, p)
-        Design matrix (including the intercept column).
-    d : ndarray, shape (n,)
-        0/1 outcome.
-    w : ndarray, shape (n,)
-        Non-negative observation weights.
-    tol, max_iter : float, int
-        Convergence tolerance on the coefficient change and iteration cap.
-
-    Returns
-    -------
-    ps : ndarray, shape (n,)
-        Fitted probabilities :math:`\\Lambda(X\\hat\\beta)`.
-    """
-    beta = np.zeros(X.shape[1])
-    if X.shape[1] == 1 and np.allclose(X[:, 0], 1.0):
-        share = float(np.sum(w * d) / np.sum(w))
-        beta[0] = np.log(share / (1.0 - share))
-    for _ in range(max_iter):
-        ps = 1.0 / (1.0 + np.exp(-(X @ beta)))
-        hess = X.T @ (X * (w * ps * (1.0 - ps))[:, None])
-        step = np.linalg.solve(hess, X.T @ (w * (d - ps)))
-        beta = beta + step
-        if np.max(np.abs(step)) < tol:
-            break
-    return 1.0 / (1.0 + np.exp(-(X @ beta)))
-
-
-def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    xw = X * w[:, None]
-    return np.linalg.solve(X.T @ xw, xw.T @ y)
-
-
-def did_panel_2x2(dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray,
-                  method: str = "dr") -> tuple[float, np.ndarray]:
-    """Two-group, two-period DiD on panel data with its influence function.
-
-    With :math:`\\Delta Y = Y_t - Y_{base}`, treatment indicator :math:`D`, covariates
-    :math:`X` (first column the intercept) and weights normalised to mean one:
-
-    * ``"reg"`` (outcome regression): :math:`\\hat\\tau = \\bar{\\Delta Y}_{D=1} -
-      \\overline{X\\hat\\beta}_{D=1}`, with :math:`\\hat\\beta` from WLS of
-      :math:`\\Delta Y` on :math:`X` among the comparison units;
-    * ``"ipw"`` (normalised inverse probability weighting with a logit propensity score
-      :math:`\\hat p(X)`): comparison units weighted by :math:`\\hat p/(1-\\hat p)`;
-    * ``"dr"`` (doubly robust): the IPW contrast of :math:`\\Delta Y - X\\hat\\beta`.
-
-    The influence functions include the estimation effect of :math:`\\hat\\beta` and the
-    propensity score, as in Sant'Anna & Zhao (2020, Sect. 3).
-
-    Parameters
-    ----------
-    dy : ndarray, shape (n,)
-        Outcome change of each unit between the base period and ``t``.
-    d : ndarray, shape (n,)
-        1 for treated, 0 for comparison units.
-    X : ndarray, shape (n, p)
-        Covariates with a leading intercept column.
-    w : ndarray, shape (n,)
-        Sampling weights (normalised to mean one inside).
-    method : {"dr", "ipw", "reg"}
-        Estimator.
-
-    Returns
-    -------
-    att : float
-    influence : ndarray, shape (n,)
-        Influence function; ``sqrt(sum(influence**2)) / n`` is the standard error.
-    """
-    n = d.shape[0]
-    w = w / w.mean()
-    control = d == 0
-    if method in ("dr", "reg"):
-        beta = _wls(X[control], dy[control], w[control])
-        fitted = X @ beta
-        w_ols = w * (1.0 - d)
-        xpx_inv = np.linalg.inv(X.T @ (X * w_ols[:, None]) / n)
-        lin_ols = (w_ols * (dy - fitted))[:, None] * X @ xpx_inv
-    if method == "reg":
-        w_treat = w * d
-        eta_treat = np.mean(w_treat * dy) / np.mean(w_treat)
-        eta_cont = np.mean(w_treat * fitted) / np.mean(w_treat)
-        inf_treat = (w_treat * dy - w_treat * eta_treat) / np.mean(w_treat)
-        m1 = np.mean(w_treat[:, None] * X, axis=0)
-        inf_cont = (w_treat * fitted - w_treat * eta_cont + lin_ols @ m1) / np.mean(w_treat)
-        return float(eta_treat - eta_cont), inf_treat - inf_cont
-    ps = np.minimum(fit_logit(X, d, w), 1.0 - 1e-6)
-    hess_inv = np.linalg.inv(X.T @ (X * (w * ps * (1.0 - ps))[:, None]))
-    keep = np.where(control, ps < TRIM_LEVEL, True).astype(float)
-    w_treat = keep * w * d
-    w_cont = keep * w * ps * (1.0 - d) / (1.0 - ps)
-    lin_ps = (w * (d - ps))[:, None] * X @ (hess_inv * n)
-    resid = dy - fitted if method == "dr" else dy
-    eta_treat = np.mean(w_treat * resid) / np.mean(w_treat)
-    eta_cont = np.mean(w_cont * resid) / np.mean(w_cont)
-    inf_treat = w_treat * resid - w_treat * eta_treat
-    m2 = np.mean((w_cont * (resid - eta_cont))[:, None] * X, axis=0)
-    inf_cont = w_cont * resid - w_cont * eta_cont + lin_ps @ m2
-    if method == "dr":
-        inf_treat = inf_treat - lin_ols @ np.mean(w_treat[:, None] * X, axis=0)
-        inf_cont = inf_cont - lin_ols @ np.mean(w_cont[:, None] * X, axis=0)
-    influence = inf_treat / np.mean(w_treat) - inf_cont / np.mean(w_cont)
-    return float(eta_treat - eta_cont), influence
+__all__ = ["TRIM_LEVEL", "GroupTimeResult", "att_gt_means", "att_gt_panel", "did_panel_2x2",
+           "fit_logit"]
 
 
 @dataclass
@@ -147,7 +37,7 @@ class GroupTimeResult:
     time: np.ndarray
     base: np.ndarray
     att: np.ndarray
-    influence: np.ndarray
+    influence: np.ndarray | CellInfluence
     n_treated: np.ndarray
     n_control: np.ndarray
     skipped: list[str] = field(default_factory=list)
@@ -200,8 +90,9 @@ def att_gt_panel(
     -------
     GroupTimeResult
         ``group``/``time``/``base`` are cohort values and indices into ``times``;
-        ``influence`` is ``(n, cells)``, scaled so that a cell's standard error is
-        ``sqrt(sum(influence[:, j]**2)) / n``.
+        ``influence`` is a :class:`~utvardering.did._cell_influence.CellInfluence` of shape
+        ``(n, cells)`` (``.dense()`` gives the matrix), scaled so that a cell's standard
+        error is ``sqrt(sum(influence[:, j]**2)) / n``.
     """
     n, n_times = y.shape
     if covariates is None:
@@ -210,10 +101,13 @@ def att_gt_panel(
     weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     glist = np.unique(cohort[np.isfinite(cohort)])
     never = ~np.isfinite(cohort)
+    level = np.full(n, len(glist), dtype=np.intp)
+    level[~never] = np.searchsorted(glist, cohort[~never])
+    cell_levels: list[np.ndarray] = []
+    pending: list[tuple[int, np.ndarray, np.ndarray]] = []
     universal = base_period == "universal"
     offset = 0 if universal else 1
     rows: dict[str, list] = {k: [] for k in ("g", "t", "b", "att", "n1", "n0")}
-    columns: list[np.ndarray] = []
     skipped: list[str] = []
     for g in glist:
         before = np.flatnonzero(times + anticipation < g)
@@ -229,7 +123,7 @@ def att_gt_panel(
             if universal and base == cur:
                 rows["g"].append(g), rows["t"].append(cur), rows["b"].append(base)
                 rows["att"].append(0.0), rows["n1"].append(int(treated.sum())), rows["n0"].append(0)
-                columns.append(np.zeros(n))
+                cell_levels.append(np.zeros(0, dtype=np.intp))
                 continue
             if control_group == "never_treated":
                 control = never
@@ -246,13 +140,16 @@ def att_gt_panel(
             if covariates is not None:
                 X = np.column_stack([X, covariates[sub, min(base, cur), :]])
             att, inf_sub = did_panel_2x2(dy, d, X, weights[sub], method)
-            influence = np.zeros(n)
-            influence[sub] = inf_sub * (n / sub.sum())
+            pending.append((len(cell_levels), sub, inf_sub * (n / sub.sum())))
+            cell_levels.append(np.unique(level[sub]))
             rows["g"].append(g), rows["t"].append(cur), rows["b"].append(base)
             rows["att"].append(att), rows["n1"].append(int(treated.sum()))
             rows["n0"].append(int(control.sum()))
-            columns.append(influence)
-    inf = np.vstack(columns).T if columns else np.zeros((n, 0))  # (n, cells), rows per cell
+    inf = CellInfluence.by_level(level, len(glist) + 1, cell_levels)
+    for j, sub, values in pending:
+        full = np.zeros(n)
+        full[sub] = values
+        inf.put(j, full)
     return GroupTimeResult(
         group=np.asarray(rows["g"], dtype=float), time=np.asarray(rows["t"], dtype=int),
         base=np.asarray(rows["b"], dtype=int), att=np.asarray(rows["att"], dtype=float),
@@ -328,13 +225,13 @@ def att_gt_means(
     with :math:`S_1, S_0` the weight totals and :math:`\\bar m_1, \\bar m_0` the weighted mean
     changes of the cohort (:math:`D_i = 1`) and the comparison group (:math:`C_i = 1`). Units
     are grouped by cohort once, so a cell touches only the slices of its own cohort and its
-    comparison cohorts; the influence functions are written straight into one
-    ``(cells, n)`` array (zero for the units outside the cell). Cells where the
+    comparison cohorts; the influence functions are written straight into per-cohort
+    blocks of a :class:`~utvardering.did._cell_influence.CellInfluence` (a cell is stored
+    only for the units of its cohort and comparison cohorts). Cells where the
     propensity score of the DR/IPW estimators would be trimmed (treated share above 0.99)
     or a group has no weight use :func:`did_panel_2x2`.
 
-    Parameters and returns are those of :func:`att_gt_panel` (``covariates`` is None); the
-    returned ``influence`` is the transpose of a C-ordered ``(cells, n)`` array. ``release``
+    Parameters and returns are those of :func:`att_gt_panel` (``covariates`` is None). ``release``
     (optional, a callable) is called once the outcomes have been copied into cohort order,
     so a caller that owns ``y`` can drop its reference and the matrix is freed before the
     influence functions are allocated.
@@ -365,8 +262,8 @@ def att_gt_means(
     else:
         fallback = y
     w_sorted = None if w is None else w[order]
-    members = [order[bounds[lv]:bounds[lv + 1]] for lv in range(n_levels)]
-    influence = np.zeros((k, n))
+    influence = CellInfluence.by_level(level, n_levels, [
+        [] if c is None else [gi, *np.flatnonzero(c).tolist()] for gi, _, _, c in cells])
     att, n1, n0 = np.zeros(k), np.zeros(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
     for j, (gi, cur, base, control) in enumerate(cells):
         n1[j] = counts[gi]
@@ -380,7 +277,9 @@ def att_gt_means(
             weight = np.ones(n) if w is None else w
             att[j], inf_sub = did_panel_2x2(dy, (level[sub] == gi).astype(float),
                                             np.ones((int(sub.sum()), 1)), weight[sub], method)
-            influence[j, sub] = inf_sub * (n / sub.sum())
+            full = np.zeros(n)
+            full[sub] = inf_sub * (n / sub.sum())
+            influence.put(j, full)
             continue
         used = [gi, *np.flatnonzero(control).tolist()]
         changes, sums = {}, {}
@@ -391,18 +290,17 @@ def att_gt_means(
             sums[lv] = float(dy.sum() if w is None else (dy * w_sorted[part]).sum())
         m1 = sums[gi] / s1
         m0 = sum(sums[lv] for lv in used[1:]) / s0
-        row = influence[j]
         for lv in used:
             part = slice(bounds[lv], bounds[lv + 1])
             scale, centre = (n / s1, m1) if lv == gi else (-n / s0, m0)
-            value = (changes[lv] - centre) * scale
+            row = influence.row(lv, j)
+            np.multiply(np.subtract(changes[lv], centre, out=row), scale, out=row)
             if w is not None:
-                value *= w_sorted[part]
-            row[members[lv]] = value
+                row *= w_sorted[part]
         att[j] = m1 - m0
     return GroupTimeResult(
         group=np.array([glist[c[0]] for c in cells], dtype=float),
         time=np.array([c[1] for c in cells], dtype=int),
-        base=np.array([c[2] for c in cells], dtype=int), att=att, influence=influence.T,
+        base=np.array([c[2] for c in cells], dtype=int), att=att, influence=influence,
         n_treated=n1, n_control=n0, skipped=skipped,
     )

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import DesignError
 from ..estimators import register_estimator
+from ._cell_influence import as_cell_influence
 from ._staggered_data import cross_sections, resolve_study, staggered_panel
 from .aggregate import (
     Inference,
@@ -280,13 +281,15 @@ def callaway_santanna(
     if gt.att.size == 0:
         raise DesignError("no (cohort, period) cell has both treated and comparison units; "
                           "try control_group='not_yet_treated' or add comparison units.")
+    influence = as_cell_influence(gt.influence)  # per-cohort blocks, never the dense matrix
+    gt.influence = None
     n_clusters = n if data.cluster is None else int(data.cluster.max()) + 1
     multipliers = _multipliers(draws, n_clusters, bootstrap_weights, random_state) if draws else None
     inference = Inference(n=n, cluster=data.cluster, multipliers=multipliers, level=level)
     cohort_values = np.unique(data.g_ord)
-    inference.prepare_bootstrap(gt.influence, data.g_ord, unit_weight, cohort_values)
+    inference.prepare_bootstrap(influence, data.g_ord, unit_weight, cohort_values)
     se, crit = inference.standard_errors(
-        gt.influence, LinearForm.identity(len(gt.att), len(cohort_values)))
+        influence, LinearForm.identity(len(gt.att), len(cohort_values)))
     group_ord, time_ord = gt.group, data.t_ord[gt.time]
     table = pd.DataFrame({
         "group": [data.labels[g] for g in group_ord],
@@ -300,12 +303,12 @@ def callaway_santanna(
               "unit_weight": unit_weight, "first_time": first, "inference": inference,
               "labels": data.labels, "cohort_values": cohort_values}
     diagnostics = {"critical_value": float(crit), "n_cells": len(table),
-                   **wald_pretest(gt.att, gt.influence, group_ord > time_ord, inference,
+                   **wald_pretest(gt.att, influence, group_ord > time_ord, inference,
                                   se=None if draws else se)}
     warnings = [*data.notes, *(f"skipped {s}" for s in gt.skipped),
                 *_few_cluster_warnings(data, control_group)]
     diagnostics["warnings"] = warnings
-    simple = aggregate_gt(gt.att, gt.influence, group_ord, time_ord, data.g_ord, unit_weight,
+    simple = aggregate_gt(gt.att, influence, group_ord, time_ord, data.g_ord, unit_weight,
                           "simple", cohort_values=cohort_values)
     effect = StaggeredEffect(
         method="callaway_santanna", estimate=simple.estimate, level=level,
@@ -320,7 +323,7 @@ def callaway_santanna(
                 "bootstrap": draws, "bootstrap_weights": bootstrap_weights if draws else None,
                 "random_state": random_state if isinstance(random_state, (int, type(None)))
                 else "Generator"},
-        att_gt=table, _influence=gt.influence, _design=design,
+        att_gt=table, _cell_influence=influence, _design=design,
         **normal_summary(simple.estimate, float(inference.standard_errors(simple.influence[:, None], simple.form)[0][0]),
                          level),
     )

@@ -2,7 +2,8 @@
 
 :class:`StaggeredEffect` is what :func:`~utvardering.did.callaway_santanna.callaway_santanna`
 returns: the usual :class:`~utvardering.effect.Effect` (overall "simple" ATT, event-time
-path) plus the tidy ATT(g,t) table and, kept privately, the influence functions from which
+path) plus the tidy ATT(g,t) table and, kept privately (per cohort block, see
+:class:`~utvardering.did._cell_influence.CellInfluence`), the influence functions from which
 :meth:`StaggeredEffect.aggregate` builds the ``aggte``-style summaries.
 :class:`EventStudyEffect` is returned by the Sun–Abraham and imputation estimators and adds
 their cohort × event-time table.
@@ -20,6 +21,7 @@ import pandas as pd
 
 from ..effect import Effect
 from ..errors import DesignError
+from ._cell_influence import CellInfluence
 from .aggregate import aggregate_gt
 
 __all__ = ["AggregationType", "EventStudyEffect", "StaggeredEffect", "check_option"]
@@ -94,10 +96,15 @@ class StaggeredEffect(EventStudyEffect):
     """
 
     att_gt: pd.DataFrame | None = None
-    _influence: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _cell_influence: CellInfluence | None = field(default=None, repr=False, compare=False)
     _design: dict | None = field(default=None, repr=False, compare=False)
 
-    _transient: ClassVar[tuple[str, ...]] = ("_influence", "_design")
+    _transient: ClassVar[tuple[str, ...]] = ("_cell_influence", "_design")
+
+    @property
+    def _influence(self) -> np.ndarray | None:
+        """The ``(n, cells)`` influence matrix, built on demand from the per-block storage."""
+        return None if self._cell_influence is None else self._cell_influence.dense()
 
     def aggregate(self, type: AggregationType = "simple", *, balance_e: int | None = None,
                   min_e: float | None = None, max_e: float | None = None) -> Effect:
@@ -125,7 +132,7 @@ class StaggeredEffect(EventStudyEffect):
             ``high``; path intervals are sup-t simultaneous bands when bootstrapped.
         """
         check_option("type", type, AggregationType)
-        if self._influence is None or self._design is None:
+        if self._cell_influence is None or self._design is None:
             raise DesignError(
                 "this result has no influence functions (it was rebuilt from to_dict()); "
                 "re-run callaway_santanna() to aggregate."
@@ -133,7 +140,7 @@ class StaggeredEffect(EventStudyEffect):
         d = self._design
         inference = d["inference"]
         agg = aggregate_gt(
-            d["att"], self._influence, d["group"], d["time"], d["unit_group"], d["unit_weight"],
+            d["att"], self._cell_influence, d["group"], d["time"], d["unit_group"], d["unit_weight"],
             type, balance_e=balance_e, min_e=-np.inf if min_e is None else min_e,
             max_e=np.inf if max_e is None else max_e, first_time=d["first_time"],
             cohort_values=d.get("cohort_values"),

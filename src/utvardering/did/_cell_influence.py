@@ -1,0 +1,163 @@
+"""Influence functions of the ATT(g,t) cells, stored per block of units.
+
+The influence function of a cell :math:`(g, t)` is zero for every unit outside cohort
+:math:`g` and its comparison group, so the ``(n, K)`` units × cells matrix is mostly zeros
+(with never-treated comparisons, each column is non-zero on about two of the seven cohort
+levels of a six-cohort panel). :class:`CellInfluence` keeps, for each block of units (a
+cohort level), one dense float64 array holding the rows of the cells that touch it, plus
+the cell indices; every product the aggregations and the bootstrap need is a sum over
+blocks, so the dense matrix is never built. Values are exactly those of the dense matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["CellInfluence", "as_cell_influence"]
+
+#: elements per chunk when a product with a wide left matrix is formed block by block
+_CHUNK = 1 << 21
+
+
+class CellInfluence:
+    """The ``(n, K)`` influence matrix as per-block dense arrays.
+
+    Parameters
+    ----------
+    n, k : int
+        Units and cells.
+    order : ndarray of int, shape (n,)
+        Unit indices grouped by block: block ``b`` holds units ``order[bounds[b]:bounds[b+1]]``.
+    bounds : ndarray of int, shape (blocks + 1,)
+    blocks : list of ndarray
+        ``blocks[b]`` has shape ``(len(cells[b]), size of block b)``: row ``r`` is the
+        influence function of cell ``cells[b][r]`` on the units of the block.
+    cells : list of ndarray of int
+        Sorted cell indices of each block.
+    """
+
+    def __init__(self, n: int, k: int, order: np.ndarray, bounds: np.ndarray,
+                 blocks: list, cells: list) -> None:
+        self.n, self.k = int(n), int(k)
+        self.order, self.bounds = order, bounds
+        self.blocks, self.cells = blocks, cells
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.n, self.k
+
+    @classmethod
+    def from_dense(cls, inf: np.ndarray) -> CellInfluence:
+        """One block holding every unit and cell (a view of ``inf``, shape ``(n, K)``)."""
+        n, k = inf.shape
+        return cls(n, k, np.arange(n), np.array([0, n]), [inf.T], [np.arange(k)])
+
+    @classmethod
+    def by_level(cls, level: np.ndarray, n_levels: int, cell_levels: list) -> CellInfluence:
+        """Zero-filled storage: units grouped by ``level``; cell ``j`` touches ``cell_levels[j]``."""
+        n = level.shape[0]
+        order = np.argsort(level, kind="stable")
+        bounds = np.searchsorted(level[order], np.arange(n_levels + 1))
+        cells = [np.array([j for j, lv in enumerate(cell_levels) if b in lv], dtype=np.intp)
+                 for b in range(n_levels)]
+        blocks = [np.zeros((len(c), bounds[b + 1] - bounds[b])) for b, c in enumerate(cells)]
+        out = cls(n, len(cell_levels), order, bounds, blocks, cells)
+        out._slot = np.full((n_levels, len(cell_levels)), -1, dtype=np.intp)
+        for b, c in enumerate(cells):
+            out._slot[b, c] = np.arange(len(c))
+        return out
+
+    def units(self, b: int) -> np.ndarray:
+        return self.order[self.bounds[b]:self.bounds[b + 1]]
+
+    def row(self, b: int, j: int) -> np.ndarray:
+        """Writable row of cell ``j`` in block ``b`` (storage from :meth:`by_level`)."""
+        return self.blocks[b][self._slot[b, j]]
+
+    def put(self, j: int, values: np.ndarray) -> None:
+        """Store cell ``j`` from a full ``(n,)`` vector (zero outside its blocks)."""
+        for b in np.flatnonzero(self._slot[:, j] >= 0):
+            self.blocks[b][self._slot[b, j]] = values[self.units(b)]
+
+    def _parts(self):
+        for b, (block, cells) in enumerate(zip(self.blocks, self.cells)):
+            if block.size:
+                yield self.units(b), block, cells
+
+    def dense(self) -> np.ndarray:
+        """The ``(n, K)`` matrix (for checks and small problems only)."""
+        out = np.zeros((self.n, self.k))
+        for units, block, cells in self._parts():
+            out[np.ix_(units, cells)] = block.T
+        return out
+
+    def dot_rows(self, weights: np.ndarray) -> np.ndarray:
+        """``(Psi @ weights).T`` as a C-ordered ``(s, n)`` array for ``weights`` ``(K, s)``.
+
+        Each cell enters few summaries, so the rows are added where their weight is non-zero
+        (no dense product), into units in block order, and put in unit order at the end.
+        """
+        buf = np.zeros((weights.shape[1], self.n))
+        for b, (block, cells) in enumerate(zip(self.blocks, self.cells)):
+            if not block.size:
+                continue
+            target = buf[:, self.bounds[b]:self.bounds[b + 1]]
+            scratch = np.empty(target.shape[1])
+            sub = weights[cells]
+            for r, j in zip(*(x.tolist() for x in np.nonzero(sub))):
+                target[j] += np.multiply(block[r], sub[r, j], out=scratch)
+        if np.array_equal(self.bounds, [0, self.n]) and self.order is not None and (
+                self.n == 0 or (self.order[0] == 0 and np.all(np.diff(self.order) == 1))):
+            return buf
+        back = np.empty_like(self.order)
+        back[self.order] = np.arange(self.n)
+        for row in buf:  # one row at a time: no second (s, n) array
+            row[:] = row[back]
+        return buf
+
+    def left_multiply(self, m: np.ndarray) -> np.ndarray:
+        """``m @ Psi`` for ``m`` of shape ``(d, n)``, in chunks of rows of ``m``."""
+        out = np.zeros((m.shape[0], self.k))
+        step = max(1, _CHUNK // max(self.n, 1))
+        for lo in range(0, m.shape[0], step):
+            part = m[lo:lo + step]
+            for units, block, cells in self._parts():
+                out[lo:lo + step, cells] += part[:, units] @ block.T
+        return out
+
+    def cluster_sums(self, cluster: np.ndarray, n_clusters: int) -> np.ndarray:
+        """``(clusters, K)`` sums of the influence functions within clusters."""
+        out = np.zeros((n_clusters, self.k))
+        for units, block, cells in self._parts():
+            member = sparse.csr_matrix(
+                (np.ones(len(units)), (cluster[units], np.arange(len(units)))),
+                shape=(n_clusters, len(units)))
+            out[:, cells] += np.asarray(member @ block.T)
+        return out
+
+    def sum_squares(self) -> np.ndarray:
+        """``(K,)`` column sums of squares."""
+        out = np.zeros(self.k)
+        for _, block, cells in self._parts():
+            out[cells] += np.einsum("ij,ij->i", block, block)
+        return out
+
+    def gram(self, columns: np.ndarray | None = None) -> np.ndarray:
+        """:math:`\\Psi^\\top \\Psi` of the selected columns (boolean mask over cells)."""
+        pick = np.arange(self.k) if columns is None else np.flatnonzero(columns)
+        where = np.full(self.k, -1)
+        where[pick] = np.arange(len(pick))
+        out = np.zeros((len(pick), len(pick)))
+        for _, block, cells in self._parts():
+            rows = np.flatnonzero(where[cells] >= 0)
+            if rows.size:
+                part = block[rows] if rows.size < len(cells) else block
+                at = where[cells[rows]]
+                out[np.ix_(at, at)] += part @ part.T
+        return out
+
+
+def as_cell_influence(inf) -> CellInfluence:
+    """A :class:`CellInfluence` from either that or a dense ``(n, K)`` array."""
+    return inf if isinstance(inf, CellInfluence) else CellInfluence.from_dense(np.asarray(inf))
