@@ -305,7 +305,7 @@ def slopes(rows: list) -> dict:
 
 
 def bayes_tasks(paths: dict, only) -> list:
-    """Bayesian SC on Prop 99 (Dirichlet(1) weights, Gaussian likelihood, 2 chains × 1,000
+    """Bayesian SC on Prop 99 (Dirichlet(1) weights, HalfNormal(1) noise as CausalPy, 2 chains × 1,000
     draws after 1,000 tuning): ours vs CausalPy's ``SyntheticControl`` with
     ``WeightedSumFitter`` (the same model), cold — one run each, compilation included."""
     ok = have("utvardering.synth.bayesian", "bayesian_synthetic_control")
@@ -314,7 +314,8 @@ def bayes_tasks(paths: dict, only) -> list:
                    "from utvardering.synth.bayesian import bayesian_synthetic_control\n"
                    "study = Study(df, outcome='PacksPerCapita', unit='State', time='Year', "
                    "treated='California', start=1989)\n",
-                   "e = bayesian_synthetic_control(study, draws=1000, tune=1000, chains=2, "
+                   "e = bayesian_synthetic_control(study, sigma_prior=1.0, draws=1000, tune=1000, "
+                   "chains=2, "
                    "random_state=0)\navg = e.estimate\n", "{'avg': avg}",
                    timeout=900, warmup=False)
     theirs = Snippet(read + "import warnings\nwarnings.filterwarnings('ignore')\n"
