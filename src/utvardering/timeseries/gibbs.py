@@ -69,6 +69,28 @@ def _inv_gamma(shape, rate):
 
 
 @njit(cache=True)
+def trend_variance_draws(level, slope, llt, a, b, q2):
+    """Conjugate inverse-gamma draws of the level (and slope) innovation variances.
+
+    With prior :math:`\\sigma^2 \\sim IG(a, b)` and the sampled states, the draw is
+    :math:`IG(a + (n-1)/2,\\; b + \\tfrac12\\sum_t d_t^2)` with :math:`d_t` the level (or slope)
+    innovations. ``q2`` is returned unchanged for a local level (``llt`` false).
+    """
+    n = level.shape[0]
+    sq1, sq2 = 0.0, 0.0
+    for t in range(n - 1):
+        d = level[t + 1] - level[t] - (slope[t] if llt else 0.0)
+        sq1 += d * d
+        if llt:
+            d = slope[t + 1] - slope[t]
+            sq2 += d * d
+    q1 = _inv_gamma(a + 0.5 * (n - 1), b + 0.5 * sq1)
+    if llt:
+        q2 = _inv_gamma(a + 0.5 * (n - 1), b + 0.5 * sq2)
+    return q1, q2
+
+
+@njit(cache=True)
 def _log_post_var(q, r, llt, which, s2, q1, q2, hy):
     """log p(q | r, rest) + log q for a trend variance q (``which`` 1: level, 2: slope)."""
     if which == 1:
@@ -324,16 +346,7 @@ def gibbs_sample(y, Z, k, kind, llt, hy, chains, draws, tune, seed):
                         shape += 0.5
                         rate += 0.5 * th[j] ** 2 / hy[6] ** 2
             s2 = _inv_gamma(shape, rate)
-            sq1, sq2 = 0.0, 0.0
-            for t in range(n - 1):
-                d = level[t + 1] - level[t] - (slope[t] if llt else 0.0)
-                sq1 += d * d
-                if llt:
-                    d = slope[t + 1] - slope[t]
-                    sq2 += d * d
-            q1 = _inv_gamma(hy[0] + 0.5 * (n - 1), hy[1] + 0.5 * sq1)
-            if llt:
-                q2 = _inv_gamma(hy[0] + 0.5 * (n - 1), hy[1] + 0.5 * sq2)
+            q1, q2 = trend_variance_draws(level, slope, llt, hy[0], hy[1], q2)
             if it >= tune:
                 s = it - tune
                 level_out[ch, s] = level

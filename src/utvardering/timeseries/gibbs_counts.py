@@ -59,6 +59,7 @@ from .gibbs import (
     draw_coefficients,
     hyper_vector,
     log_marginal,
+    trend_variance_draws,
 )
 from .kalman import ffbs_level, ffbs_trend, innovations, seed_numba
 
@@ -161,16 +162,7 @@ def sweep(it, tune, y, Z, k, kind, llt, hy, offset, omega, sc, th, incl, lam2, n
             ssum += th[j] ** 2 / lam2[j]
         tau2 = _inv_gamma(0.5 * (k + 1), 1.0 / sc[XI] + 0.5 * ssum)
         sc[XI] = _inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
-    sq1, sq2 = 0.0, 0.0
-    for t in range(n - 1):
-        d = level[t + 1] - level[t] - (slope[t] if llt else 0.0)
-        sq1 += d * d
-        if llt:
-            d = slope[t + 1] - slope[t]
-            sq2 += d * d
-    q1 = _inv_gamma(hy[0] + 0.5 * (n - 1), hy[1] + 0.5 * sq1)
-    if llt:
-        q2 = _inv_gamma(hy[0] + 0.5 * (n - 1), hy[1] + 0.5 * sq2)
+    q1, q2 = trend_variance_draws(level, slope, llt, hy[0], hy[1], q2)
     sc[Q1], sc[Q2], sc[TAU2] = q1, q2, tau2
     for t in range(n):
         eta[t] += level[t]
