@@ -123,7 +123,8 @@ def run(ctx) -> None:
     report.heading("Displacement and diffusion")
     with ctx.step("displacement"):
         ring = poisson_did(study.data[study.data["unit"] != d["treated"]], outcome="total",
-                           treated=neighbours, start=d["start"], exposure="population")
+                           treated=neighbours, start=d["start"], exposure="population",
+                           random_state=ctx.seed("displacement_ring"))
         wdq = weighted_displacement_quotient(study.data, outcome="total", target=d["treated"],
                                              buffer=neighbours, control=study.donors, start=study.start)
     report.effect("Poisson DiD: neighbour ring", ring)

@@ -39,10 +39,11 @@ from ..estimators import register_estimator
 from ..inference.cluster import coefficient_table, few_cluster_warnings, small_sample_factor
 from ._design import event_time_dummies, panel_design
 from ._fixed_effects import Absorber, factorize, independent_columns
-from .poisson_batch import balanced_grid, batched_fe_poisson, separation
+from .poisson_placebo import placebo_shift_interval, poisson_randomization
 from .result import PoissonDiDEffect, pretrend_test
 
-__all__ = ["PoissonFit", "fe_poisson", "poisson_did"]
+__all__ = ["PoissonFit", "fe_poisson", "placebo_shift_interval", "poisson_did",
+           "poisson_randomization"]
 
 
 @dataclass
@@ -128,92 +129,6 @@ def fe_poisson(y: np.ndarray, X: np.ndarray, codes: list, clusters: np.ndarray, 
     return PoissonFit(beta, mu, vcov, Xd, iterations, dev)
 
 
-def _placebo_betas(y, unit_codes, time_pos, designs, codes, clusters, offset, batched):
-    """Treatment coefficient of the PML refit for each unit × period design in ``designs``."""
-    cell = None
-    if batched and len(codes) == 2 and np.array_equal(codes[0], unit_codes) \
-            and np.array_equal(codes[1], time_pos):
-        cell = balanced_grid(unit_codes, time_pos)
-    if cell is None:  # unbalanced panel or other fixed effects: one fit per assignment
-        betas = np.full(len(designs), np.nan)
-        grid = np.zeros(designs.shape[1:])
-        np.add.at(grid, (unit_codes, time_pos), y)
-        for j, pattern in enumerate(designs):
-            d = pattern[unit_codes, time_pos][:, None]
-            if d.std() == 0:
-                continue
-            sep = int(separation(grid, pattern[None])[0])
-            betas[j] = sep * np.inf if sep else fe_poisson(y, d, codes, clusters,
-                                                           offset=offset).coef[0]
-        return betas
-    n_units, n_t = designs.shape[1:]
-    grid = np.empty(n_units * n_t)
-    grid[cell] = y
-    off = None
-    if offset is not None:
-        off = np.empty(n_units * n_t)
-        off[cell] = offset
-        off = off.reshape(n_units, n_t)
-    return batched_fe_poisson(grid.reshape(n_units, n_t), designs, offset=off)[0]
-
-
-def poisson_randomization(y, unit_codes, time_pos, pattern, codes, clusters, *, offset=None,
-                          n_draws: int = 199, random_state=None, batched: bool = True) -> dict:
-    """Randomization p-value for the Poisson DiD coefficient by refitting reassigned designs.
-
-    ``pattern`` is the units × periods treatment matrix (0 where a unit has no observation).
-    Its rows — each unit's whole treatment path, start and any end of the intervention
-    included — are reassigned across units: with one treated unit every unit in turn receives
-    the treated unit's path (exact), otherwise ``n_draws`` random permutations of the rows.
-    Each assignment is a full PML refit. On a balanced unit × period panel with unit and
-    period effects all refits run at once (:func:`~utvardering.did.poisson_batch.batched_fe_poisson`,
-    the same IRLS fixed point on (J, N, T) arrays); otherwise, or with ``batched=False``, they
-    are made one by one with :func:`fe_poisson`.
-    """
-    unit_codes = np.asarray(unit_codes, dtype=np.int64)
-    time_pos = np.asarray(time_pos, dtype=np.int64)
-    pattern = np.asarray(pattern, dtype=float)
-    n_units = len(pattern)
-    treated = np.flatnonzero(pattern.any(axis=1))
-    if len(treated) == 1:
-        designs = np.zeros((n_units, *pattern.shape))
-        designs[np.arange(n_units), np.arange(n_units)] = pattern[treated[0]]
-        observed, exact = int(treated[0]), True
-    else:
-        rng = np.random.default_rng(random_state)
-        designs = np.stack([pattern] + [pattern[rng.permutation(n_units)]
-                                        for _ in range(n_draws)])
-        observed, exact = 0, False
-    betas = _placebo_betas(np.asarray(y, dtype=float), unit_codes, time_pos, designs, codes,
-                           clusters, offset, batched)
-    ok = ~np.isnan(betas)  # ±inf: the placebo estimate does not exist (separation), extreme
-    beta = betas[observed]
-    p = float(np.mean(np.abs(betas[ok]) >= abs(beta) * (1 - 1e-12)))
-    placebo = np.delete(betas, observed)
-    return {"estimate": float(beta), "p_value": p, "n_permutations": int(ok.sum()),
-            "exact": exact, "scheme": "units", "placebo": placebo[~np.isnan(placebo)]}
-
-
-def placebo_shift_interval(beta: float, placebo: np.ndarray, level: float) -> tuple[float, float]:
-    """Interval from inverting the placebo (randomization) test, Conley–Taber style.
-
-    Under a constant effect and errors exchangeable across units, ``beta_hat - beta`` is
-    distributed like the placebo estimates ``e_j``. The value ``beta_0`` is accepted when the
-    randomization p-value ``(1 + #{|e_j| >= |beta_hat - beta_0|}) / (N + 1)`` exceeds
-    ``1 - level``: the accepted set is ``beta_hat ± e_(m)``, the ``m``-th largest ``|e_j|`` with
-    ``m`` the fewest placebos the p-value needs. With too few placebos for the level (fewer
-    than ``1 / (1 - level) - 1``) no value is rejected and the interval is unbounded.
-    Conley & Taber (2011), Review of Economics and Statistics 93(1).
-    """
-    alpha = 1 - level
-    size = np.sort(np.abs(np.asarray(placebo, dtype=float)))[::-1]
-    m = int(np.floor(alpha * (len(size) + 1) + 1e-12))  # need 1 + m > alpha (N + 1)
-    if m < 1 or m > len(size):
-        return -np.inf, np.inf
-    radius = float(size[m - 1])
-    return float(beta - radius), float(beta + radius)
-
-
 def _drop_all_zero(frame: pd.DataFrame, y: str, unit: str, time: str):
     by_unit = frame.groupby(unit)[y].sum()
     zero_units = by_unit.index[by_unit == 0].tolist()
@@ -222,6 +137,46 @@ def _drop_all_zero(frame: pd.DataFrame, y: str, unit: str, time: str):
     zero_times = by_time.index[by_time == 0].tolist()
     keep &= ~frame[time].isin(zero_times)
     return keep.to_numpy(), zero_units, zero_times
+
+
+#: Below this many treated clusters ``inference="auto"`` uses randomization inference.
+RANDOMIZATION_BELOW_TREATED = 20
+
+
+def _resolve_inference(inference: str, event_study: bool, n_treated: int) -> tuple[str, str]:
+    """The inference ``"auto"`` stands for, and why."""
+    allowed = ("auto", "cluster", "randomization")
+    if inference not in allowed:
+        raise ValueError(f"inference={inference!r} is not one of {', '.join(map(repr, allowed))}.")
+    if inference != "auto":
+        return inference, "asked for"
+    if n_treated >= RANDOMIZATION_BELOW_TREATED:
+        return "cluster", (f"auto: {n_treated} treated clusters support cluster-robust (CR1) "
+                           "inference")
+    if event_study:
+        return "cluster", (f"auto: {n_treated} treated cluster(s), but the event study has "
+                           "cluster-robust inference only; its intervals are unreliable")
+    return "randomization", (
+        f"auto: {n_treated} treated cluster(s) (fewer than {RANDOMIZATION_BELOW_TREATED}), so "
+        "cluster-robust standard errors are unreliable; the treated units' paths are given "
+        "to comparison units (randomization inference)")
+
+
+def _randomization(frame, y, codes, clusters, offset, x, names, mu, beta, heteroskedasticity,
+                   n_matched, n_draws, random_state) -> dict:
+    """Placebo refits of the static model (covariates included) and their p-value."""
+    ucodes, tcodes = codes
+    shape = (int(ucodes.max()) + 1, int(tcodes.max()) + 1)
+    treat = frame["_treat"].to_numpy(float)
+    pattern = np.zeros(shape)
+    pattern[ucodes, tcodes] = treat
+    mu0 = np.zeros(shape)
+    mu0[ucodes, tcodes] = mu * np.exp(-beta * treat)  # expected counts without the effect
+    others = [j for j, n in enumerate(names) if n != "treatment"]
+    return poisson_randomization(y, ucodes, tcodes, pattern, codes, clusters, offset=offset,
+                                 covariates=x[:, others] if others else None, mu0=mu0,
+                                 heteroskedasticity=heteroskedasticity, n_matched=n_matched,
+                                 estimate=beta, n_draws=n_draws, random_state=random_state)
 
 
 @register_estimator("poisson_did", family="did",
@@ -244,7 +199,9 @@ def poisson_did(
     leads: int | None = None,
     lags: int | None = None,
     reference: int = -1,
-    inference: Literal["cluster", "randomization"] = "cluster",
+    inference: Literal["auto", "cluster", "randomization"] = "auto",
+    heteroskedasticity: Literal["matched", "size", "none"] = "matched",
+    n_matched: int | None = None,
     n_draws: int = 199,
     level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
@@ -269,15 +226,28 @@ def poisson_did(
         ``reference`` as in :func:`~utvardering.did.twfe.event_study`; end points binned).
     leads, lags, reference : optional
         Event-study window and reference period.
-    inference : {"cluster", "randomization"}, default "cluster"
+    inference : {"auto", "cluster", "randomization"}, default "auto"
+        ``"cluster"``: CR1 cluster-robust t interval (valid with many treated clusters).
         ``"randomization"``: p-value from refits with each unit's treatment path (start and
         any end) reassigned across units — exact over all units with one treated unit,
         otherwise ``n_draws`` random reassignments — and the interval inverting that test
-        (:func:`placebo_shift_interval`). Static model only. On a balanced panel all refits
-        run as one batch (under 1 s for 136 areas × 84 months). The interval assumes the
-        placebo errors are exchangeable with the treated unit's: with areas of very different
-        sizes it is conservative for a large treated area and too short for a small one
-        (see the recovery results in the documentation).
+        (:func:`placebo_shift_interval`), covariates included in every refit. Static model
+        only. On a balanced panel without covariates all refits run as one batch (under 1 s
+        for 136 areas × 84 months). ``"auto"``: randomization below
+        :data:`RANDOMIZATION_BELOW_TREATED` treated clusters (static model), otherwise
+        cluster; the choice and its reason are in ``diagnostics["inference"]`` and
+        ``diagnostics["inference_reason"]``.
+    heteroskedasticity : {"matched", "size", "none"}, default "matched"
+        How randomization inference allows for placebo estimates whose noise depends on the
+        unit's number of events (:mod:`~utvardering.did.poisson_placebo`). ``"matched"``:
+        only the ``n_matched`` placebo assignments closest to the treated one in expected
+        counts are used. ``"size"``: all placebos, rescaled to the treated assignment's
+        variance :math:`A + B(1/C^1 + 1/C^0)` (Ferman & Pinto 2019). ``"none"``: all
+        placebos as they are (exchangeable errors assumed: conservative for a large treated
+        area, too short for a small one).
+    n_matched : int, optional
+        Placebos kept by ``"matched"``; default the fewest the level needs,
+        :math:`\\lceil 1/(1 - \\text{level}) \\rceil - 1` (19 at 95%).
     n_draws : int, default 199
         Random reassignments for randomization inference.
     level : float, default 0.95
@@ -361,9 +331,7 @@ def poisson_did(
     prevented_int = (fitted_treated * float(np.expm1(-hi)), fitted_treated * float(np.expm1(-lo)))
     n_cl = g
     n_tr = int(frame.loc[treated_mask, design.cluster].nunique())
-    remedy = ("poisson_did(..., inference='randomization') for a randomization p-value; for "
-              "intervals compare twfe(..., inference='wild') on log rates and synthetic control.")
-    warn = warn + few_cluster_warnings(n_cl, n_tr, remedy=remedy)
+
     diagnostics = {
         "n_obs": len(frame), "n_clusters": n_cl, "n_treated_clusters": n_tr, "df": g - 1,
         "iterations": fit.iterations, "deviance": fit.deviance,
@@ -374,15 +342,23 @@ def poisson_did(
     if pre is not None:
         diagnostics["pretrend"], diagnostics["pretrend_p"] = pre, pre["p_F"]
     p_value = float(2 * stats.t(g - 1).sf(abs(beta / se)))
+    inference, reason = _resolve_inference(inference, event_study, n_tr)
+    diagnostics["inference"], diagnostics["inference_reason"] = inference, reason
+    remedy = ("poisson_did(..., inference='randomization') (the static model) and compare with "
+              "synthetic control.")
+    if inference == "randomization":
+        remedy = "the randomization inference reported here, and compare with synthetic control."
+    warn += few_cluster_warnings(n_cl, n_tr, remedy=remedy)
     if inference == "randomization":
         if event_study:
             raise ValueError("inference='randomization' is available for the static model only.")
-        ucodes, tcodes = codes
-        pattern = np.zeros((int(ucodes.max()) + 1, int(tcodes.max()) + 1))
-        pattern[ucodes, tcodes] = frame["_treat"].to_numpy(float)
-        ri = poisson_randomization(y, ucodes, tcodes, pattern, codes, clusters, offset=offset,
-                                   n_draws=n_draws, random_state=random_state)
+        ri = _randomization(frame, y, codes, clusters, offset, regs.to_numpy(float)[:, cols],
+                            names, fit.mu, beta, heteroskedasticity,
+                            n_matched or int(np.ceil(1 / (1 - level) - 1e-9)) - 1, n_draws,
+                            random_state)
         placebo = ri.pop("placebo")
+        for key in ("placebo_raw", "size_terms"):  # arrays: keep the diagnostics plain
+            ri.pop(key, None)
         diagnostics["randomization"] = ri
         p_value = ri["p_value"]
         if len(placebo) >= 2:
@@ -391,9 +367,10 @@ def poisson_did(
             finite = placebo[np.isfinite(placebo)]
             se = float(np.std(finite, ddof=1)) if len(finite) >= 2 else float("nan")
             prevented_int = (fitted_treated * float(np.expm1(-hi)), fitted_treated * float(np.expm1(-lo)))
-            diagnostics["interval_method"] = "Conley–Taber placebo shift (constant effect)"
-    elif inference != "cluster":
-        raise ValueError(f"inference={inference!r} is not one of 'cluster', 'randomization'.")
+            diagnostics["interval_method"] = "Conley–Taber placebo shift (constant effect)" + {
+                "matched": f", the {ri.get('n_matched')} placebos closest in expected counts",
+                "size": ", placebos rescaled to the treated unit's variance (Ferman–Pinto)",
+            }.get(heteroskedasticity, "")
     return PoissonDiDEffect(
         method="poisson_did", estimate=beta, interval=(lo, hi), level=level, se=se,
         relative=float(np.expm1(beta)), relative_interval=(float(np.expm1(lo)), float(np.expm1(hi))),

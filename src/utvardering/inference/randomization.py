@@ -43,7 +43,8 @@ import numpy as np
 
 from ..did._fixed_effects import Absorber
 
-__all__ = ["RandomizationResult", "conley_taber_interval", "permutation_test", "placebo_coefficients"]
+__all__ = ["RandomizationResult", "conley_taber_interval", "permutation_test", "placebo_coefficients",
+           "size_variance_rescale"]
 
 
 @dataclass
@@ -226,3 +227,69 @@ def conley_taber_interval(
     p = float((1 + np.sum(np.abs(placebo) >= abs(beta))) / (1 + len(placebo)))
     return RandomizationResult(beta, p, (beta - float(hi_q), beta - float(lo_q)), level,
                                len(placebo), True, "conley_taber", placebo)
+
+
+def size_variance_rescale(estimates: np.ndarray, size_terms: np.ndarray, observed: int, *,
+                          reweight: int = 3) -> tuple[np.ndarray, dict]:
+    """Rescale placebo estimates to the observed assignment's variance (Ferman & Pinto 2019).
+
+    The variance of the estimate under assignment :math:`j` is modelled as
+    :math:`V_j = A + B s_j` with a known size term :math:`s_j` (e.g. inverse group sizes or
+    inverse expected counts). :math:`(A, B) \\ge 0` are estimated by non-negative least
+    squares of :math:`\\hat e_j^2` on :math:`(1, s_j)` over the finite placebo estimates
+    (:math:`E[\\hat e_j^2] = V_j` under the null), reweighted ``reweight`` times by
+    :math:`1/\\hat V_j^2` (:math:`\\mathrm{Var}(\\hat e_j^2) = 2V_j^2` for normal errors, so
+    the precise placebos of large units, which carry the information on :math:`A`, are not
+    drowned by the noisy small ones), and every estimate is multiplied by
+    :math:`(\\hat V_{obs} / \\hat V_j)^{1/2}`, so the observed one is unchanged and the
+    placebos mimic its distribution.
+
+    Parameters
+    ----------
+    estimates : numpy.ndarray
+        Estimate under every assignment (observed included; ±inf and NaN are kept as they are).
+    size_terms : numpy.ndarray
+        :math:`s_j` for every assignment.
+    observed : int
+        Index of the observed assignment.
+    reweight : int, default 3
+        Feasible weighted least-squares iterations after the unweighted fit.
+
+    Returns
+    -------
+    scaled : numpy.ndarray
+        The rescaled estimates (unchanged if the fitted variances are not all positive).
+    model : dict
+        ``A``, ``B``, ``size_term`` (the observed one), ``sd`` (:math:`\\hat V_{obs}^{1/2}`),
+        ``n_fit`` (placebos in the regression) and ``rescaled`` (bool).
+
+    References
+    ----------
+    Ferman, B. & Pinto, C. (2019). Inference in differences-in-differences with few treated
+    groups and heteroskedasticity. *REStat* 101(3), 452–467.
+    """
+    from scipy.optimize import nnls
+
+    e = np.asarray(estimates, dtype=float)
+    s = np.asarray(size_terms, dtype=float)
+    fit = np.isfinite(e) & np.isfinite(s)
+    fit[observed] = False
+    model = {"A": float("nan"), "B": float("nan"), "size_term": float(s[observed]),
+             "sd": float("nan"), "n_fit": int(fit.sum()), "rescaled": False}
+    if fit.sum() < 3 or not np.isfinite(s[observed]):
+        return e.copy(), model
+    design, target = np.column_stack([np.ones(fit.sum()), s[fit]]), e[fit] ** 2
+    coef = nnls(design, target)[0]
+    for _ in range(reweight):  # Var(e^2) = 2 V^2 for normal e: weights 1 / V^2
+        v = design @ coef
+        if not np.all(v > 0):
+            break
+        coef = nnls(design / v[:, None], target / v)[0]
+    var = coef[0] + coef[1] * np.where(np.isfinite(s), s, np.inf)
+    model.update(A=float(coef[0]), B=float(coef[1]), sd=float(np.sqrt(var[observed])))
+    if not np.all(var[np.isfinite(e)] > 0) or not var[observed] > 0:
+        return e.copy(), model
+    with np.errstate(invalid="ignore"):
+        scaled = np.where(np.isfinite(e), e * np.sqrt(var[observed] / var), e)
+    model["rescaled"] = True
+    return scaled, model
