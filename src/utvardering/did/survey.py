@@ -44,8 +44,8 @@ from ..estimators import register_estimator
 from ..inference.cluster import coefficient_table, few_cluster_warnings, small_sample_factor
 from ._design import PanelDesign
 from ._fixed_effects import factorize
+from .fe_regression import _randomization, _wild, fit_fe_regression
 from .result import SurveyDiDEffect
-from .twfe import _randomization, _wild, fit_fe_regression
 
 __all__ = ["ordered_logit", "survey_did"]
 
