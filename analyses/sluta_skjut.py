@@ -15,7 +15,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import utvardering as utv
@@ -56,56 +55,8 @@ def _rates(study) -> pd.Series:
 
 
 def demeaned_synthetic_control(study, *, random_state=None):
-    """Synthetic control on rates net of each unit's pre-period mean ("demeaned SC").
-
-    Every unit's rate per 100,000 has its own pre-period mean removed,
-    :math:`\\tilde y_{jt} = y_{jt} - \\bar y_{j,\\mathrm{pre}}`, and the simplex weights are fitted to
-    :math:`\\tilde y`; the counterfactual is :math:`\\bar y_{1,\\mathrm{pre}} + \\sum_j w_j \\tilde y_{jt}`.
-    This allows a constant level difference between the treated unit and its synthetic
-    control, as DiD does (Doudchenko & Imbens 2016; Ferman & Pinto 2021), so a unit above
-    every donor can still be matched in its dynamics. Inference as for the SC in levels
-    (conformal; placebo-in-space on the demeaned panel). Observed and counterfactual are
-    returned in rates (the treated unit's pre-period mean added back), and the relative
-    effect and prevented events are computed from them.
-
-    References
-    ----------
-    Doudchenko, N. & Imbens, G. W. (2016). Balancing, regression, difference-in-differences
-    and synthetic control methods: a synthesis. NBER Working Paper 22791.
-    Ferman, B. & Pinto, C. (2021). Synthetic controls with imperfect pretreatment fit.
-    *Quantitative Economics* 12(4), 1197–1221.
-    """
-    data = study.data.copy()
-    rate = _rates(study)
-    pre = data[study.time] < study.start
-    means = rate[pre].groupby(data.loc[pre, study.unit]).mean()
-    data["rate_net_of_pre_mean"] = rate - data[study.unit].map(means)
-    inner = study.replace(data=data, outcome="rate_net_of_pre_mean", exposure=None, counts=False)
-    fit = synthetic_control(inner, rates=False, random_state=random_state)
-    (unit,) = study.treated
-    shift = float(means[unit])
-    for column in ("observed", "counterfactual"):
-        fit.path[column] = fit.path[column] + shift
-    post = list(study.post_times)
-    cf = float(fit.path.loc[post, "counterfactual"].mean())
-    fit.relative = fit.estimate / cf
-    if np.all(np.isfinite(fit.interval)):
-        fit.relative_interval = (fit.interval[0] / cf, fit.interval[1] / cf)
-    pop = data[data[study.unit] == unit].set_index(study.time)[study.exposure].reindex(post)
-    events = float((fit.path.loc[post, "effect"] * pop / PER).sum())
-    level = float(rate[pre & (data[study.unit] == unit)].mean())
-    warnings = [w for w in fit.diagnostics["warnings"] if "poor pre-period fit" not in w]
-    if fit.pre_rmspe > 0.1 * level:  # judged against the rate, not the demeaned series
-        warnings.append(f"{unit}: pre-period RMSPE {fit.pre_rmspe:.3g} is {fit.pre_rmspe / level:.0%} "
-                        "of its mean rate; monthly counts this small are noisy (Poisson noise alone "
-                        f"gives about {np.sqrt(level * PER / pop.mean()):.2g}).")
-    fit.diagnostics.update(warnings=warnings, events_difference=events, events_prevented=-events,
-                           treated_pre_mean=shift)
-    fit.outcome, fit.scale = study.outcome, f"rate per {PER:,}"
-    fit.estimand = ("average gap treated − synthetic over the post-period, rates per 100,000 net of "
-                    "each unit's pre-period mean (demeaned synthetic control)")
-    fit.params = {**fit.params, "demeaned": True}
-    return fit
+    """Synthetic control on rates net of each city's pre-period mean (``demean=True``)."""
+    return synthetic_control(study, demean=True, random_state=random_state)
 
 
 def level_synthetic_control(study, *, random_state=None):

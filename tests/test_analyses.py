@@ -84,7 +84,7 @@ def test_sluta_skjut_primary_form_is_chosen_from_the_pre_period(tmp_path):
     effects = json.loads(written["effects.json"].read_text())
     assert {"synthetic control (demeaned)", "synthetic control (levels)"} <= set(effects)
     primary = effects["synthetic control (demeaned)"]
-    assert primary["params"]["demeaned"] is True
+    assert primary["params"]["demean"] is True and primary["diagnostics"]["demean"] is True
     truth = pd.read_csv(written["tables/truth_check.csv"]).set_index("label")
     assert bool(truth.loc["synthetic control (demeaned)", "primary"])
     backdated = pd.read_csv(written["tables/sc_backdated_placebos.csv"])

@@ -22,7 +22,7 @@ from .predictors import parse_predictors, predictor_matrix, standardise
 from .result import SynthEffect, build_effect
 from .vweights import choose_v
 
-__all__ = ["V_CHOICES", "UnitFit", "fit_unit", "synthetic_control"]
+__all__ = ["V_CHOICES", "UnitFit", "fit_study", "fit_unit", "synthetic_control"]
 
 V_CHOICES = ("nested", "regression", "outcome")
 
@@ -168,22 +168,29 @@ def _warnings(fit: UnitFit, y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, unit
         out.append(f"{unit}: the treated pre-period mean ({mean_t:.3g}) is {side} every donor's "
                    f"(range {means_d.min():.3g} to {means_d.max():.3g}) — it lies outside the "
                    "donors' convex hull, so no weighted average can reproduce its level; do not "
-                   "trust the effect (try demeaned SC, SDID or another DiD-type method).")
+                   "trust the effect (try synthetic_control(..., demean=True), which allows a "
+                   "constant level difference, synthetic_did or another DiD-type method).")
     elif max(above, below) >= 0.5:
         side = "above" if above >= below else "below"
         out.append(f"{unit}: the treated outcome is {side} every donor in "
                    f"{max(above, below):.0%} of the pre-periods — it lies outside the donors' "
                    "convex hull, so no weighted average can reproduce it; do not trust the "
-                   "effect (try a DiD-type method or other donors).")
+                   "effect (try synthetic_control(..., demean=True), a DiD-type method or "
+                   "other donors).")
     if level > 0 and pre_rmspe > 0.1 * level:
         out.append(f"{unit}: poor pre-period fit (RMSPE {pre_rmspe:.3g} is "
                    f"{pre_rmspe / level:.0%} of the mean outcome level); the synthetic unit does "
                    "not track the treated unit before the start.")
+    return out + concentration_warning(fit, unit, donors)
+
+
+def concentration_warning(fit: UnitFit, unit, donors) -> list:
+    """A warning (in a list) when one donor carries more than 80 % of the weight."""
     top = int(np.argmax(fit.w))
     if fit.w[top] > 0.8 and fit.w.size > 1:
-        out.append(f"{unit}: the weights concentrate on one donor ({donors[top]}: "
-                   f"{fit.w[top]:.2f}); the result rests on that comparison unit alone.")
-    return out
+        return [f"{unit}: the weights concentrate on one donor ({donors[top]}: "
+                f"{fit.w[top]:.2f}); the result rests on that comparison unit alone."]
+    return []
 
 
 def _as_study(study, study_kwargs) -> Study:
@@ -207,6 +214,7 @@ def synthetic_control(
     optimize_periods: Sequence | None = None,
     v: str | np.ndarray | Mapping | pd.Series | None = None,
     n_starts: int = 6,
+    demean: bool = False,
     rates: bool | None = None,
     per: float = 100_000,
     inference: str | None = "conformal",
@@ -240,6 +248,12 @@ def synthetic_control(
         order, or a mapping from predictor label to weight, e.g. ``other.v_weights``).
     n_starts : int, default 6
         Local searches of the nested V optimisation.
+    demean : bool, default False
+        Fit to every unit's outcome net of its own pre-period mean and add the treated unit's
+        pre-period mean back (demeaned synthetic control, Doudchenko & Imbens 2016; Ferman &
+        Pinto 2021): allows a constant level difference, for a treated unit outside the
+        donors' hull. Outcome-only fit, one common start; see
+        :func:`~utvardering.synth.demeaned.demeaned_synthetic_control`.
     rates : bool, optional
         Analyse the outcome per ``per`` inhabitants using the study's ``exposure`` column.
         Default: true when the study has an exposure column.
@@ -284,6 +298,21 @@ def synthetic_control(
     rates = bool(study.exposure) if rates is None else bool(rates)
     if rates and not study.exposure:
         raise DesignError("rates=True needs an exposure (population) column: Study(exposure=...).")
+    options = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
+               "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
+               "random_state": random_state, "level": level}
+    if demean:
+        from .demeaned import demeaned_synthetic_control
+
+        return demeaned_synthetic_control(study, **options)
+    return fit_study(study, **options)
+
+
+def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, rates: bool,
+              per: float, inference: str | None, random_state, level: float,
+              warn=None) -> SynthEffect:
+    """:func:`synthetic_control` on a validated study (options resolved; ``warn`` replaces
+    the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``)."""
     data, Ywide = _outcome_table(study, rates, per)
     Y = Ywide.to_numpy(dtype=float)
     units, times = list(Ywide.index), list(Ywide.columns)
@@ -315,8 +344,8 @@ def synthetic_control(
         fits[u] = (fit, pre, post, labels, X)
     spec = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
             "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
-            "random_state": random_state, "level": level, "Y": Ywide}
-    effect = build_effect(study, fits, Ywide, data, spec, _warnings)
+            "random_state": random_state, "level": level, "demean": False, "Y": Ywide}
+    effect = build_effect(study, fits, Ywide, data, spec, _warnings if warn is None else warn)
     if inference == "conformal":
         _add_conformal(effect)
     return effect

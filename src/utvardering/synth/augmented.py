@@ -32,7 +32,7 @@ from ..errors import DataError, DesignError
 from ..estimators import register_estimator
 from ..study import Study
 from .result import AugmentedSynthEffect, assemble
-from .sdid import panel_matrix
+from .sdid_panel import panel_matrix
 from .simplex import simplex_lstsq
 
 __all__ = ["AugmentedSynthEffect", "augmented_synthetic_control", "ridge_augmented_weights"]

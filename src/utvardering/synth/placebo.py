@@ -277,7 +277,7 @@ def placebo_in_time(effect, start: Any, **overrides: Any):
         opt = kept or None
     kwargs = {"n_starts": spec["n_starts"], "rates": spec["rates"], "per": spec["per"],
               "inference": spec["inference"], "random_state": spec["random_state"],
-              "level": spec["level"]}
+              "level": spec["level"], "demean": spec.get("demean", False)}
     kwargs.update(overrides)
     out = synthetic_control(fake, predictors=predictors, optimize_periods=opt, v=v, **kwargs)
     out.diagnostics["warnings"] = notes + out.diagnostics["warnings"]
@@ -342,7 +342,7 @@ def leave_one_out(effect, *, tol: float = 1e-6) -> LeaveOneOutResult:
                        random_state=spec["random_state"])
         rows.append({"dropped": d, "weight": float(effect.weights[d]),
                      "estimate": float(fit.gap[post].mean()), "pre_rmspe": float(np.sqrt(fit.pre_mspe))})
-        paths[d] = fit.synthetic
+        paths[d] = fit.synthetic + spec.get("shift", 0.0)  # demeaned fits: original scale
     table = pd.DataFrame(rows).set_index("dropped")
     return LeaveOneOutResult(table=table, counterfactuals=pd.DataFrame(paths, index=base.index),
                              observed=base["observed"], start=str(study.start))

@@ -329,7 +329,8 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
     rel_int = (interval[0] / counterfactual, interval[1] / counterfactual) if rel is not None \
         and np.all(np.isfinite(interval)) else None
     scale = f"rate per {spec['per']:,.0f}" if spec["rates"] else "outcome units"
-    params = {k: (repr(val) if k not in ("n_starts", "rates", "per", "level", "inference") else val)
+    params = {k: (repr(val) if k not in ("n_starts", "rates", "per", "level", "inference", "demean")
+                  else val)
               for k, val in spec.items() if k != "Y"}
     return SynthEffect(
         method="synthetic_control", estimate=estimate, interval=interval, level=spec["level"],

@@ -14,7 +14,8 @@ difference-in-differences (uniform weights) come from the same code path. Stagge
 adoption is handled cohort by cohort (never-treated controls), and the cohort estimates
 are averaged with weights :math:`N_g T_{\\mathrm{post},g}`. The weights are computed in
 :mod:`~utvardering.synth.sdid_weights`, the standard errors in
-:mod:`~utvardering.synth.sdid_inference`, the figure in :mod:`utvardering.plotting.sdid`.
+:mod:`~utvardering.synth.sdid_inference`, the outcome matrix in
+:mod:`~utvardering.synth.sdid_panel`, the figure in :mod:`utvardering.plotting.sdid`.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ import numpy as np
 import pandas as pd
 
 from ..effect import Effect
-from ..errors import DataError, DesignError
+from ..errors import DesignError
 from ..estimators import register_estimator
 from ..study import Study
 from .sdid_inference import SDIDDesign, sdid_se
+from .sdid_panel import event_summary, panel_matrix
 from .sdid_weights import SolverOptions, fit_blocks, noise_level
 
-__all__ = ["SyntheticDiDEffect", "sdid_design", "synthetic_did"]
+__all__ = ["SyntheticDiDEffect", "event_summary", "panel_matrix", "sdid_design", "synthetic_did"]
 
 Estimator = Literal["sdid", "sc", "did"]
 SEMethod = Literal["placebo", "bootstrap", "jackknife"]
@@ -83,74 +85,6 @@ class SyntheticDiDEffect(Effect):
         from ..plotting.sdid import plot_synthetic_did
 
         return plot_synthetic_did(self, ax=ax, **kwargs)
-
-
-def panel_matrix(study: Study, rate: bool | None, per: float) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
-    """Units × periods outcome matrix of a Study (donors and treated units; up to ``end``).
-
-    Parameters
-    ----------
-    study : Study
-        The design.
-    rate : bool or None
-        Divide by the exposure column and multiply by ``per``; ``None``: when the Study has
-        an exposure.
-    per : float
-        Rate base (e.g. 100,000 population).
-
-    Returns
-    -------
-    outcome : pandas.DataFrame
-        Rows ``study.donors + study.treated``, columns the periods up to ``study.end``.
-    exposure : pandas.DataFrame or None
-        The exposure on the same grid (when rates are used).
-    scale : str
-        Unit of the outcome matrix.
-    """
-    rate = study.exposure is not None if rate is None else rate
-    if rate and study.exposure is None:
-        raise DesignError("rate=True needs an exposure column: give Study(..., exposure='population').")
-    units = list(study.donors) + list(study.treated)
-    times = [t for t in study.times if study.end is None or t <= study.end]
-    Y = study.wide(units=units)[times].astype(float)
-    exposure = None
-    scale = "outcome units"
-    if rate:
-        exposure = study.wide(study.exposure, units=units)[times].astype(float)
-        if (exposure <= 0).to_numpy().any():
-            bad = exposure.stack()
-            bad = bad[bad <= 0].index[0]
-            raise DataError(f"exposure {study.exposure!r} is not positive for unit {bad[0]!r} in "
-                            f"period {bad[1]}; rates need a positive population. Fix the data.")
-        Y = Y / exposure * per
-        scale = f"rate per {per:,.0f}"
-    if Y.isna().to_numpy().any():
-        bad = Y.stack(future_stack=True)
-        bad = bad[bad.isna()].index[0]
-        raise DataError(f"outcome {study.outcome!r} is missing for unit {bad[0]!r} in period "
-                        f"{bad[1]}; synthetic DiD needs a balanced panel. Fill or drop the unit.")
-    return Y, exposure, scale
-
-
-def event_summary(study: Study, effect_path: pd.Series, exposure: pd.DataFrame | None, per: float,
-                  interval: tuple[float, float], estimate: float) -> dict:
-    """Effects in events for count outcomes (negative = events prevented).
-
-    With an exposure the rate effect of each post-period is multiplied by the treated
-    units' population / ``per``; without one, by the number of treated units.
-    """
-    if not study.is_count:
-        return {}
-    post = effect_path.dropna()
-    if exposure is not None:
-        pop = exposure.loc[study.treated, post.index].sum(axis=0) / per
-    else:
-        pop = pd.Series(float(len(study.treated)), index=post.index)
-    events = float((post * pop).sum())
-    factor = events / estimate if estimate != 0 else float(pop.sum())
-    lo, hi = sorted((interval[0] * factor, interval[1] * factor))
-    return {"events_difference": events, "events_prevented": -events,
-            "events_difference_interval": (lo, hi)}
 
 
 def _options(estimator: str) -> SolverOptions:

@@ -47,6 +47,7 @@ import time
 import numpy as np
 from numba import njit
 
+from .gibbs_linalg import draw_coefficients, log_marginal
 from .kalman import ffbs_level, ffbs_trend, innovations, loglik, seed_numba
 
 __all__ = ["draw_coefficients", "fit_gibbs", "gibbs_sample", "hyper_vector", "log_marginal"]
@@ -128,86 +129,6 @@ def _mh_tau(tau2, step, A, b, v, k, tau0, P, L, u):
     for j in range(k):
         v[j] *= tau2 / prop
     return tau2, 0.0
-
-
-@njit(cache=True)
-def _chol(a, out):
-    """Lower Cholesky factor of ``a`` into ``out``; returns log-determinant of ``a``."""
-    p = a.shape[0]
-    logdet = 0.0
-    for j in range(p):
-        s = a[j, j]
-        for i in range(j):
-            s -= out[j, i] * out[j, i]
-        d = np.sqrt(s)
-        out[j, j] = d
-        logdet += 2.0 * np.log(d)
-        for i in range(j + 1, p):
-            s = a[i, j]
-            for q in range(j):
-                s -= out[i, q] * out[j, q]
-            out[i, j] = s / d
-        for i in range(j):
-            out[i, j] = 0.0
-    return logdet
-
-
-@njit(cache=True)
-def _forward(L, b, out):
-    p = b.shape[0]
-    for i in range(p):
-        s = b[i]
-        for q in range(i):
-            s -= L[i, q] * out[q]
-        out[i] = s / L[i, i]
-
-
-@njit(cache=True)
-def _backward(L, b, out):
-    p = b.shape[0]
-    for i in range(p - 1, -1, -1):
-        s = b[i]
-        for q in range(i + 1, p):
-            s -= L[q, i] * out[q]
-        out[i] = s / L[i, i]
-
-
-@njit(cache=True)
-def _precision(A, v, P):
-    p = v.shape[0]
-    for i in range(p):
-        for j in range(p):
-            P[i, j] = A[i, j]
-        P[i, i] += 1.0 / v[i]
-
-
-@njit(cache=True)
-def log_marginal(A, b, v, P, L, u):
-    """log p(y | prior variances v) up to terms that do not depend on v."""
-    _precision(A, v, P)
-    logdet = _chol(P, L)
-    _forward(L, b, u)
-    return -0.5 * np.sum(np.log(v)) - 0.5 * logdet + 0.5 * np.dot(u, u)
-
-
-@njit(cache=True)
-def draw_coefficients(A, b, v, P, L, u, mean, out):
-    r"""Draw :math:`\theta \sim N(P^{-1}b, P^{-1})`, :math:`P = A + \mathrm{diag}(1/v)`, into ``out``.
-
-    With :math:`P = LL^\top`: the mean solves two triangular systems and
-    :math:`L^{-\top}z`, :math:`z \sim N(0, I)`, has covariance :math:`P^{-1}`. ``P``, ``L``,
-    ``u`` and ``mean`` are work buffers.
-    """
-    p = v.shape[0]
-    _precision(A, v, P)
-    _chol(P, L)
-    _forward(L, b, u)
-    _backward(L, u, mean)
-    for j in range(p):
-        u[j] = np.random.standard_normal()
-    _backward(L, u, out)
-    for j in range(p):
-        out[j] += mean[j]
 
 
 @njit(cache=True)
