@@ -12,6 +12,8 @@ the world's truth for the *same* estimand:
   CR1 interval (``inference="cluster"``, invalid with one treated area: an expected failure)
   and with the default randomization interval (``inference="auto"``: all 135 comparison
   areas refitted in one batch, about 1 s a draw, the 19 closest in expected counts used);
+* ``poisson_did`` with its default inference on the schools world (12 staggered treated
+  schools) against the log realised ratio of drug offences over the treated school-months;
 * ``survey_did`` (change in the weighted share using drugs) against
   ``truth["population_effect"]`` of the school-survey world (the exact change among all
   students of the surveyed grades in searched schools); coverage with the wild cluster
@@ -145,6 +147,21 @@ def _area_crime_randomization_runs(heteroskedasticity: str) -> np.ndarray:
 
 
 @cache
+def _schools_poisson_runs() -> np.ndarray:
+    rows = []
+    for r in range(N_SEEDS):
+        df = simulate_schools(seed=SEED0 + r, selection_on_trend=0.0)
+        on = df["treated"] == 1
+        truth = float(np.log(df.loc[on, "drug_offences"].sum()
+                             / df.loc[on, "drug_offences_y0"].sum()))
+        fit = _quiet(poisson_did, df, outcome="drug_offences", treatment="treated",
+                     exposure="enrolment", random_state=SEED0 + r)
+        assert fit.diagnostics["inference"] == "randomization"
+        rows.append(_row(fit, truth))
+    return np.array(rows)
+
+
+@cache
 def _school_survey_runs() -> dict[str, np.ndarray]:
     rows: dict[str, list] = {"cluster": [], "wild": []}
     for r in range(N_SEEDS):
@@ -245,6 +262,22 @@ def test_poisson_did_unmatched_randomization_intervals_are_valid_but_wide():
     s = _summary(_area_crime_randomization_runs("none"),
                  "poisson area crime (randomization, all placebos)")
     assert s["coverage"] >= COVERAGE[0], s
+
+
+@pytest.mark.slow
+def test_poisson_did_default_intervals_cover_with_twelve_staggered_schools():
+    """Several treated units: 12 of 60 schools searched on different dates (schools world,
+    random volunteers). ``inference="auto"`` gives the treated schools' paths to random sets of
+    comparison schools (199 draws, the 19 closest in expected counts kept). Truth: log of
+    Σ Y(1) / Σ Y(0) of drug offences over the treated school-months. Measured over 100 draws
+    (seeds 30 000–30 099): coverage 0.96 (all 199 placebos: 0.98; CR1: 0.91), bias +0.003
+    against a true −0.113; over the 200 test seeds: coverage 0.95, bias +0.017.
+
+    Coverage only: the bias cannot be resolved to 10% here (per-draw s.d. 0.17 against an
+    effect of 0.11, so the Monte Carlo s.e. of the bias over 200 draws is 0.012, itself 10% of
+    the effect), as for the default schools world above."""
+    s = _summary(_schools_poisson_runs(), "poisson schools (randomization, matched)")
+    _assert_covers(s, "poisson_did (randomization), schools")
 
 
 @pytest.mark.slow
