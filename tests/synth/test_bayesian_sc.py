@@ -102,3 +102,27 @@ def test_prop99_default_is_flagged_as_prior_dominated():
     # MC s.e. <= 0.3 with 300 draws: tolerance 1.5
     assert effect.estimate == pytest.approx(-31.18, abs=1.5)
     assert any("Dirichlet prior dominates" in w for w in effect.diagnostics["warnings"])
+
+
+def test_rate_ratio_posterior_inflates_for_negative_binomial_and_sums_units():
+    """The rate-ratio draws given counterfactual-mean draws: Poisson = Gamma(Y + 1/2, rate S)
+    exactly; negative binomial inflates the variance by phi = 1 + theta sum(mu^2) / (alpha S)
+    with the same mean; several treated units enter as totals (not averages)."""
+    from utvardering.synth.bayesian import _rate_ratio_draws
+
+    post = np.array([False, True, True, True])
+    mean = np.tile([10.0, 20.0, 30.0, 50.0], (200_000, 1))  # S = 100 in every draw
+    y = np.array([9.0, 15.0, 20.0, 35.0])  # Y = 70
+    poisson = {"y": y, "mean": mean, "inv_alpha": None}
+    draws = _rate_ratio_draws([poisson], post, np.random.default_rng(1))
+    ref = np.random.default_rng(1).gamma(70.5, 1 / 100, size=200_000)
+    np.testing.assert_array_equal(draws, ref)
+    nb = {**poisson, "inv_alpha": np.full(200_000, 0.5)}
+    inflated = _rate_ratio_draws([nb], post, np.random.default_rng(2))
+    phi = 1 + 0.7 * 0.5 * (20**2 + 30**2 + 50**2) / 100  # 14.3
+    assert inflated.mean() == pytest.approx((70 / phi + 0.5) * phi / 100, rel=0.01)
+    assert inflated.var() == pytest.approx((70 / phi + 0.5) * (phi / 100) ** 2, rel=0.02)
+    assert inflated.var() > 10 * draws.var()
+    two = _rate_ratio_draws([poisson, poisson], post, np.random.default_rng(3))
+    assert two.mean() == pytest.approx(140.5 / 200, rel=0.005)  # Gamma(2Y + 1/2, rate 2S)
+    assert two.var() == pytest.approx(140.5 / 200**2, rel=0.02)

@@ -188,8 +188,33 @@ def _fit_unit(study: Study, unit, likelihood, weights, alpha, draws, tune, chain
     # least-squares simplex weights (classic SC on the outcome), to tell a prior-dominated fit
     design = X if exposure is None else X * exposure[:, None]
     ls_fit = design @ simplex_lstsq(design[pre], y[pre]).w
+    inv_alpha = _draws(idata, "inv_alpha") if likelihood == "negative_binomial" else None
     return {"times": times, "pre": pre, "post": post, "y": y, "mean": mean, "y0": y0, "w": w,
+            "inv_alpha": inv_alpha,
             "donors": donors, "idata": idata, "diag": diag, "ls_fit": ls_fit}
+
+
+def _rate_ratio_draws(fits: list, post: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Posterior draws of the structural rate ratio over all treated units' post periods.
+
+    Model :math:`y_{ut} \\sim \\mathrm{NB}(\\theta \\mu_{ut}, \\alpha_u)` (Poisson: :math:`1/\\alpha_u = 0`)
+    given each draw of the counterfactual means :math:`\\mu`. With :math:`Y = \\sum y_{ut}` and
+    :math:`S = \\sum \\mu_{ut}` the Poisson posterior under the Jeffreys prior is
+    :math:`\\mathrm{Gamma}(Y + 1/2, \\text{rate } S)`; negative-binomial counts carry less
+    information, by the dispersion factor
+    :math:`\\phi = \\mathrm{Var}(Y)/E(Y) = 1 + \\hat\\theta \\sum_u \\alpha_u^{-1}\\sum_t \\mu_{ut}^2 / S`
+    (:math:`\\hat\\theta = Y/S`), so the quasi-likelihood posterior
+    :math:`\\mathrm{Gamma}(Y/\\phi + 1/2, \\text{rate } S/\\phi)` is used (same mean, variance
+    inflated by :math:`\\phi`; McCullagh & Nelder 1989, ch. 9). Totals, not averages, over
+    several treated units.
+    """
+    observed = float(sum(f["y"][post].sum() for f in fits))
+    expected = np.maximum(sum(f["mean"][:, post].sum(axis=1) for f in fits), 1e-12)
+    theta = observed / expected
+    extra = sum(f["inv_alpha"] * (f["mean"][:, post] ** 2).sum(axis=1)
+                for f in fits if f["inv_alpha"] is not None)
+    phi = 1.0 + theta * extra / expected
+    return rng.gamma(observed / phi + 0.5, phi / expected)
 
 
 def bayesian_synthetic_control(
@@ -325,11 +350,7 @@ def bayesian_synthetic_control(
     donors = pd.Index(fits[0]["donors"], name="donor")
     extras = {}
     if likelihood != "gaussian":
-        # Structural rate ratio theta (y_post ~ Poisson(theta * mu0)): for each draw of the
-        # counterfactual mean, theta | y ~ Gamma(sum y + 1/2, 1 / sum mu0) (Jeffreys prior), so
-        # the interval carries both the weights' uncertainty and the observed counts' noise.
-        expected = np.maximum(mean[:, post_mask].sum(axis=1), 1e-12)
-        ratio = rng.gamma(y[post_mask].sum() + 0.5, 1.0 / expected)
+        ratio = _rate_ratio_draws(fits, post_mask, rng)
         prevented = (y0[:, post_mask] - y[None, post_mask]).sum(axis=1)
         extras = {
             "rate_ratio": float(np.median(ratio)),
