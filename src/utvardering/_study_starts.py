@@ -52,7 +52,7 @@ class StartsMixin:
         elif starts is not None:
             resolved = {u: self._period(v, f"start of unit {u!r}") for u, v in dict(starts).items()}
         else:
-            if cohort not in self.data.columns:
+            if cohort not in self._sorted_view()[0].columns:
                 raise DesignError(f"cohort column {cohort!r} is not in the data; it has "
                                   f"{format_periods(list(map(str, self.data.columns)), 30)}.")
             resolved = self._cohort_starts(cohort)
@@ -82,9 +82,12 @@ class StartsMixin:
         within a unit, one that is not a period) is reported by :meth:`_cohort_starts_slow`,
         which names the units at fault. The codes are kept (:meth:`_start_codes`).
         """
-        column = self.data[cohort]
+        frame, perm = self._sorted_view()  # perm: rows still unit blocks in another order
         grid = self._grid()
-        raw = column.to_numpy() if grid is not None else None
+        raw = frame[cohort].to_numpy() if grid is not None else None
+        if perm is not None and raw.dtype.kind not in "iufb":
+            frame, perm = self.data, None  # codes below follow the sorted rows
+        column = frame[cohort]
         if raw is not None and raw.dtype.kind in "iufb":
             # rows are units × periods: check each unit's row block on the raw values and
             # code only one value per unit (no codes as long as the data)
@@ -95,7 +98,8 @@ class StartsMixin:
             if not bool(same.all()):
                 return self._cohort_starts_slow(cohort)  # varies within a unit: raises
             del same
-            column, grid = pd.Series(block[:, 0].copy()), (grid[0], 1)
+            first = block[:, 0] if perm is None else block[perm, 0]
+            column, grid = pd.Series(first.copy()), (grid[0], 1)
         value_codes, values = pd.factorize(column, sort=False)
         values = np.asarray(values, dtype=object)
         if pd.api.types.is_numeric_dtype(column):  # R did's convention: 0 = never treated

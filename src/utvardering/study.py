@@ -18,37 +18,13 @@ import numpy as np
 import pandas as pd
 
 from ._study_starts import StartsMixin, _listify
-from .data.schema import Panel, validate_panel
+from .data._panel_keys import _distinct_runs, _RowOrder, _sorted_copy, _sorted_distinct
+from .data.schema import Panel, _validated_rows
 from .data.timeparse import format_periods, to_period
 from .errors import DesignError
 from .interventions import Intervention, get_intervention, overlapping_programmes
 
 __all__ = ["Study"]
-
-
-def _distinct_runs(column: pd.Series) -> list:
-    """Distinct values in order of first appearance, for a column sorted into runs.
-
-    Only the first value of each run is looked up (no hash table as long as the data).
-    """
-    values = column.to_numpy()
-    if len(values) < 2:
-        return pd.unique(values).tolist()
-    change = np.empty(len(values), dtype=bool)
-    change[0] = True
-    np.not_equal(values[1:], values[:-1], out=change[1:])
-    return pd.unique(values[change]).tolist()
-
-
-def _sorted_distinct(column: pd.Series) -> list:
-    """Sorted distinct periods; integer ordinals are sorted with numpy."""
-    if isinstance(column.dtype, pd.PeriodDtype):
-        ordinals = np.unique(column.array.asi8)
-        return pd.PeriodIndex.from_ordinals(ordinals, freq=column.dtype.freq).tolist()
-    values = column.to_numpy()
-    if values.dtype.kind in "iu":
-        return np.unique(values).tolist()
-    return sorted(column.unique().tolist())
 
 
 class Study(StartsMixin):
@@ -123,31 +99,43 @@ class Study(StartsMixin):
             counts_flag = False
         else:
             counts_flag = pd.api.types.is_integer_dtype(data[outcome]) if counts is None else counts
-        self.panel: Panel = validate_panel(
+        panel, order = _validated_rows(
             data, unit=unit, time=time, outcomes=[outcome], counts=[outcome] if counts_flag else [],
-            exposure=exposure, covariates=_listify(covariates), dropna=dropna,
+            exposure=exposure, covariates=_listify(covariates), freq=None, dropna=dropna,
             allow_gaps=allow_gaps,
         )
         self.outcome, self.unit, self.time = outcome, unit, time
         self.exposure, self.covariates = exposure, _listify(covariates)
         self.is_count = bool(counts_flag)
         self.intervention = get_intervention(intervention) if isinstance(intervention, str) else intervention
-        frame = self.panel.data
-        self.freq = self.panel.freq
+        frame = panel.data
+        self.freq = panel.freq
         self.window_dropped = 0
-        if window is not None:
-            lo, hi = (self._period(w, "window") if w is not None else None for w in window)
-            keep = pd.Series(True, index=frame.index)
-            if lo is not None:
-                keep &= frame[time] >= lo
-            if hi is not None:
-                keep &= frame[time] <= hi
-            self.window_dropped = int((~keep).sum())
-            frame = frame.loc[keep].reset_index(drop=True)
-        self.data = frame
-        # the validated frame is sorted by the units' string form: first appearance is that order
-        self.units: list = _distinct_runs(frame[unit])
-        self.times: list = _sorted_distinct(frame[time])
+        self._panel, self._blocks = panel, None
+        if (window is None and order.perm is not None
+                and frame[unit].iloc[:1].to_numpy().dtype.kind in "iuO"):
+            # whole unit blocks to reorder: sorted only when .data is read (see _sorted_view)
+            self._blocks = (order.perm, order.per)
+            perm = order.perm
+            self.units: list = pd.unique(frame[unit].to_numpy()[::order.per][perm]).tolist()
+        else:
+            panel.data = frame = _sorted_copy(frame, order.rows())
+            del order
+            if window is not None:
+                lo, hi = (self._period(w, "window") if w is not None else None for w in window)
+                keep = pd.Series(True, index=frame.index)
+                if lo is not None:
+                    keep &= frame[time] >= lo
+                if hi is not None:
+                    keep &= frame[time] <= hi
+                self.window_dropped = int((~keep).sum())
+                frame = frame.loc[keep].reset_index(drop=True)
+            self._data = frame
+            # the validated frame is sorted by the units' string form: first appearance is that order
+            self.units = _distinct_runs(frame[unit])
+        # unit blocks share their periods: the first block has them all
+        self.times: list = _sorted_distinct(
+            frame[time] if self._blocks is None else frame[time].iloc[:self._blocks[1]])
         self.starts = self._resolve_starts(treated, start, starts, cohort)
         self.treated: list = [u for u in self.units if u in self.starts]  # sorted as units
         self.start = min(self.starts.values())
@@ -227,6 +215,38 @@ class Study(StartsMixin):
                 f"later, extend the data back, or lower min_pre_periods."
             )
 
+    # -- the validated rows ---------------------------------------------------------------
+    @property
+    def data(self) -> pd.DataFrame:
+        """The validated long copy, sorted by unit (string form) and period, time parsed."""
+        return self._sorted_view()[0] if self._blocks is None else self._sort_rows()
+
+    @property
+    def panel(self) -> Panel:
+        """The :class:`~utvardering.data.schema.Panel` (before any ``window``)."""
+        if self._blocks is not None:
+            self._sort_rows()
+        return self._panel
+
+    def _sort_rows(self) -> pd.DataFrame:
+        """Put rows held as unit blocks in order (once; :attr:`data` then holds them)."""
+        perm, per = self._blocks
+        self._panel.data = self._data = _sorted_copy(self._panel.data,
+                                                     _RowOrder(perm=perm, per=per).rows())
+        self._blocks = None
+        return self._data
+
+    def _sorted_view(self) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """The rows and, while they are unsorted unit blocks, the block order.
+
+        A panel of whole unit blocks in another unit order (e.g. integer units sorted as
+        numbers, which :attr:`data` sorts as strings) is not copied unless :attr:`data` is
+        read: row ``i`` of :meth:`wide` is block ``perm[i]`` of the rows.
+        """
+        if self._blocks is None:
+            return self._data, None
+        return self._panel.data, self._blocks[0]
+
     # -- views ------------------------------------------------------------------------------
     @property
     def is_staggered(self) -> bool:
@@ -249,6 +269,8 @@ class Study(StartsMixin):
         A validated panel without gaps is sorted by unit and period, so its rows reshape
         to a units × periods matrix directly (no pivot); checked once on integer codes.
         """
+        if "_grid_shape" not in self.__dict__ and self._blocks is not None:
+            self._grid_shape = (len(self.units), self._blocks[1])  # checked as unit blocks
         if "_grid_shape" not in self.__dict__:
             self._grid_shape = None
             n_units, n_times = len(self.units), len(self.times)
@@ -270,7 +292,8 @@ class Study(StartsMixin):
         """Units × periods matrix of ``column`` (default: the outcome)."""
         column = column or self.outcome
         grid = self._grid() if units is not None else None
-        values = self.data[column].to_numpy() if grid is not None else None
+        frame, perm = self._sorted_view()
+        values = frame[column].to_numpy() if grid is not None else None
         if grid is not None and values.dtype.kind in "fiu":
             units = list(units)
             if len(units) == len(self.units) and units == self.units:
@@ -281,12 +304,13 @@ class Study(StartsMixin):
                 positions = self._unit_index.get_indexer(units)
             if not (positions < 0).any():
                 n_times = grid[1]
-                index = pd.Index(self.data[self.unit].array[::n_times].take(positions),
-                                 name=self.unit)
-                columns = pd.Index(self.data[self.time].array[:n_times], name=self.time)
+                rows = positions if perm is None else perm[positions]
+                index = pd.Index(frame[self.unit].array[::n_times].take(rows), name=self.unit)
+                columns = pd.Index(frame[self.time].array[:n_times], name=self.time)
                 matrix = values.reshape(grid)  # all units in order: a (read-only) view
-                if len(positions) != grid[0] or np.any(positions != np.arange(grid[0])):
-                    matrix = matrix[positions]
+                if (perm is not None or len(positions) != grid[0]
+                        or np.any(positions != np.arange(grid[0]))):
+                    matrix = matrix[rows]
                 return pd.DataFrame(matrix, index=index, columns=columns, copy=False)
         table = self.data.pivot(index=self.unit, columns=self.time, values=column)
         return table.loc[list(units)] if units is not None else table

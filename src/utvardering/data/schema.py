@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._panel_keys import _NO_DUPLICATES, _NoDuplicates, _PanelKeys, _string_rank  # noqa: F401
+from ._panel_keys import _NO_DUPLICATES, _PanelKeys, _sorted_copy
 from .timeparse import format_periods, parse_time, period_freq
 
 __all__ = ["Panel", "Problem", "check_panel", "period_range", "validate_panel"]
@@ -89,9 +90,7 @@ class Panel:
 def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _rows_label(frame: pd.DataFrame, mask: pd.Series, unit: str, time: str, limit: int = 8) -> str:
@@ -134,6 +133,18 @@ def check_panel(
     dropped : pandas.DataFrame
         Rows dropped for missing outcomes (only when ``dropna=True``).
     """
+    problems, frame, dropped, order = _check_rows(
+        data, unit=unit, time=time, outcomes=outcomes, counts=counts, exposure=exposure,
+        covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps)
+    if frame is None:
+        return problems, None, dropped
+    return problems, _sorted_copy(frame, order.rows()), dropped
+
+
+def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
+                allow_gaps) -> tuple[list[Problem], pd.DataFrame | None, pd.DataFrame, Any]:
+    """:func:`check_panel` before the sort: the rows in the caller's order (sharing its columns,
+    copy-on-write) and their :class:`~utvardering.data._panel_keys._RowOrder`."""
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(data).__name__}.")
     outcomes, counts, covariates = _as_tuple(outcomes), _as_tuple(counts), _as_tuple(covariates)
@@ -141,7 +152,7 @@ def check_panel(
     problems: list[Problem] = []
     empty = pd.DataFrame()
     if data.empty:
-        return [Problem("empty", "the data have no rows; pass a non-empty panel.")], None, empty
+        return [Problem("empty", "the data have no rows; pass a non-empty panel.")], None, empty, None
     wanted = [unit, time, *outcomes, *covariates] + ([exposure] if exposure else [])
     missing = [c for c in dict.fromkeys(wanted) if c not in data.columns]
     if missing:
@@ -153,7 +164,7 @@ def check_panel(
                 "its name (unit=..., time=..., outcome=...).",
             )
         )
-        return problems, None, empty
+        return problems, None, empty, None
     # a new frame (copy-on-write): setting its columns never touches the caller's data; the
     # rows are copied once at the end (by the sort, or explicitly when already sorted)
     frame = data[list(dict.fromkeys(wanted + [c for c in data.columns if c not in wanted]))]
@@ -167,9 +178,9 @@ def check_panel(
         frame[time] = parse_time(frame[time], column=time, freq=freq)
     except DataError as exc:
         problems.append(Problem("time", str(exc)))
-        return problems, None, empty
+        return problems, None, empty, None
     if problems:
-        return problems, None, empty
+        return problems, None, empty, None
     keys = _PanelKeys(frame, unit, time)
     dup = keys.duplicated() if keys.has_duplicates() else _NO_DUPLICATES
     if dup.any():
@@ -185,7 +196,7 @@ def check_panel(
     problems += _check_numeric(frame, [*outcomes, *covariates] + ([exposure] if exposure else []),
                                unit, time)
     if any(p.kind == "non_numeric" for p in problems):
-        return problems, None, empty
+        return problems, None, empty, None
     dropped = empty
     nan_mask = frame[list(outcomes)].isna().any(axis=1) if outcomes else pd.Series(False, frame.index)
     if nan_mask.any():
@@ -215,25 +226,9 @@ def check_panel(
             problems += _check_gaps(frame, unit, time, dropped)
     if not dropped.empty:
         keys = _PanelKeys(frame, unit, time)
-    order = keys.order()
+    order = keys.row_order()
     del keys  # its code arrays are as long as the data: free them before the rows are copied
-    return problems, _sorted_copy(frame, order), dropped
-
-
-def _sorted_copy(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
-    """The rows in ``order`` (or all, if None) as a new frame with a fresh RangeIndex.
-
-    Columns are taken one by one, so no reordered copy of the old index is built on the way.
-    """
-    if order is None:
-        return frame.copy().reset_index(drop=True)
-    if frame.shape[1] > 16 or not frame.columns.is_unique:
-        # take keeps the caller's column blocks: consolidate wide frames
-        return frame.take(order).reset_index(drop=True).copy()
-    columns = {c: frame[c].array.take(order) for c in frame.columns}
-    out = pd.DataFrame(columns, index=pd.RangeIndex(len(order)), copy=False)
-    out.columns = frame.columns
-    return out
+    return problems, frame, dropped, order
 
 
 def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], unit: str, time: str) -> list[Problem]:
@@ -368,7 +363,19 @@ def validate_panel(
         Listing every problem found (missing columns, duplicates, non-numeric or negative
         counts, missing outcomes, gaps, unparseable or mixed-frequency time).
     """
-    problems, frame, dropped = check_panel(
+    panel, order = _validated_rows(
+        data, unit=unit, time=time, outcomes=outcomes, counts=counts, exposure=exposure,
+        covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps, stacklevel=3,
+    )
+    panel.data = _sorted_copy(panel.data, order.rows())
+    return panel
+
+
+def _validated_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
+                    allow_gaps, stacklevel: int = 2) -> tuple[Panel, Any]:
+    """:func:`validate_panel` without the sort (raises and warns alike): the Panel of the rows
+    as :func:`_check_rows` leaves them, and their order."""
+    problems, frame, dropped, order = _check_rows(
         data, unit=unit, time=time, outcomes=outcomes, counts=counts, exposure=exposure,
         covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps,
     )
@@ -385,7 +392,9 @@ def validate_panel(
             f"dropped {len(dropped)} unit-period(s) with a missing outcome (dropna=True): "
             f"{_rows_label(dropped, pd.Series(True, dropped.index), unit, time)}",
             UtvarderingWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
     all_outcomes = _as_tuple(outcomes) + tuple(c for c in _as_tuple(counts) if c not in _as_tuple(outcomes))
-    return Panel(frame, unit, time, all_outcomes, _as_tuple(counts), exposure, _as_tuple(covariates), dropped)
+    panel = Panel(frame, unit, time, all_outcomes, _as_tuple(counts), exposure,
+                  _as_tuple(covariates), dropped)
+    return panel, order

@@ -20,6 +20,65 @@ __all__ = ["CellInfluence", "as_cell_influence"]
 _CHUNK = 1 << 21
 
 
+class _Changes:
+    """A block whose rows are computed when read, from the outcomes of its units.
+
+    Row ``r`` is :math:`s_r (Y_{c_r} - Y_{b_r} - m_r)` (times the units' weights), exactly
+    the operations :func:`~utvardering.did.att_gt.att_gt_means` would store, so the values
+    are identical; only the ``(periods, units)`` outcomes are kept.
+    """
+
+    def __init__(self, source: np.ndarray, weight: np.ndarray | None, rows: int) -> None:
+        self.source, self.weight = source, weight
+        self.periods = np.zeros((rows, 2), dtype=np.intp)
+        self.coef = np.zeros((rows, 2))  # centre, scale
+        self.filled = np.zeros(rows, dtype=bool)
+        self.shape = (rows, source.shape[1])
+
+    def set(self, r: int, cur: int, base: int, centre: float, scale: float) -> None:
+        self.periods[r] = cur, base
+        self.coef[r] = centre, scale
+        self.filled[r] = True
+
+    def row(self, r: int, out: np.ndarray) -> np.ndarray:
+        """Row ``r`` written into ``out`` (zero if it was never set)."""
+        if not self.filled[r]:
+            out[:] = 0.0
+            return out
+        (cur, base), (centre, scale) = self.periods[r].tolist(), self.coef[r]
+        np.multiply(np.subtract(self.source[cur] - self.source[base], centre, out=out), scale,
+                    out=out)
+        if self.weight is not None:
+            out *= self.weight
+        return out
+
+    def array(self) -> np.ndarray:
+        out = np.zeros(self.shape)
+        for r in np.flatnonzero(self.filled).tolist():
+            self.row(r, out[r])
+        return out
+
+    def __getitem__(self, r: int) -> np.ndarray:
+        return self.row(r, np.empty(self.shape[1]))
+
+
+class _Blocks:
+    """The blocks as a sequence; a :class:`_Changes` block is computed on each read."""
+
+    def __init__(self, items: list) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, b: int) -> np.ndarray:
+        item = self.items[b]
+        return item.array() if isinstance(item, _Changes) else item
+
+    def __iter__(self):
+        return (self[b] for b in range(len(self.items)))
+
+
 class CellInfluence:
     """The ``(n, K)`` influence matrix as per-block dense arrays.
 
@@ -41,7 +100,7 @@ class CellInfluence:
                  blocks: list, cells: list) -> None:
         self.n, self.k = int(n), int(k)
         self.order, self.bounds = order, bounds
-        self.blocks, self.cells = blocks, cells
+        self.blocks, self.cells = _Blocks(list(blocks)), cells
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -54,14 +113,22 @@ class CellInfluence:
         return cls(n, k, np.arange(n), np.array([0, n]), [inf.T], [np.arange(k)])
 
     @classmethod
-    def by_level(cls, level: np.ndarray, n_levels: int, cell_levels: list) -> CellInfluence:
-        """Zero-filled storage: units grouped by ``level``; cell ``j`` touches ``cell_levels[j]``."""
+    def by_level(cls, level: np.ndarray, n_levels: int, cell_levels: list, *,
+                 computed: dict | None = None) -> CellInfluence:
+        """Zero-filled storage: units grouped by ``level``; cell ``j`` touches ``cell_levels[j]``.
+
+        ``computed`` maps a level to ``(outcomes, weights)`` of its units (``(periods, units)``
+        and ``(units,)`` or None): that block is not stored but computed when read, from rows
+        described with :meth:`set_change`.
+        """
         n = level.shape[0]
         order = np.argsort(level, kind="stable")
         bounds = np.searchsorted(level[order], np.arange(n_levels + 1))
         cells = [np.array([j for j, lv in enumerate(cell_levels) if b in lv], dtype=np.intp)
                  for b in range(n_levels)]
-        blocks = [np.zeros((len(c), bounds[b + 1] - bounds[b])) for b, c in enumerate(cells)]
+        computed = computed or {}
+        blocks = [_Changes(*computed[b], len(c)) if b in computed
+                  else np.zeros((len(c), bounds[b + 1] - bounds[b])) for b, c in enumerate(cells)]
         out = cls(n, len(cell_levels), order, bounds, blocks, cells)
         out._slot = np.full((n_levels, len(cell_levels)), -1, dtype=np.intp)
         for b, c in enumerate(cells):
@@ -73,12 +140,24 @@ class CellInfluence:
 
     def row(self, b: int, j: int) -> np.ndarray:
         """Writable row of cell ``j`` in block ``b`` (storage from :meth:`by_level`)."""
-        return self.blocks[b][self._slot[b, j]]
+        return self._stored(b)[self._slot[b, j]]
+
+    def set_change(self, b: int, j: int, cur: int, base: int, centre: float,
+                   scale: float) -> None:
+        """Row of cell ``j`` in a computed block ``b``: ``scale * (Y[cur] - Y[base] - centre)``."""
+        self.blocks.items[b].set(self._slot[b, j], cur, base, centre, scale)
 
     def put(self, j: int, values: np.ndarray) -> None:
         """Store cell ``j`` from a full ``(n,)`` vector (zero outside its blocks)."""
         for b in np.flatnonzero(self._slot[:, j] >= 0):
-            self.blocks[b][self._slot[b, j]] = values[self.units(b)]
+            self._stored(b)[self._slot[b, j]] = values[self.units(b)]
+
+    def _stored(self, b: int) -> np.ndarray:
+        block = self.blocks.items[b]
+        if isinstance(block, _Changes):
+            raise ValueError(f"block {b} is computed from outcomes; describe its rows with "
+                             "set_change().")
+        return block
 
     def _parts(self):
         for b, (block, cells) in enumerate(zip(self.blocks, self.cells)):
@@ -99,14 +178,17 @@ class CellInfluence:
         (no dense product), into units in block order, and put in unit order at the end.
         """
         buf = np.zeros((weights.shape[1], self.n))
-        for b, (block, cells) in enumerate(zip(self.blocks, self.cells)):
-            if not block.size:
-                continue
+        for b, (block, cells) in enumerate(zip(self.blocks.items, self.cells)):
+            if not (block.shape[0] and block.shape[1]):
+                continue  # (a computed block gives its rows one at a time: never all at once)
             target = buf[:, self.bounds[b]:self.bounds[b + 1]]
             scratch = np.empty(target.shape[1])
             sub = weights[cells]
+            last, row = -1, None
             for r, j in zip(*(x.tolist() for x in np.nonzero(sub))):
-                target[j] += np.multiply(block[r], sub[r, j], out=scratch)
+                if r != last:
+                    last, row = r, block[r]
+                target[j] += np.multiply(row, sub[r, j], out=scratch)
         if np.array_equal(self.bounds, [0, self.n]) and self.order is not None and (
                 self.n == 0 or (self.order[0] == 0 and np.all(np.diff(self.order) == 1))):
             return buf

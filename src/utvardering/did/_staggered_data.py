@@ -136,7 +136,7 @@ def staggered_panel(study: Study, *, weights: str | None = None, cluster: str | 
     if covariates:
         mats = []
         for c in covariates:
-            if c not in study.data.columns:
+            if c not in study._sorted_view()[0].columns:
                 raise DesignError(f"covariate {c!r} is not in the data; add it or fix the name.")
             mat = study.wide(c, units=units)[times]
             if mat.isna().any().any():

@@ -59,6 +59,7 @@ class AggregateResult:
     path_influence: np.ndarray
     form: LinearForm | None = None
     path_form: LinearForm | None = None
+    path_se: np.ndarray | None = None
 
 
 class _Shares:
@@ -120,6 +121,9 @@ def _paths(att: np.ndarray, inf, keeps: list, weights: list,
     for j, (keep, weight) in enumerate(zip(keeps, weights)):
         V[keep, j] = weight
     effects = np.array([float(np.sum(att[keep] * weight)) for keep, weight in zip(keeps, weights)])
+    out = None if form is None else _form(att, keeps, V, shares, form)
+    if inf is None:
+        return effects, None, out
     rows = None if isinstance(inf, CellInfluence) else inf.T  # (cells, n)
     if rows is None:
         psi = inf.dot_rows(V)  # (summaries, n)
@@ -131,13 +135,55 @@ def _paths(att: np.ndarray, inf, keeps: list, weights: list,
                 psi[j] += np.multiply(rows[k], v, out=scratch)
     else:
         psi = V.T @ rows  # (summaries, n): rows stay contiguous for the updates below
-    out = None if form is None else LinearForm(form.cells @ V, form.cohorts @ V)
     if shares is not None:
         for j, keep in enumerate(keeps):
             psi[j] += shares.dot(keep, att[keep])
-            if out is not None:
-                out.cohorts[shares.cohort_index, j] += shares.coefficients(keep, att[keep])[:-1]
     return effects, psi.T, out
+
+
+def _form(att, keeps, V, shares, form: LinearForm) -> LinearForm:
+    """The :class:`LinearForm` of the summaries of :func:`_paths` (weights ``V``)."""
+    out = LinearForm(form.cells @ V, form.cohorts @ V)
+    if shares is not None:
+        for j, keep in enumerate(keeps):
+            out.cohorts[shares.cohort_index, j] += shares.coefficients(keep, att[keep])[:-1]
+    return out
+
+
+#: elements of the influence functions of event-time summaries formed at once (``path_se``)
+_PATH_CHUNK = 1 << 17
+
+
+def _dynamic_in_chunks(att, inf, keeps, weights, share, cells, positive, path_se, n):
+    """Event-time effects, their standard errors (``path_se`` of each chunk of influence
+    functions) and the overall mean's influence function, never holding all paths at once.
+
+    The same sums as :func:`_paths` on all summaries and then on the positive ones.
+    """
+    effects, _, path_form = _paths(att, None, keeps, weights, share, cells)
+    ses = np.empty(len(keeps))
+    psi = np.zeros((1, n))
+    scratch = np.empty(n)
+    # at least two paths per chunk: a single column would be summed as a contiguous vector,
+    # in another order than the columns of a wider block
+    step = max(2, _PATH_CHUNK // max(n, 1))
+    starts = list(range(0, len(keeps), step))
+    if len(starts) > 1 and len(keeps) - starts[-1] < 2:
+        starts.pop()
+    weight = np.full(positive.size, 1.0 / positive.size)
+    pairs = list(zip(positive.tolist(), weight.tolist()))
+    for lo, hi in zip(starts, [*starts[1:], len(keeps)]):
+        _, part, _ = _paths(att, inf, keeps[lo:hi], weights[lo:hi], share)
+        ses[lo:hi] = path_se(part)
+        rows = part.T
+        for k, v in pairs:
+            if lo <= k < hi:
+                psi[0] += np.multiply(rows[k - lo], v, out=scratch)
+    est = float(np.sum(effects[positive] * weight))
+    V = np.zeros((len(effects), 1))
+    V[positive, 0] = weight
+    form = None if path_form is None else _form(effects, [positive], V, None, path_form)
+    return effects, ses, path_form, est, psi[0], form
 
 
 def aggregate_gt(
@@ -154,6 +200,7 @@ def aggregate_gt(
     max_e: float = np.inf,
     first_time: float | None = None,
     cohort_values: np.ndarray | None = None,
+    path_se=None,
 ) -> AggregateResult:
     """Aggregate ATT(g,t) as R ``did::aggte`` (Callaway & Sant'Anna 2021, Sect. 3.1).
 
@@ -189,6 +236,10 @@ def aggregate_gt(
     cohort_values : ndarray, optional
         The sorted distinct values of ``unit_group``; when given, the result also carries
         the :class:`LinearForm` of its influence functions (for a fast bootstrap).
+    path_se : callable, optional
+        Standard errors of the columns of an ``(n, m)`` block of influence functions. With
+        it, ``dynamic`` forms its event-time influence functions a few at a time and returns
+        their standard errors (``path_se``) instead of them (``path_influence`` is None).
 
     Returns
     -------
@@ -232,9 +283,14 @@ def aggregate_gt(
         if labels.size == 0:
             raise ValueError("no event times fall within min_e/max_e/balance_e; widen them.")
         keeps = [np.flatnonzero((event == e) & include) for e in labels]
+        positive = np.flatnonzero(labels >= 0)
+        if path_se is not None and positive.size:
+            effects, ses, path_form, est, psi, form = _dynamic_in_chunks(
+                att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, cells, positive,
+                path_se, len(unit_group))
+            return AggregateResult(kind, est, psi, labels, effects, None, form, path_form, ses)
         effects, path_inf, path_form = _paths(
             att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, cells)
-        positive = np.flatnonzero(labels >= 0)
         if positive.size == 0:
             return AggregateResult(kind, np.nan, np.full(len(unit_group), np.nan), labels,
                                    effects, path_inf, None, path_form)

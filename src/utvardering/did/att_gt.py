@@ -255,15 +255,22 @@ def att_gt_means(
     order = np.argsort(level, kind="stable")
     bounds = np.searchsorted(level[order], np.arange(n_levels + 1))
     by_level = y.T[:, order]
+    any_fallback = any(_needs_fallback(mass, c, gi, method) for gi, _, _, c in cells)
     if release is not None:
-        fallback = y if any(_needs_fallback(mass, c, gi, method) for gi, _, _, c in cells) else None
+        fallback = y if any_fallback else None
         del y
         release()
     else:
         fallback = y
     w_sorted = None if w is None else w[order]
+    # the never-treated block (rows of every cell) is computed from its outcomes when read
+    never = n_levels - 1
+    last = slice(bounds[never], bounds[never + 1])
+    computed = {} if any_fallback else {never: (
+        np.ascontiguousarray(by_level[:, last]), None if w is None else w_sorted[last])}
     influence = CellInfluence.by_level(level, n_levels, [
-        [] if c is None else [gi, *np.flatnonzero(c).tolist()] for gi, _, _, c in cells])
+        [] if c is None else [gi, *np.flatnonzero(c).tolist()] for gi, _, _, c in cells],
+        computed=computed)
     att, n1, n0 = np.zeros(k), np.zeros(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
     for j, (gi, cur, base, control) in enumerate(cells):
         n1[j] = counts[gi]
@@ -293,6 +300,9 @@ def att_gt_means(
         for lv in used:
             part = slice(bounds[lv], bounds[lv + 1])
             scale, centre = (n / s1, m1) if lv == gi else (-n / s0, m0)
+            if lv in computed:
+                influence.set_change(lv, j, cur, base, centre, scale)
+                continue
             row = influence.row(lv, j)
             np.multiply(np.subtract(changes[lv], centre, out=row), scale, out=row)
             if w is not None:

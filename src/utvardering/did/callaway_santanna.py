@@ -245,8 +245,8 @@ def callaway_santanna(
                               cohort=cohort, covariates=covariates)
         data = staggered_panel(study, weights=weights, cluster=cluster, covariates=covariates)
         outcome_name, start = study.outcome, study.start
-        data.study = None  # the arrays are all we need: let a Study built here be freed
-        del study
+        data.study = data.units = None  # the arrays are all we need: let a Study built here
+        del study  # (and its list of unit labels) be freed
     else:
         data = cross_sections(study_or_data, time=time, outcome=outcome, cohort=cohort,
                               weights=weights, cluster=cluster, covariates=covariates)

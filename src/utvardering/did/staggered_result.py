@@ -144,13 +144,20 @@ class StaggeredEffect(EventStudyEffect):
             type, balance_e=balance_e, min_e=-np.inf if min_e is None else min_e,
             max_e=np.inf if max_e is None else max_e, first_time=d["first_time"],
             cohort_values=d.get("cohort_values"),
+            # analytic, unclustered: event-time paths a few at a time, only their standard
+            # errors kept (clustered sums would be summed in another order)
+            path_se=(lambda psi: inference.standard_errors(psi)[0])
+            if inference.multipliers is None and inference.cluster is None else None,
         )
         se, _ = inference.standard_errors(agg.influence[:, None], agg.form)
         summary = normal_summary(agg.estimate, float(se[0]), self.level)
         path = None
         diagnostics: dict = {"warnings": list(self.warnings)}
         if type != "simple":
-            path_se, crit = inference.standard_errors(agg.path_influence, agg.path_form)
+            if agg.path_se is not None:
+                path_se, crit = agg.path_se, np.nan  # analytic: the normal quantile below
+            else:
+                path_se, crit = inference.standard_errors(agg.path_influence, agg.path_form)
             z = _NORMAL.inv_cdf(0.5 + self.level / 2)
             if inference.multipliers is None or not np.isfinite(crit) or crit < z:
                 crit = z
