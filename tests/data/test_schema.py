@@ -155,3 +155,12 @@ def test_integer_years_and_period_dtypes():
     assert dates.tolist() == [pd.Period("2018-01", "M"), pd.Period("2018-02", "M")]
     with pytest.raises(DataError, match=r"non-integer numbers"):
         parse_time(pd.Series([2018.5, 2019.0]))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float64"])
+def test_integer_years_become_annual_periods(dtype):
+    """freq="Y" on whole-number years (pandas 3.1's PeriodIndex.from_fields(year=...) raised)."""
+    df = pd.DataFrame({"unit": ["a", "a", "b", "b"], "time": [2019, 2020, 2019, 2020],
+                       "y": [1.0, 2.0, 3.0, 4.0]}).astype({"time": dtype})
+    panel = validate_panel(df, outcomes=["y"], freq="Y")
+    assert panel.data["time"].tolist() == [pd.Period(y, "Y") for y in (2019, 2020, 2019, 2020)]

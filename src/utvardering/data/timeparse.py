@@ -26,6 +26,11 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
 _FREQ_NAMES = {"D": "daily", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
 
 
+
+def _years(ints: np.ndarray) -> pd.PeriodIndex:
+    """Annual periods of whole years (annual ordinals count years from 1970)."""
+    return pd.PeriodIndex.from_ordinals(np.asarray(ints, dtype=np.int64) - 1970, freq="Y")
+
 def format_periods(values, limit: int = 6) -> str:
     """Format a few values for an error message (``'2018-01', '2018-02', ... (12 in all)'``)."""
     values = list(values)
@@ -101,7 +106,7 @@ def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = No
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
         if freq == "Y":  # whole numbers: nothing to check
             ints = values.to_numpy().astype(np.int64)
-            return pd.Series(pd.PeriodIndex.from_fields(year=ints, freq="Y"), index=values.index)
+            return pd.Series(_years(ints), index=values.index)
         return values.astype(np.int64)  # a (copy-on-write) copy: no memory until written
     if pd.api.types.is_numeric_dtype(values):
         as_float = values.astype(float)
@@ -115,7 +120,7 @@ def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = No
             )
         ints = np.round(as_float).astype(np.int64)
         if freq == "Y":
-            return pd.Series(pd.PeriodIndex.from_fields(year=ints, freq="Y"), index=values.index)
+            return pd.Series(_years(ints), index=values.index)
         return pd.Series(ints, index=values.index, name=values.name)
     if pd.api.types.is_datetime64_any_dtype(values):
         stamps = values.dt.tz_localize(None) if values.dt.tz is not None else values
