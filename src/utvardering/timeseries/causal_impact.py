@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DesignError
 from ..estimators import register_estimator
-from .design import make_design
+from .design import PRIOR_LEVEL_SD, make_design
 from .diagnostics import mcmc_diagnostics
 from .forecast import forecast_eta, in_sample_eta, observe, one_step_checks, posterior_arrays
 from .impact import cumulative_frame, impact_table, path_frame, tail_probability
@@ -80,7 +80,7 @@ def causal_impact(
     seasonality=None,
     regression_prior: RegressionPrior = "spike_and_slab",
     standardize: bool = True,
-    prior_level_sd: float = 0.01,
+    prior_level_sd: float | None = None,
     expected_model_size: float = 3,
     log_controls: bool | None = None,
     draws: int = 1000,
@@ -139,9 +139,15 @@ def causal_impact(
     standardize : bool, default True
         Standardise the Gaussian outcome with its pre-period mean and s.d. (controls are
         always standardised).
-    prior_level_sd : float, default 0.01
-        Prior guess of the level innovation s.d. as a share of the outcome's s.d.
-        (CausalImpact's ``prior.level.sd``).
+    prior_level_sd : float, optional
+        Prior guess of the level innovation s.d. as a share of a scale :math:`s`
+        (CausalImpact's ``prior.level.sd``; prior
+        :math:`\sigma_\mu^2 \sim \text{Inv-Gamma}(16, 16\,(\text{prior\_level\_sd}\cdot s)^2)`).
+        Gaussian: :math:`s` is the pre-period s.d. of the outcome and the default is 0.01, as
+        in CausalImpact. Counts: :math:`s` is the pre-period s.d. of the log rate net of
+        Poisson noise (:func:`~utvardering.timeseries.design.latent_log_rate_sd`) and the
+        default is 0.1, CausalImpact's recommended "safer" value when the controls leave much
+        of the series unexplained (on small counts they do; ``docs/methods/bsts_recovery.md``).
     expected_model_size : float, default 3
         Expected number of controls in the spike-and-slab model.
     log_controls : bool, optional
@@ -183,6 +189,10 @@ def causal_impact(
     for name, value in (("likelihood", likelihood), ("trend", trend),
                         ("regression_prior", regression_prior), ("backend", backend)):
         check_option(name, value)
+    if prior_level_sd is None:
+        prior_level_sd = PRIOR_LEVEL_SD[likelihood]
+    if not prior_level_sd > 0:
+        raise DesignError(f"prior_level_sd must be positive, got {prior_level_sd}.")
     if not 0 < level < 1:
         raise DesignError(f"level must be between 0 and 1, got {level}.")
     if backend == "auto":
