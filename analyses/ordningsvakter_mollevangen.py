@@ -51,6 +51,19 @@ def load_data(ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
     return crime, survey
 
 
+def _outside_donor_range(study) -> tuple[bool, pd.Series]:
+    """Whether the treated area's pre-period mean rate lies outside the donors' range."""
+    from utvardering.synth.demeaned import pre_period_means
+
+    data = study.data
+    rate = data[study.outcome] / data[study.exposure] * 100_000
+    means = pre_period_means(study, rate)
+    (unit,) = study.treated
+    means = means[[unit, *study.donors]]
+    donors = means.drop(unit)
+    return bool(not donors.min() <= means[unit] <= donors.max()), means
+
+
 def run(ctx) -> None:
     """Run the Möllevången evaluation into ``ctx.report``."""
     report, lang, d, m = ctx.report, ctx.report.lang, ctx.config["design"], ctx.config["methods"]
@@ -105,12 +118,27 @@ def run(ctx) -> None:
 
     report.heading(label("secondary", lang))
     with ctx.step("synthetic control and SDID"):
-        sc = synthetic_control(study, random_state=ctx.seed("synthetic_control"))
+        levels = synthetic_control(study, random_state=ctx.seed("synthetic_control"))
+        outside, means = _outside_donor_range(study)
+        sc = levels
+        if outside:  # chosen from the pre-period only, as in the Sluta skjut analysis
+            sc = synthetic_control(study, demean=True, random_state=ctx.seed("synthetic_control"))
         reps = m["quick_sdid_replications"] if ctx.quick else m["sdid_replications"]
         sdid = synthetic_did(study, replications=reps, random_state=ctx.seed("synthetic_did"))
     effects["synthetic control: total"], effects["synthetic DiD: total"] = sc, sdid
+    if outside:
+        report.text(
+            f"Möllevången's pre-period mean, {means[d['treated']]:.0f} crimes per 100,000 a month, "
+            f"is outside the donors' range ({means.drop(d['treated']).min():.0f} to "
+            f"{means.drop(d['treated']).max():.0f}), so no weighted average of donors can match its "
+            "level: the synthetic control shown is the demeaned form (a constant level difference "
+            "allowed, weights fitted to each area's deviations from its own pre-period mean); the "
+            "classic form in levels follows as a sensitivity check.")
     report.effect("synthetic control: total", sc)
     report.figure("sc_total", sc.plot(), caption="Möllevången and its synthetic control (crimes per 100,000).")
+    if outside:
+        effects["synthetic control (levels): total"] = levels
+        report.effect("synthetic control (levels): total", levels)
     report.effect("synthetic DiD: total", sdid)
     with ctx.step("BSTS"):
         draws = ctx.draws(m["bsts_draws"], m["quick_bsts_draws"])
