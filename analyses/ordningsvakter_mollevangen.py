@@ -112,6 +112,11 @@ def run(ctx) -> None:
     for name, effect in effects.items():
         report.effect(name, effect)
     report.effect("Poisson event study: total", event)
+    report.figure("placebos_violence", effects[f"Poisson DiD: {d['offences'][0]}"].plot_placebos(),
+                  caption=f"Randomization inference for {d['offences'][0]}: Möllevången's estimate "
+                  "(star) among the placebo estimates of the comparison areas, against their "
+                  "Poisson noise term (log scale). Filled: the 19 areas closest in expected "
+                  "counts, which form the reference set of the interval.")
     report.figure("event_study_total", event.plot(), caption="Event study (log rate ratio by month "
                   "relative to the start). With one treated area the pre-trend test uses cluster SEs "
                   "that understate uncertainty: read the leads' spread, not their p-value.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from utvardering.did.poisson import poisson_did
@@ -98,10 +99,10 @@ def test_matched_placebos_are_the_nearest_in_size():
 
     betas = np.array([0.1, 0.5, np.nan, -0.2, 0.3, -np.inf, 0.05])
     sizes = np.array([0.01, 0.011, 0.0101, 0.05, 0.009, 0.012, 0.5])
-    kept, k, span = _nearest_in_size(betas, sizes, 3)
+    keep, span = _nearest_in_size(betas, sizes, 3)
     # the nan placebo (size 0.0101) is skipped; nearest in log size: 0.009, 0.011, 0.012
-    assert k == 3 and kept[0] == 0.1
-    assert sorted(kept[1:].tolist()) == sorted([0.3, 0.5, -np.inf])
+    assert sorted(keep.tolist()) == [1, 4, 5]
+    assert sorted(betas[keep].tolist()) == sorted([0.3, 0.5, -np.inf])
     assert span == [0.009, 0.012]
     with pytest.raises(ValueError, match="n_matched=0"):
         _nearest_in_size(betas, sizes, 0)
@@ -169,3 +170,33 @@ def test_several_treated_units_get_placebos_from_comparison_units_only():
     every = _quiet(poisson_did, frame, random_state=7, heteroskedasticity="none", **kw)
     assert every.diagnostics["randomization"]["n_permutations"] == 100
     assert every.p_value == pytest.approx(1 / 100)
+
+
+def test_placebo_table_and_plot():
+    """The effect carries every placebo assignment (comparison units by name, the 19 matched
+    flagged), survives the JSON round trip, and draws the placebo funnel."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from utvardering import Effect
+
+    frame, _ = simulate_counts(n_units=40, n_t=16, n_treated=1, start=8, rate_ratio=0.6, seed=2)
+    fit = _quiet(poisson_did, frame, outcome="crimes", treatment="d", exposure="population")
+    table = fit.placebo
+    assert list(table.columns) == ["assignment", "estimate", "size_term", "used",
+                                   "reference_value"]
+    assert len(table) == 39 and "area000" not in set(table["assignment"])
+    assert table["used"].sum() == 19 == fit.diagnostics["randomization"]["n_matched"]
+    assert (table["size_term"] > 0).all()
+    used = table.loc[table["used"], "reference_value"].to_numpy()
+    lo, hi = fit.interval  # the interval's radius is the largest |placebo| of the reference set
+    assert max(hi - fit.estimate, fit.estimate - lo) == pytest.approx(np.abs(used).max())
+    back = Effect.from_dict(json.loads(fit.to_json()))
+    pd.testing.assert_frame_equal(back.placebo.reset_index(drop=True), table, check_dtype=False)
+    fig = fit.plot_placebos()
+    assert fig.axes[0].get_xscale() == "log"
+    cluster = _quiet(poisson_did, frame, outcome="crimes", treatment="d", inference="cluster")
+    with pytest.raises(ValueError, match="no placebo estimates"):
+        cluster.plot_placebos()

@@ -292,7 +292,8 @@ def poisson_did(
     else:
         regs = pd.concat([frame[["_treat"]].rename(columns={"_treat": "treatment"}),
                           frame[design.covariates]], axis=1)
-    codes = [factorize(frame[design.unit])[0], factorize(frame[design.time])[0]]
+    unit_codes, unit_levels = factorize(frame[design.unit])
+    codes = [unit_codes, factorize(frame[design.time])[0]]
     absorber = Absorber(codes, n=len(frame))
     cols = independent_columns(absorber.demean(regs.to_numpy(float)), absorber._w)
     names = [regs.columns[j] for j in cols]
@@ -307,7 +308,7 @@ def poisson_did(
     vcov_frame = pd.DataFrame(fit.vcov, index=names, columns=names)
     crit = stats.t(g - 1).ppf(0.5 + level / 2)
     treated_mask = frame["_treat"].to_numpy() != 0
-    es_table, path, pre = None, None, None
+    es_table, path, pre, placebo_table = None, None, None, None
     if event_study:
         counts = regs[names].sum()
         post = [f"event_time[{b}]" for b in bins if b >= 0 and f"event_time[{b}]" in names]
@@ -357,8 +358,9 @@ def poisson_did(
                             n_matched or int(np.ceil(1 / (1 - level) - 1e-9)) - 1, n_draws,
                             random_state)
         placebo = ri.pop("placebo")
-        for key in ("placebo_raw", "size_terms"):  # arrays: keep the diagnostics plain
-            ri.pop(key, None)
+        placebo_table = ri.pop("placebo_table")  # arrays: keep the diagnostics plain
+        if ri["exact"]:  # one treated unit: each placebo is a comparison unit
+            placebo_table["assignment"] = np.asarray(unit_levels)[placebo_table["assignment"]]
         diagnostics["randomization"] = ri
         p_value = ri["p_value"]
         if len(placebo) >= 2:
@@ -381,7 +383,7 @@ def poisson_did(
         start=design.start, coefficients=table, vcov=vcov_frame, event_study=es_table,
         rate_ratio=float(np.exp(beta)), rate_ratio_interval=(float(np.exp(lo)), float(np.exp(hi))),
         events_prevented=prevented, events_prevented_interval=prevented_int,
-        dropped_units=[str(u) for u in zero_units],
+        dropped_units=[str(u) for u in zero_units], placebo=placebo_table,
         params={"exposure": design.exposure, "cluster": design.cluster,
                 "event_study": event_study, "reference": reference, "leads": leads, "lags": lags,
                 "inference": inference},

@@ -44,6 +44,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from .poisson_batch import balanced_grid, batched_fe_poisson, separation
 
@@ -159,7 +160,7 @@ def _nearest_in_size(betas: np.ndarray, sizes: np.ndarray, k: int):
     keep = cand[np.argsort(gap, kind="stable")[:k]]
     chosen = sizes[keep]
     span = [float(chosen.min()), float(chosen.max())] if len(keep) else [np.nan, np.nan]
-    return np.concatenate([betas[:1], betas[keep]]), len(keep), span
+    return keep, span
 
 
 def poisson_randomization(y, unit_codes, time_pos, pattern, codes, clusters, *, offset=None,
@@ -199,10 +200,12 @@ def poisson_randomization(y, unit_codes, time_pos, pattern, codes, clusters, *, 
         ``estimate``, ``p_value``, ``n_permutations`` (assignments with an estimate, the
         observed one included), ``exact``, ``scheme`` (``"comparison units"`` or
         ``"permutations"``), ``heteroskedasticity``, ``placebo`` (the placebo estimates as
-        used: matched or rescaled if asked) and with a correction ``size_term`` (the observed
-        assignment's :math:`s`), ``placebo_raw`` and ``size_terms`` (all placebos), and
-        ``variance_model`` (``A``, ``B``, ``sd``; ``"size"``) or ``n_matched`` and
-        ``matched_size_range`` (``"matched"``).
+        used: matched or rescaled if asked), ``placebo_table`` (every placebo assignment:
+        ``assignment`` — the comparison unit's code with one treated unit, else the draw —
+        raw ``estimate``, ``size_term`` when ``mu0`` is given, ``used`` in the reference set,
+        ``reference_value`` as used) and with a correction ``size_term`` (the observed
+        assignment's :math:`s`) and ``variance_model`` (``A``, ``B``, ``sd``; ``"size"``) or
+        ``n_matched`` and ``matched_size_range`` (``"matched"``).
     """
     from .poisson import fe_poisson  # poisson imports this module
 
@@ -236,27 +239,32 @@ def poisson_randomization(y, unit_codes, time_pos, pattern, codes, clusters, *, 
                              panel["covariates"])
     betas = np.concatenate([[estimate], placebo])
     scheme = "comparison units"
-    if heteroskedasticity != "none":
+    sizes = np.full(len(betas), np.nan)
+    if mu0 is not None:
         mu0 = np.asarray(mu0, dtype=float)
         sizes = np.concatenate([placebo_size_terms(pattern[None], mu0),
                                 placebo_size_terms(designs, mu0[controls][:, live])])
+    raw, used = betas.copy(), ~np.isnan(betas)
     out: dict = {"heteroskedasticity": heteroskedasticity}
     if heteroskedasticity != "none":
-        known = ~np.isnan(betas[1:])
-        out.update(size_term=float(sizes[0]), placebo_raw=betas[1:][known],
-                   size_terms=sizes[1:][known])
+        out["size_term"] = float(sizes[0])
     if heteroskedasticity == "size":
         from ..inference.randomization import size_variance_rescale  # import cycle via did
 
         betas, out["variance_model"] = size_variance_rescale(betas, sizes, 0)
     elif heteroskedasticity == "matched":
-        betas, out["n_matched"], out["matched_size_range"] = _nearest_in_size(
-            betas, sizes, n_matched)
-    ok = ~np.isnan(betas)  # ±inf: the placebo estimate does not exist (separation), extreme
-    p = float(np.mean(np.abs(betas[ok]) >= abs(estimate) * (1 - 1e-12)))
-    placebo = betas[1:]
-    out.update({"estimate": float(estimate), "p_value": p, "n_permutations": int(ok.sum()),
-                "exact": exact, "scheme": scheme, "placebo": placebo[~np.isnan(placebo)]})
+        keep, out["matched_size_range"] = _nearest_in_size(betas, sizes, n_matched)
+        out["n_matched"] = len(keep)
+        used[1:] = False
+        used[keep] = True
+    ref = betas[used]  # the observed estimate first, then the placebos in the reference set
+    p = float(np.mean(np.abs(ref) >= abs(estimate) * (1 - 1e-12)))
+    out.update({"estimate": float(estimate), "p_value": p, "n_permutations": int(used.sum()),
+                "exact": exact, "scheme": scheme, "placebo": betas[1:][used[1:]],
+                "placebo_table": pd.DataFrame({
+                    "assignment": controls if exact else np.arange(len(raw) - 1),
+                    "estimate": raw[1:], "size_term": sizes[1:], "used": used[1:],
+                    "reference_value": np.where(used[1:], betas[1:], np.nan)})})
     return out
 
 

@@ -117,6 +117,12 @@ class PoissonDiDEffect(DiDEffect):
         monotone function above).
     dropped_units : list, optional
         Units left out of the likelihood because every count is zero (perfectly predicted).
+    placebo : pandas.DataFrame, optional
+        With randomization inference, one row per placebo assignment: ``assignment`` (the
+        comparison unit that received the treated unit's path, or the draw number with several
+        treated units), its ``estimate``, ``size_term`` (:math:`1/C^1 + 1/C^0`), whether it is
+        ``used`` in the reference set, and its ``reference_value`` (rescaled under
+        ``heteroskedasticity="size"``). Drawn by :meth:`plot_placebos`.
     """
 
     rate_ratio: float | None = None
@@ -124,6 +130,26 @@ class PoissonDiDEffect(DiDEffect):
     events_prevented: float | None = None
     events_prevented_interval: tuple[float, float] | None = None
     dropped_units: list | None = None
+    placebo: pd.DataFrame | None = None
+
+    def plot_placebos(self, ax=None, **kwargs):
+        """The treated estimate among the placebo estimates, against each placebo's size.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ValueError
+            When the effect was not fitted with randomization inference.
+        """
+        if self.placebo is None:
+            raise ValueError("no placebo estimates: fit poisson_did with inference='randomization' "
+                             "(the default below 20 treated clusters).")
+        from ..plotting.did_twfe import plot_placebos
+
+        return plot_placebos(self, ax=ax, **kwargs)
 
 
 @dataclass(repr=False)
