@@ -130,6 +130,10 @@ def test_randomization_inference_single_treated_area():
     assert info["exact"] and info["n_permutations"] == 12
     assert effect.p_value == info["p_value"] >= 1 / 12
     assert any("randomization inference reported here" in w for w in effect.warnings)
+    # 11 placebos cannot give a 95% interval (19 needed): unbounded, and said so
+    assert effect.interval == (-np.inf, np.inf)
+    assert any("11 placebo assignment(s): a 95% randomization interval needs at least 19"
+               in w for w in effect.warnings)
 
 
 def test_placebo_interval_inverts_the_randomization_test():

@@ -363,16 +363,21 @@ def poisson_did(
             placebo_table["assignment"] = np.asarray(unit_levels)[placebo_table["assignment"]]
         diagnostics["randomization"] = ri
         p_value = ri["p_value"]
-        if len(placebo) >= 2:
-            # Interval consistent with the randomization p-value (not the invalid cluster SEs).
-            lo, hi = placebo_shift_interval(beta, placebo, level)
-            finite = placebo[np.isfinite(placebo)]
-            se = float(np.std(finite, ddof=1)) if len(finite) >= 2 else float("nan")
-            prevented_int = (fitted_treated * float(np.expm1(-hi)), fitted_treated * float(np.expm1(-lo)))
-            diagnostics["interval_method"] = "Conley–Taber placebo shift (constant effect)" + {
-                "matched": f", the {ri.get('n_matched')} placebos closest in expected counts",
-                "size": ", placebos rescaled to the treated unit's variance (Ferman–Pinto)",
-            }.get(heteroskedasticity, "")
+        # Interval consistent with the randomization p-value (not the invalid cluster SEs).
+        lo, hi = placebo_shift_interval(beta, placebo, level)
+        finite = placebo[np.isfinite(placebo)]
+        se = float(np.std(finite, ddof=1)) if len(finite) >= 2 else float("nan")
+        prevented_int = (fitted_treated * float(np.expm1(-hi)), fitted_treated * float(np.expm1(-lo)))
+        diagnostics["interval_method"] = "Conley–Taber placebo shift (constant effect)" + {
+            "matched": f", the {ri.get('n_matched')} placebos closest in expected counts",
+            "size": ", placebos rescaled to the treated unit's variance (Ferman–Pinto)",
+        }.get(heteroskedasticity, "")
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            need = int(np.ceil(1 / (1 - level) - 1e-9)) - 1
+            warn.append(f"{len(placebo)} placebo assignment(s): a {level:.0%} randomization "
+                        f"interval needs at least {need}, so it is unbounded; the smallest "
+                        f"attainable p-value is {1 / (len(placebo) + 1):.3g}. Report the p-value, "
+                        "lower the level, or compare with synthetic control.")
     return PoissonDiDEffect(
         method="poisson_did", estimate=beta, interval=(lo, hi), level=level, se=se,
         relative=float(np.expm1(beta)), relative_interval=(float(np.expm1(lo)), float(np.expm1(hi))),
