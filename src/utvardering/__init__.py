@@ -35,7 +35,15 @@ from .did import (
     weighted_displacement_quotient,
 )
 from .effect import Effect
-from .errors import DataError, DesignError, UtvarderingWarning
+from .errors import (
+    ConvergenceWarning,
+    DataError,
+    DataWarning,
+    DesignError,
+    DesignWarning,
+    InferenceWarning,
+    UtvarderingWarning,
+)
 from .estimators import get_estimator, list_estimators, register_estimator
 from .inference import honest_did, wild_cluster_bootstrap
 from .interventions import MALMO_PROGRAMMES, Intervention, get_intervention, overlapping_programmes
@@ -53,9 +61,13 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "MALMO_PROGRAMMES",
+    "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "DesignError",
+    "DesignWarning",
     "Effect",
+    "InferenceWarning",
     "Intervention",
     "Panel",
     "Study",

@@ -1,0 +1,111 @@
+"""One vocabulary for estimator options, and one validator.
+
+Every estimator in the library spells the same idea the same way:
+
+=================  ==========================================================================
+argument           meaning
+=================  ==========================================================================
+``study``          the first argument: a :class:`~utvardering.Study` (or a DataFrame plus the
+                   Study keywords, coerced once by :func:`~utvardering.Study.coerce`)
+``inference``      how the interval and p-value are made (``"cluster"``, ``"wild"``,
+                   ``"randomization"``, ``"conformal"``, ``"placebo"``, ``"bootstrap"``,
+                   ``"jackknife"``, ``"posterior"``, ``"hac"``, ``None`` for none)
+``vcov``           the variance formula when the interval is analytic (``"CR1"``, ``"HC1"``...)
+``n_draws``        the number of resamples, permutations, placebos or bootstrap replications
+``level``          the interval's coverage, e.g. ``0.95``
+``random_state``   seed (int, ``numpy.random.Generator`` or ``None``)
+``rate``, ``per``  model the outcome as a rate per ``per`` of the Study's exposure
+``control_group``  who the comparison is: ``"never_treated"`` or ``"not_yet_treated"``
+``likelihood``     the outcome distribution: ``"gaussian"``, ``"poisson"``, ``"negative_binomial"``
+``weights``        a data column of regression/survey weights (never a prior family)
+=================  ==========================================================================
+
+:func:`check_option` validates a value against a ``Literal`` alias *before* any fitting, and
+:func:`renamed` maps an old keyword to its new name with a :class:`DeprecationWarning` (kept for
+one release).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+from .errors import DesignError, warn
+
+__all__ = [
+    "ControlGroup",
+    "Likelihood",
+    "check_level",
+    "check_option",
+    "renamed",
+]
+
+Likelihood = Literal["gaussian", "poisson", "negative_binomial"]
+ControlGroup = Literal["never_treated", "not_yet_treated"]
+
+
+def check_option(name: str, value: Any, allowed: Any) -> None:
+    """Raise :class:`~utvardering.DesignError` unless ``value`` is one of ``allowed``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, quoted in the message.
+    value : object
+        The value given by the caller.
+    allowed : typing.Literal alias, or an iterable of values
+        The accepted values.
+
+    Raises
+    ------
+    DesignError
+        Naming the argument, the value and every accepted choice.
+    """
+    choices = get_args(allowed) or tuple(allowed)
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise DesignError(f"{name}={value!r} is not an option; choose one of {listed}.")
+
+
+def check_level(level: float) -> float:
+    """Return ``level`` as a float if it lies strictly between 0 and 1, else raise DesignError."""
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        raise DesignError(f"level={level!r} must be a number between 0 and 1, e.g. 0.95.") from None
+    if not 0.0 < value < 1.0:
+        raise DesignError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
+    return value
+
+
+def renamed(options: dict[str, Any], old_to_new: Mapping[str, str], where: str) -> dict[str, Any]:
+    """Move deprecated keyword names in ``options`` to their new names, warning once each.
+
+    Parameters
+    ----------
+    options : dict
+        The caller's keyword arguments (modified copy returned).
+    old_to_new : mapping
+        ``{"old_name": "new_name"}``.
+    where : str
+        The function's public name, quoted in the warning.
+
+    Returns
+    -------
+    dict
+        ``options`` with every old name replaced by its new one.
+
+    Raises
+    ------
+    DesignError
+        If both the old and the new name are given.
+    """
+    out = dict(options)
+    for old, new in old_to_new.items():
+        if old in out:
+            if new in out:
+                raise DesignError(f"{where}: give {new}= only ({old}= is its old name).")
+            warn(f"{where}: {old}= is renamed {new}=; the old name is accepted until the next "
+                 "release.", DeprecationWarning)
+            out[new] = out.pop(old)
+    return out
