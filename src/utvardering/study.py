@@ -335,6 +335,42 @@ class Study(StartsMixin):
         exclude = self.intervention.key if self.intervention is not None else ()
         return overlapping_programmes(self.treated, first_day, last_day, exclude=exclude)
 
+    @classmethod
+    def coerce(cls, study: Study | pd.DataFrame, where: str = "this estimator",
+               **design: Any) -> Study:
+        """The one adapter from an estimator's first argument to a :class:`Study`.
+
+        Parameters
+        ----------
+        study : Study or pandas.DataFrame
+            A Study is returned as it is; a DataFrame is turned into ``Study(study, **design)``.
+        where : str
+            The calling function's public name, quoted in error messages.
+        **design
+            Study keywords (``outcome=``, ``unit=``, ``time=``, ``treated=``, ``start=``, ...),
+            only allowed with a DataFrame.
+
+        Returns
+        -------
+        Study
+
+        Raises
+        ------
+        DesignError
+            If a Study comes with design keywords (they would be silently ignored; set them with
+            :meth:`replace` instead), or if ``study`` is neither a Study nor a DataFrame.
+        """
+        if isinstance(study, Study):
+            if design:
+                raise DesignError(
+                    f"{where}: got a Study and also {sorted(design)}; set those on the Study "
+                    "(study.replace(...)) instead.")
+            return study
+        if isinstance(study, pd.DataFrame):
+            return cls(study, **design)
+        raise DesignError(f"{where} needs a Study or a pandas DataFrame with outcome=, unit=, "
+                          f"time=, treated= and start=; got {type(study).__name__}.")
+
     def replace(self, **changes) -> Study:
         """A new Study with some arguments changed (e.g. ``start=``, ``donors=``)."""
         kwargs = dict(self._kwargs)
