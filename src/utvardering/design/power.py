@@ -215,7 +215,9 @@ class PowerResult:
     table : pandas.DataFrame
         One row per injected effect: ``effect``, ``n`` (draws with a result), ``n_failed``,
         ``power`` (share of intervals excluding zero), ``power_se`` (its Monte Carlo standard
-        error), ``coverage`` (share of intervals covering the injected effect), ``bias``,
+        error, :math:`\\sqrt{p(1-p)/n_\\mathrm{eff}}`; ``n_effective`` is the number of draws, or
+        of distinct placebo designs when the draws of a design repeat exactly, as at effect 0
+        with a deterministic estimator), ``coverage`` (share of intervals covering the injected effect), ``bias``,
         ``rmse``, ``mean_estimate``, ``mean_truth`` (the injected effect on the estimator's
         scale), ``mean_width`` and ``mean_injected`` (events or outcome units added per
         treated unit and period). The row at effect 0 is the false-positive rate.
@@ -292,7 +294,7 @@ class PowerResult:
         zero = t[t["effect"] == 0]
         mag = np.r_[0.0 if len(zero) else [], side["mag"].to_numpy()]
         pw = np.r_[zero["power"].to_numpy(), side["power"].to_numpy()]
-        n = np.r_[zero["n"].to_numpy(), side["n"].to_numpy()].astype(int)
+        n = np.r_[zero["n_effective"].to_numpy(), side["n_effective"].to_numpy()].astype(int)
         sign = -1.0 if direction == "negative" else 1.0
         est = sign * _interp_mde(mag, pw, power)
         rng = np.random.default_rng(0)
@@ -374,9 +376,13 @@ def _summarise(draws: pd.DataFrame, effects: Sequence[float]) -> pd.DataFrame:
         covered = ((ok["low"] <= ok["truth"]) & (ok["truth"] <= ok["high"])).to_numpy()
         err = (ok["estimate"] - ok["truth"]).to_numpy()
         p = reject.mean() if n else math.nan
+        # draws of one design that repeat exactly (no effect injected, deterministic estimator)
+        # are one observation, not many: the Monte Carlo s.e. counts distinct designs then
+        varies = n and (ok.groupby("design")["estimate"].nunique() > 1).any()
+        n_eff = n if varies else ok["design"].nunique()
         rows.append({
-            "effect": effect, "n": n, "n_failed": len(d) - n, "power": p,
-            "power_se": math.sqrt(p * (1 - p) / n) if n else math.nan,
+            "effect": effect, "n": n, "n_effective": n_eff, "n_failed": len(d) - n, "power": p,
+            "power_se": math.sqrt(p * (1 - p) / n_eff) if n_eff else math.nan,
             "coverage": covered.mean() if n else math.nan,
             "bias": err.mean() if n else math.nan,
             "rmse": math.sqrt(np.mean(err**2)) if n else math.nan,
@@ -541,8 +547,8 @@ def power(
         top = draws.loc[draws["error"] != "", "error"].value_counts().index[0]
         notes.append(f"{failed} of {len(draws)} fits failed (most common: {top}); they are kept in "
                      ".draws and left out of the table.")
-    fpr, se0 = table.loc[0, "power"], table.loc[0, "power_se"]
-    if table.loc[0, "n"] and fpr > (1 - level) + 2 * max(se0, math.sqrt(level * (1 - level) / table.loc[0, "n"])):
+    fpr, n0 = table.loc[0, "power"], table.loc[0, "n_effective"]
+    if n0 and fpr > (1 - level) + 2 * math.sqrt(level * (1 - level) / n0):
         notes.append(f"the false-positive rate at effect 0 is {fpr:.3f}, above the nominal "
                      f"{1 - level:.3f} by more than two Monte Carlo standard errors: {name}'s "
                      "intervals are too narrow on this panel, and its power is overstated.")
