@@ -138,8 +138,8 @@ def convergence_diagnostics(idata, var_names: list[str]) -> dict[str, Any]:
     -------
     dict
         ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``divergences`` and a list of
-        ``warnings`` (r-hat > 1.01, ESS < 400, any divergence — the thresholds of Vehtari
-        et al. 2021).
+        ``warnings`` (r-hat > 1.01, bulk or tail ESS below 100 per chain, any divergence —
+        the thresholds of Vehtari et al. 2021, shared with the BSTS diagnostics).
     """
     import arviz as az
 
@@ -154,8 +154,9 @@ def convergence_diagnostics(idata, var_names: list[str]) -> dict[str, Any]:
     warnings = []
     if out["r_hat_max"] > 1.01:
         warnings.append(f"r-hat up to {out['r_hat_max']:.3f} (> 1.01): chains disagree; draw more or reparametrise.")
-    if min(out["ess_bulk_min"], out["ess_tail_min"]) < 400:
-        warnings.append(f"effective sample size down to {min(out['ess_bulk_min'], out['ess_tail_min']):.0f} (< 400): "
+    need = 100 * int(idata.posterior.sizes.get("chain", 1))
+    if min(out["ess_bulk_min"], out["ess_tail_min"]) < need:
+        warnings.append(f"effective sample size down to {min(out['ess_bulk_min'], out['ess_tail_min']):.0f} (< {need}): "
                         "intervals are imprecise; draw more.")
     if divergences:
         warnings.append(f"{divergences} divergent transitions: the posterior may be biased.")
