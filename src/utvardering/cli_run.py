@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 
-__all__ = ["add_run_parser", "cmd_run"]
+__all__ = ["add_run_parser", "cmd_run", "register"]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -68,3 +68,7 @@ def add_run_parser(sub) -> None:
                      "(warnings only); run.log is still written")
     run.add_argument("--lang", choices=["en", "sv"], default="en", help="report language")
     run.set_defaults(handler=cmd_run)
+
+
+#: Found by :func:`utvardering.cli.subcommand_modules`.
+register = add_run_parser
