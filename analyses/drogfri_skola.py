@@ -15,9 +15,7 @@ import numpy as np
 import pandas as pd
 
 import utvardering as utv
-from utvardering.did.callaway_santanna import callaway_santanna
-from utvardering.did.imputation import imputation_did
-from utvardering.did.sun_abraham import sun_abraham
+from utvardering.did import callaway_santanna, imputation_did, sun_abraham
 from utvardering.did.survey import survey_did
 from utvardering.report.sections import (
     design_section,

@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 
 from utvardering import DesignError, Effect, Study, list_estimators
-from utvardering.did.callaway_santanna import callaway_santanna
-from utvardering.did.imputation import imputation_did
-from utvardering.did.staggered_result import EventStudyEffect, StaggeredEffect
-from utvardering.did.sun_abraham import sun_abraham
+from utvardering.did import (
+    EventStudyEffect,
+    StaggeredEffect,
+    callaway_santanna,
+    imputation_did,
+    sun_abraham,
+)
 
 FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
 COLUMNS = {"unit": "countyreal", "time": "year", "outcome": "lemp", "cohort": "first.treat"}
@@ -192,8 +195,8 @@ def test_influence_function_se_matches_row_bootstrap(panel, method):
     terms of the outcome regression and propensity score matter; a mis-scaled correction
     would miss the bootstrap by far more than its Monte Carlo error (about 4 %).
     """
-    from utvardering.did.att_gt import did_panel_2x2
-    from utvardering.did.att_gt_rcs import did_rc_2x2
+    from utvardering.did.staggered.att_gt import did_panel_2x2
+    from utvardering.did.staggered.att_gt_rcs import did_rc_2x2
 
     rng = np.random.default_rng(7)
     n = 800

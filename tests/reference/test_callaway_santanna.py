@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from utvardering import Study
-from utvardering.did.callaway_santanna import callaway_santanna
+from utvardering.did import callaway_santanna
 
 TOL = 1e-6  # absolute, as R did's own tests of published tables
 

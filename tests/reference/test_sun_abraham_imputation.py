@@ -23,9 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utvardering.did.callaway_santanna import callaway_santanna
-from utvardering.did.imputation import imputation_did
-from utvardering.did.sun_abraham import sun_abraham
+from utvardering.did import callaway_santanna, imputation_did, sun_abraham
 
 COLUMNS = {"unit": "countyreal", "time": "year", "outcome": "lemp", "cohort": "first.treat"}
 

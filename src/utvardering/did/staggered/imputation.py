@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DesignError
-from ..estimators import register_estimator
-from ._staggered_data import resolve_study, staggered_panel
-from .staggered_result import EventStudyEffect, normal_summary
+from ...errors import DesignError
+from ...estimators import register_estimator
+from .data import resolve_study, staggered_panel
+from .results import EventStudyEffect, normal_summary
 
 __all__ = ["imputation_did", "imputation_fit", "imputation_pretrend"]
 

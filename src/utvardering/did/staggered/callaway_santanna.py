@@ -1,11 +1,11 @@
 """Callaway & Sant'Anna (2021) difference-in-differences with staggered adoption.
 
 The public :func:`callaway_santanna` validates its options, turns the Study into arrays
-(:mod:`~utvardering.did._staggered_data`), estimates every ATT(g,t) with its influence
-function (:mod:`~utvardering.did.att_gt`), and returns a
-:class:`~utvardering.did.staggered_result.StaggeredEffect` whose
-:meth:`~utvardering.did.staggered_result.StaggeredEffect.aggregate` reproduces R
-``did::aggte`` (:mod:`~utvardering.did.aggregate`).
+(:mod:`~utvardering.did.staggered.data`), estimates every ATT(g,t) with its influence
+function (:mod:`~utvardering.did.staggered.att_gt`), and returns a
+:class:`~utvardering.did.staggered.results.StaggeredEffect` whose
+:meth:`~utvardering.did.staggered.results.StaggeredEffect.aggregate` reproduces R
+``did::aggte`` (:mod:`~utvardering.did.staggered.aggregate`).
 """
 
 from __future__ import annotations
@@ -15,21 +15,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DesignError
-from ..estimators import register_estimator
-from ._cell_influence import as_cell_influence
-from ._staggered_data import cross_sections, resolve_study, staggered_panel
-from .aggregate import (
-    Inference,
-    LinearForm,
-    MultiplierStream,
-    aggregate_gt,
-    mammen_weights,
-    wald_pretest,
-)
+from ...errors import DesignError
+from ...estimators import register_estimator
+from ...options import check_option
+from .aggregate import aggregate_gt, wald_pretest
 from .att_gt import att_gt_means, att_gt_panel
 from .att_gt_rcs import att_gt_rcs
-from .staggered_result import StaggeredEffect, check_option, normal_summary
+from .data import cross_sections, resolve_study, staggered_panel
+from .influence import Inference, LinearForm, MultiplierStream, as_cell_influence, mammen_weights
+from .results import StaggeredEffect, normal_summary
 
 __all__ = ["callaway_santanna"]
 

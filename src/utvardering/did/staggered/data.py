@@ -1,6 +1,6 @@
 """From a Study (or plain arguments) to the arrays the staggered estimators work on.
 
-Shared by :mod:`~utvardering.did.callaway_santanna`, :mod:`~utvardering.did.sun_abraham`
+Shared by :mod:`~utvardering.did.staggered.callaway_santanna`, :mod:`~utvardering.did.sun_abraham`
 and :mod:`~utvardering.did.imputation`: resolves the Study, keeps the treated units and the
 comparison pool (excluded units are left out and named in the diagnostics), and builds the
 balanced units × periods outcome matrix, each unit's cohort on an ordinal period scale, and
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.timeparse import parse_time, to_period
-from ..errors import DataError, DesignError
-from ..study import Study
+from ...data.timeparse import parse_time, to_period
+from ...errors import DataError, DesignError
+from ...study import Study
 
 __all__ = ["CrossSections", "StaggeredPanel", "cross_sections", "ordinal", "resolve_study",
            "staggered_panel"]

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DesignError
-from ..estimators import register_estimator
-from ._staggered_data import StaggeredPanel, resolve_study, staggered_panel
-from .staggered_result import EventStudyEffect, check_option, normal_summary
+from ...errors import DesignError
+from ...estimators import register_estimator
+from ...options import check_option
+from .data import StaggeredPanel, resolve_study, staggered_panel
+from .results import EventStudyEffect, normal_summary
 
 __all__ = ["interaction_weighted", "sun_abraham"]
 
