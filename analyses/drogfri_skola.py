@@ -92,7 +92,7 @@ def run(ctx) -> None:
     report.heading(label("primary", lang))
     with ctx.step("Callaway–Sant'Anna"):
         draws = ctx.draws(m["bootstrap_draws"], m["quick_bootstrap_draws"])
-        cs = {o: callaway_santanna(s, control_group=d["control_group"], bootstrap=draws,
+        cs = {o: callaway_santanna(s, control_group=d["control_group"], inference="bootstrap", n_draws=draws,
                                    random_state=ctx.seed("bootstrap")) for o, s in studies.items()}
         dynamic = cs["drug_offences"].aggregate("dynamic", min_e=d["event_window"][0], max_e=d["event_window"][1])
     for o, effect in cs.items():

@@ -147,7 +147,7 @@ def cs_tasks(paths: dict, sizes: list, only) -> list:
         keys=KEYS, tol=1e-6, available=ok, only=only)
     boot_tol = {k: (1e-9 if not k.endswith("_se") else "15%") for k in KEYS}
     rows += peers.compare(
-        "mpdta CS 999 multiplier boot", snip(ours, ", bootstrap=999, random_state=0"), {
+        "mpdta CS 999 multiplier boot", snip(ours, ", inference='bootstrap', n_draws=999, random_state=0"), {
             "diff-diff": snip(dd, ", n_bootstrap=999, seed=0"),
             "moderndid": snip(md, ", boot=True, biters=999, random_state=0"),
             "csdid": snip(cd, ", bstrap=True", ", biters=999")},

@@ -175,7 +175,7 @@ def test_bootstrap_from_linear_forms_equals_direct_draws(mpdta, cluster):
     from utvardering.did.staggered.aggregate import aggregate_gt
 
     data = mpdta.assign(state=mpdta["countyreal"] // 1000)
-    effect = callaway_santanna(data, **COLUMNS, cluster=cluster, bootstrap=199,
+    effect = callaway_santanna(data, **COLUMNS, cluster=cluster, inference="bootstrap", n_draws=199,
                                random_state=3)
     d, inf = effect._design, effect._influence
     inference = d["inference"]

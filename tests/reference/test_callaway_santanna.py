@@ -118,7 +118,7 @@ def test_plain_arguments_equal_study(mpdta, fit):
 def test_callers_data_not_modified(mpdta):
     before = mpdta.copy()
     callaway_santanna(mpdta, unit="countyreal", time="year", outcome="lemp",
-                      cohort="first.treat", bootstrap=49, random_state=0)
+                      cohort="first.treat", inference="bootstrap", n_draws=49, random_state=0)
     pd.testing.assert_frame_equal(mpdta, before)
 
 
