@@ -302,9 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--json", action="store_true", help="print the Effect as JSON")
     est.set_defaults(handler=cmd_estimate)
     add_run_parser(sub)
+    add_fetch_parser(sub)
     return parser
 
 
+from .cli_fetch import add_fetch_parser  # noqa: E402
 from .cli_run import add_run_parser  # noqa: E402
 
 
