@@ -236,7 +236,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             raise DataError(f"{flag} column {column!r} is not in {args.data!r}; its columns are "
                             f"{', '.join(map(str, frame.columns))}.")
     units, times = frame[args.unit], frame[args.time]
-    study = Study(
+    study = (info.design or Study)(
         frame, outcome=args.outcome, unit=args.unit, time=args.time,
         treated=like_column(split_list(args.treated), units),
         start=period_arg(args.start, times), end=period_arg(args.end, times),

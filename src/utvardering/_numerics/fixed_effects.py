@@ -1,7 +1,8 @@
 """Absorbing fixed effects: weighted alternating projections and least squares on the rest.
 
-Pure numpy/scipy functions used by :mod:`~utvardering.did.twfe`, :mod:`~utvardering.did.poisson`
-and the inference modules. A model
+Pure numpy/scipy functions used by the DiD family (:mod:`~utvardering.did.twfe`,
+:mod:`~utvardering.did.poisson`, ...) and the inference modules
+(:mod:`~utvardering.inference.wild_bootstrap`, :mod:`~utvardering.inference.randomization`). A model
 
 .. math:: y_i = x_i'\\beta + \\alpha_{f_1(i)} + \\dots + \\alpha_{f_m(i)} + u_i
 
@@ -47,6 +48,13 @@ class Absorber:
         Iteration cap.
     n : int, optional
         Number of observations (needed only when there are no fixed effects and no weights).
+
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        The observation weights of the projection (ones when unweighted).
+    weighted : bool
+        Whether weights were given.
     """
 
     def __init__(self, codes: Sequence[np.ndarray], weights: np.ndarray | None = None,
@@ -55,16 +63,21 @@ class Absorber:
         if n is None:
             n = len(self.codes[0]) if self.codes else len(weights)
         self.n = int(n)
-        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self.weighted = weights is not None
         self.tol, self.maxiter = tol, maxiter
-        w = np.ones(self.n) if self.weights is None else self.weights
+        w = np.ones(self.n) if weights is None else np.asarray(weights, dtype=float)
         self._mats, self._inv = [], []
         for c in self.codes:
             levels = int(c.max()) + 1
             mat = sparse.csr_matrix((np.ones(self.n), (np.arange(self.n), c)), shape=(self.n, levels))
             self._mats.append(mat)
             self._inv.append(1.0 / np.bincount(c, weights=w, minlength=levels))
-        self._w = w
+        self.weights = w
+
+    @property
+    def matrices(self) -> list:
+        """The sparse n × levels indicator matrix of each fixed effect."""
+        return list(self._mats)
 
     @property
     def levels(self) -> list[int]:
@@ -107,7 +120,7 @@ class Absorber:
             z = z[:, None]
         if not self._mats:
             return z[:, 0] if flat else z
-        w = self._w[:, None]
+        w = self.weights[:, None]
         scale = max(float(np.abs(z).max()), 1.0)
         for _ in range(self.maxiter):
             largest = 0.0
@@ -178,7 +191,7 @@ def fe_ols(y: np.ndarray, X: np.ndarray, absorber: Absorber) -> OLSFit:
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     both = absorber.demean(np.column_stack([y, X]))
     yd, Xd = both[:, 0], both[:, 1:]
-    w = absorber._w
+    w = absorber.weights
     xtx = Xd.T @ (w[:, None] * Xd)
     bread = np.linalg.inv(xtx)
     coef = bread @ (Xd.T @ (w * yd))
