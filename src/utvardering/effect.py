@@ -130,18 +130,23 @@ class Effect:
         tr = get_language(lang)
         num = _fmt if lang == "en" else (lambda v: tr.significant(v, 4))
         pct = round(self.level * 100)
-        rows = [(tr("Effect"), num(self.estimate), tr.interval(*self.interval, 4) if lang != "en"
-                 else f"[{num(self.interval[0])}, {num(self.interval[1])}]")]
+        sep = "; " if lang == "sv" else ", "
+        rows = [(tr("Effect"), num(self.estimate), f"[{num(self.interval[0])}{sep}{num(self.interval[1])}]")]
         if self.se is not None:
             rows.append((tr("Std. error"), num(self.se), ""))
         if self.relative is not None:
             ri = self.relative_interval
-            text = tr.interval(*ri, 1, percent=True, sign=True) if ri is not None else ""
-            rows.append((tr("Relative effect"), tr.percent(self.relative, 1, sign=True), text))
+            if lang == "en":
+                text = f"[{ri[0]:+.1%}, {ri[1]:+.1%}]" if ri is not None else ""
+                rows.append(("Relative effect", f"{self.relative:+.1%}", text))
+            else:
+                text = tr.interval(*ri, 1, percent=True, sign=True) if ri is not None else ""
+                rows.append((tr("Relative effect"), tr.percent(self.relative, 1, sign=True), text))
         if self.p_value is not None:
             rows.append((tr("p-value"), tr.p_value(self.p_value), ""))
         if self.prob is not None:
-            rows.append((tr("Posterior prob. of effect"), tr.percent(self.prob, 1), ""))
+            rows.append((tr("Posterior prob. of effect"),
+                         f"{self.prob:.1%}" if lang == "en" else tr.percent(self.prob, 1), ""))
         rows.insert(0, ("", tr("estimate"), tr("{pct}% interval", pct=pct)))
         return rows
 
@@ -182,7 +187,7 @@ class Effect:
                     return tr("yes") if v else tr("no")
                 if isinstance(v, float):
                     return _fmt(v) if lang == "en" else tr.significant(v, 4)
-                return tr(v) if isinstance(v, str) else str(v)
+                return tr.warning(v) if isinstance(v, str) else str(v)
 
             lines.append(tr("Diagnostics: {text}", text=", ".join(
                 f"{k} {value(v)}" for k, v in shown.items())))

@@ -171,6 +171,11 @@ class Language:
             return "<\xa0" + self.number(0.001, 3)
         return self.number(p, 3)
 
+    def p(self, p: float | None) -> str:
+        """``p = 0.034`` or ``p < 0.001`` (the comparison sign included)."""
+        text = self.p_value(p)
+        return "p " + text if text.startswith("<") else "p = " + text
+
     def interval(self, low: float | None, high: float | None, digits: int = 2, *,
                  percent: bool = False, sign: bool = False) -> str:
         """``[low, high]`` (Swedish: ``[low; high]``, since the comma is the decimal mark)."""
@@ -225,7 +230,7 @@ def _renumber(text: str, tr: Language) -> str:
     return re.sub(r"(?<![\w.])(-?\d+(?:\.\d+)?)(%?)(?![\w.]\w)", one, text)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_language(code: str = "en") -> Language:
     """The (cached) :class:`Language` for ``code``."""
     return Language(code)

@@ -166,7 +166,7 @@ def _relative(effect: Effect, change: tuple[float, float, float] | None,
 
 
 def _caveats(tr: Language, primary: Effect, compared: Mapping[str, Effect], *, overlap: Sequence[str],
-             detection: str | None, extra: Sequence[str]) -> list[str]:
+             detection: str | None, extra: Sequence[str], labels: Mapping[str, str]) -> list[str]:
     out: list[str] = []
     if overlap:
         out.append(tr("other programmes ran in the same place and period ({names}), so the estimate "
@@ -175,8 +175,8 @@ def _caveats(tr: Language, primary: Effect, compared: Mapping[str, Effect], *, o
     pre = [(label, p) for label, p in pre if isinstance(p, float) and p < _ALPHA]
     if pre:
         out.append(tr("before the start the treated units already moved differently from the comparison "
-                      "units ({label}: pre-trend test p = {p}), so parallel trends is doubtful",
-                      label=pre[0][0], p=tr.p_value(pre[0][1])))
+                      "units ({label}: pre-trend test {p}), so parallel trends is doubtful",
+                      label=labels.get(pre[0][0], pre[0][0]), p=tr.p(pre[0][1])))
     ratio = _prefit_ratio(primary)
     if ratio is not None and ratio > 0.3:
         out.append(tr("the synthetic comparison follows the treated unit only roughly before the start "
@@ -287,11 +287,11 @@ def bottom_line(
     strength, n, agree, exclude = grade(effect, list(others.values()), downgrades=downgrades)
     sentences.append(tr(
         "{agree} of {n} methods estimate a change in the same direction and {exclude} of them have an "
-        "interval that excludes zero: the evidence is {strength}.", agree=agree, n=n, exclude=exclude,
-        strength=tr(strength)))
+        "interval that excludes zero: the evidence is **{strength}**.", agree=agree, n=n,
+        exclude=exclude, strength=tr(strength)))
     sentences.extend(conflicts[:1])
     found = _caveats(tr, effect, {primary: effect, **others}, overlap=report.overlap,
-                     detection=detection, extra=caveats)
+                     detection=detection, extra=caveats, labels=report.labels)
     if found:
         sentences.append(tr("Main caveats: {list}.", list="; ".join(found)))
     numbers = {"estimate": effect.estimate, "low": effect.interval[0], "high": effect.interval[1],
@@ -313,9 +313,9 @@ def _conflicts(tr: Language, tests: Sequence[TestResult], because: str) -> list[
     for a in small:
         for b in large:
             supported = a if a.supported else b if b.supported else None
-            text = tr("{a} gives p = {pa} but {b} gives p = {pb}: {asks_a}, while {asks_b}.",
-                      a=tr(_TEST_NAMES[a.kind]), pa=tr.p_value(a.p), b=tr(_TEST_NAMES[b.kind]),
-                      pb=tr.p_value(b.p), asks_a=tr(_ASKS[a.kind]), asks_b=tr(_ASKS[b.kind]))
+            text = tr("{a} gives {pa} but {b} gives {pb}: {asks_a}, while {asks_b}.",
+                      a=tr(_TEST_NAMES[a.kind]), pa=tr.p(a.p), b=tr(_TEST_NAMES[b.kind]),
+                      pb=tr.p(b.p), asks_a=tr(_ASKS[a.kind]), asks_b=tr(_ASKS[b.kind]))
             if supported is not None:
                 text = text[:-1] + tr("; the design supports {test}{because}.",
                                       test=tr(_TEST_NAMES[supported.kind]),

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..effect import Effect
 from ..i18n import Language, get_language
-from .suppression import SuppressionPolicy, publishable, suppress_small_counts
+from .suppression import SuppressionPolicy, publishable
 
 __all__ = ["Report", "format_cell", "markdown_table"]
 
@@ -197,7 +197,7 @@ class Report:
         kind = "credible" if effect.prob is not None and effect.p_value is None else "confidence"
         evidence = ""
         if effect.p_value is not None:
-            evidence = "p = " + tr.p_value(effect.p_value)
+            evidence = tr.p(effect.p_value)
         if effect.prob is not None:
             evidence = (evidence + "; " if evidence else "") + tr("P(effect) = {p}",
                                                                    p=tr.percent(effect.prob, 1))
@@ -279,7 +279,11 @@ class Report:
                           "evidence": self._conclusion.strength})
         for group in self._sections():
             if group["kind"] == "effects":
-                parts.append({"kind": "effects", "rows": [self._effect_row(x) for x in group["labels"]]})
+                rows = [self._effect_row(x) for x in group["labels"]]
+                levels = {r["level"] for r in rows}
+                parts.append({"kind": "effects", "rows": rows,
+                              "level": levels.pop() if len(levels) == 1 else tr("Interval"),
+                              "show": {k: any(r[k] for r in rows) for k in ("evidence", "relative", "notes")}})
                 continue
             block = group["block"]
             if block.kind == "heading":

@@ -107,7 +107,7 @@ class SuppressionPolicy:
         silently publishing small counts.
     """
 
-    def __init__(self, threshold: int | None | bool = 5) -> None:
+    def __init__(self, threshold: int | bool | None = 5) -> None:
         if threshold is None or threshold is False:
             self.threshold: int | None = None
         elif isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) or threshold < 1:
