@@ -163,7 +163,8 @@ class Effect:
 
         tr = get_language(lang)
         title = (f"{tr.method(self.method) if lang != 'en' else self.method} — "
-                 f"{self.outcome or tr('outcome')} ({tr(self.scale)})")
+                 f"{(tr.column(self.outcome) if lang != 'en' else self.outcome) if self.outcome else tr('outcome')}"
+                 f" ({tr(self.scale)})")
         rows = self._rows(lang)
         width = max(len(r[0]) for r in rows) + 2
         body = [f"{r[0]:<{width}}{r[1]:>12}   {r[2]}".rstrip() for r in rows]

@@ -98,9 +98,9 @@ class Language:
         """
         if self.code == "en":
             return message
-        exact = self.pgettext("warning", message)
-        if exact != message:
-            return exact
+        for exact in (self.pgettext("warning", message), self.gettext(message)):
+            if exact != message:
+                return exact
         for pattern, translation in self._warning_templates():
             match = pattern.fullmatch(message)
             if match:
@@ -128,6 +128,22 @@ class Language:
 
     def _warning_templates(self) -> list[tuple[re.Pattern, str]]:
         return self._templates
+
+    def figure_text(self, text: str) -> str:
+        """A figure's title, axis label or legend entry in this language (see ``translate_figure``)."""
+        if self.code == "en":
+            return text
+        for candidate in (self.pgettext("figure", text), self.gettext(text), self.pgettext("column", text),
+                          self.pgettext("method", text)):
+            if candidate != text:
+                return candidate
+        for sep in (": ", ", ", " — ", " vs "):
+            if sep in text:
+                return sep.join(self.figure_text(part) for part in text.split(sep))
+        match = re.fullmatch(r"(.+?) \((.+)\)", text, flags=re.DOTALL)
+        if match:
+            return f"{self.figure_text(match.group(1))} ({self.figure_text(match.group(2))})"
+        return text
 
     def has(self, message: str) -> bool:
         """Whether the catalogue translates ``message`` (always true for English)."""

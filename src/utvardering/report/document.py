@@ -29,7 +29,7 @@ from ..effect import Effect
 from ..i18n import Language, get_language
 from .suppression import SuppressionPolicy, publishable
 
-__all__ = ["Report", "format_cell", "markdown_table"]
+__all__ = ["Report", "format_cell", "markdown_table", "translate_figure"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -37,7 +37,7 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 def format_cell(value: Any, tr: Language | None = None, column: str = "") -> str:
     """One table cell as text in the report's language (``""`` for missing values)."""
     tr = tr or get_language("en")
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return tr("yes") if value else tr("no")
@@ -153,6 +153,8 @@ class Report:
         import matplotlib
         import matplotlib.pyplot as plt
 
+        if self.lang != "en":
+            translate_figure(fig, self.tr)
         png, svg = io.BytesIO(), io.StringIO()
         with matplotlib.rc_context({"svg.hashsalt": "utvardering"}):  # stable SVG ids: byte-identical reruns
             fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
@@ -226,7 +228,9 @@ class Report:
             "evidence": evidence,
             "relative": relative,
             "notes": ", ".join(notes),
-            "summary": effect.summary(lang=self.lang),
+            # English: the estimator's own summary (e.g. CausalImpact's table); other languages:
+            # the Effect interface's summary, whose every label comes from the catalogue
+            "summary": effect.summary() if self.lang == "en" else Effect.summary(effect, lang=self.lang),
         }
 
     def to_markdown(self) -> str:
@@ -348,6 +352,28 @@ class Report:
             written["conclusion.json"] = directory / "conclusion.json"
         written.update({name: directory / name for name in ("report.md", "report.html", "effects.json")})
         return written
+
+
+def translate_figure(fig, tr: Language) -> list[str]:
+    """Translate a figure's titles, axis labels, legend entries and annotations in place.
+
+    Each text is looked up whole in the catalogue (context ``figure``, then plain), then as
+    ``"a: b"``, ``"a (b)"`` and ``"a, b"`` parts (method, column and label names). Returns the
+    texts left untranslated (numbers and proper nouns are left as they are).
+    """
+    from matplotlib.text import Text
+
+    left = []
+    for artist in fig.findobj(Text):
+        text = artist.get_text()
+        if not text or not any(c.isalpha() for c in text):
+            continue
+        new = tr.figure_text(text)
+        if new != text:
+            artist.set_text(new)
+        elif not tr.has(text):
+            left.append(text)
+    return left
 
 
 def _digits(interval: tuple[float, float]) -> int:
