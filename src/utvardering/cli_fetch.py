@@ -116,3 +116,8 @@ def add_fetch_parser(sub) -> None:
                         help="T total (default), K women, M men, or all")
     common(kolada)
     kolada.set_defaults(handler=cmd_fetch_kolada)
+
+
+def register(sub) -> None:
+    """Add the ``fetch`` subcommand (found by :func:`utvardering.cli.subcommand_modules`)."""
+    add_fetch_parser(sub)
