@@ -251,3 +251,32 @@ def test_data_request_paragraphs_name_the_data_and_config():
             assert "--config" in text and "load_public_record('programme_facts')" in text
     assert "incident file" in data_request_paragraph("ordningsvakter_mollevangen")
     assert "micro-data" in data_request_paragraph("drogfri_skola")
+
+
+class _Report:
+    """The three Report methods the section uses (duck-typed)."""
+
+    def __init__(self, lang):
+        self.lang, self.blocks = lang, []
+
+    def heading(self, text, level=2):
+        self.blocks.append(("heading", text))
+
+    def text(self, text):
+        self.blocks.append(("text", text))
+
+    def table(self, name, frame, *, caption="", counts=None):
+        self.blocks.append(("table", name))
+        return frame
+
+
+def test_public_record_section_is_added_to_reports_in_both_languages():
+    from utvardering.data.public_section import add_public_record_section
+
+    sv = _Report("sv")
+    add_public_record_section(sv, "sluta_skjut")
+    assert sv.blocks[0] == ("heading", "Vad den offentliga statistiken säger")
+    assert ("table", "public_record_estimates") in sv.blocks
+    en = _Report("en")
+    add_public_record_section(en, "drogfri_skola")
+    assert en.blocks[0] == ("heading", "Real data") and "--config" in en.blocks[1][1]

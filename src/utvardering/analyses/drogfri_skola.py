@@ -149,6 +149,9 @@ def run(ctx) -> None:
         if survey_truth is not None:
             truth_check_section(report, {"survey DiD: drug use": effects["survey DiD: drug use"]},
                                 float(survey_truth), on="estimate", name="truth_check_survey")
+    from utvardering.data.public_section import add_public_record_section  # real figures
+
+    add_public_record_section(report, "drogfri_skola")
 
 
 def _honest_section(ctx, study, d) -> None:

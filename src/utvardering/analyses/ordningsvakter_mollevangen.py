@@ -213,6 +213,9 @@ def run(ctx) -> None:
                 "conventional clustered standard errors are invalid; randomization inference and the "
                 "synthetic-control family carry the inference. Reported crime mixes prevalence and "
                 "detection: more guards can raise recorded drug and public-order offences.")
+    from utvardering.data.public_section import add_public_record_section  # real figures
+
+    add_public_record_section(report, "ordningsvakter_mollevangen")
 
 
 def _truth(data: pd.DataFrame, d: dict, offence: str) -> float:

@@ -254,6 +254,9 @@ def run(ctx) -> None:
                 "(as DiD does). Operation Rimfrost (from Nov 2019) and "
                 "COVID-19 overlap the post-period; the pre-Rimfrost window isolates the first year. "
                 "The start date is uncertain; the scan shows how much the conclusion depends on it.")
+    from utvardering.data.public_section import add_public_record_section  # real figures
+
+    add_public_record_section(report, "sluta_skjut")
 
 
 if __name__ == "__main__":

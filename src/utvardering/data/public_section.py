@@ -597,3 +597,34 @@ def data_request_paragraph(analysis: str, lang: str = "en") -> str:
     if analysis not in _REQUESTS or lang not in ("en", "sv"):
         raise ValueError(f"analysis must be one of {sorted(_REQUESTS)} and lang 'en' or 'sv'.")
     return _REQUESTS[analysis][lang]
+
+
+def add_public_record_section(report, analysis: str) -> None:
+    """Append "What the public record says" to an analysis report (a few lines in each script).
+
+    Parameters
+    ----------
+    report : utvardering.report.document.Report
+        The report being written (its ``lang`` chooses English or Swedish).
+    analysis : {"sluta_skjut", "ordningsvakter_mollevangen", "drogfri_skola"}
+        Sluta skjut gets the full section (:func:`sluta_skjut_public_section`: text, the real
+        annual panel and the estimates); the other two one paragraph on which real figures
+        exist and what data to request (:func:`data_request_paragraph`).
+    """
+    lang = getattr(report, "lang", "en")
+    lang = lang if lang in ("en", "sv") else "en"
+    if analysis == "sluta_skjut":
+        section = sluta_skjut_public_section(lang)
+        report.heading(section.title)
+        for paragraph in section.paragraphs:
+            report.text(paragraph)
+        panel = section.panel.reset_index()
+        report.table("public_record_panel", panel,
+                     caption=("Offentliga årssiffror (källor: malmo_source, sweden_source)"
+                              if lang == "sv" else
+                              "Public annual figures (sources: malmo_source, sweden_source)"))
+        report.table("public_record_estimates", section.estimates)
+        return
+    title = "Verkliga data" if lang == "sv" else "Real data"
+    report.heading(title)
+    report.text(data_request_paragraph(analysis, lang))
