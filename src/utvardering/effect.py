@@ -241,9 +241,24 @@ class Effect:
             out[f.name] = encode(value)
         return out
 
-    def to_json(self, **kwargs: Any) -> str:
-        """:meth:`to_dict` as a JSON string (strict JSON: no NaN)."""
-        return json.dumps(self.to_dict(), allow_nan=False, ensure_ascii=False, **kwargs)
+    def to_json(self, timings: bool = False, **kwargs: Any) -> str:
+        """:meth:`to_dict` as a JSON string (strict JSON: no NaN); :meth:`from_json` reads it.
+
+        Parameters
+        ----------
+        timings : bool, default False
+            Keep run-dependent diagnostics (wall-clock seconds, cache hits). Off by default, so
+            the same inputs and seeds give byte-identical JSON.
+        **kwargs
+            Passed to :func:`json.dumps` (e.g. ``indent=2``).
+        """
+        return json.dumps(self.to_dict(timings=timings), allow_nan=False, ensure_ascii=False,
+                          **kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> Effect:
+        """Rebuild an Effect (or its registered subclass) from :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))
 
     @classmethod
     def from_dict(cls, data: dict) -> Effect:

@@ -5,13 +5,16 @@ Importing the package registers every estimator with :mod:`utvardering.estimator
 
 from .bacon import bacon_decomposition
 from .basic import did
-from .callaway_santanna import callaway_santanna
 from .displacement import weighted_displacement_quotient
-from .imputation import imputation_did
 from .poisson import poisson_did
 from .result import DiDEffect, PoissonDiDEffect, SurveyDiDEffect
-from .staggered_result import EventStudyEffect, StaggeredEffect
-from .sun_abraham import sun_abraham
+from .staggered import (
+    EventStudyEffect,
+    StaggeredEffect,
+    callaway_santanna,
+    imputation_did,
+    sun_abraham,
+)
 from .survey import survey_did
 from .twfe import event_study, twfe
 

@@ -1,6 +1,6 @@
 """Aggregating ATT(g,t) and inference from influence functions.
 
-Pure numpy functions behind :meth:`~utvardering.did.staggered_result.StaggeredEffect.aggregate`:
+Pure numpy functions behind :meth:`~utvardering.did.staggered.results.StaggeredEffect.aggregate`:
 the four summaries of Callaway & Sant'Anna (2021, Sect. 3) — ``simple``, ``group``,
 ``dynamic`` (event time) and ``calendar`` — with influence functions that include the
 estimation error of the cohort-share weights (the "weight influence function"), analytic or
@@ -17,19 +17,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
-from ._bootstrap import _TINY, Inference, LinearForm, MultiplierStream, mammen_weights
-from ._cell_influence import CellInfluence
+from .influence import TINY, CellInfluence, Inference, LinearForm
 
-__all__ = [
-    "AggregateResult",
-    "Inference",
-    "LinearForm",
-    "MultiplierStream",
-    "aggregate_gt",
-    "mammen_weights",
-    "wald_pretest",
-    "weight_influence",
-]
+__all__ = ["AggregateResult", "CohortShares", "aggregate_gt", "wald_pretest", "weight_influence"]
 
 
 def weight_influence(keep: np.ndarray, pg: np.ndarray, cell_group: np.ndarray,
@@ -62,7 +52,7 @@ class AggregateResult:
     path_se: np.ndarray | None = None
 
 
-class _Shares:
+class CohortShares:
     """Cohort shares and each unit's cohort, for the influence of the share weights."""
 
     def __init__(self, pg: np.ndarray, cell_group: np.ndarray, unit_group: np.ndarray,
@@ -106,14 +96,14 @@ class _Shares:
 
 
 def _paths(att: np.ndarray, inf, keeps: list, weights: list,
-           shares: _Shares | None = None, form: LinearForm | None = None):
+           shares: CohortShares | None = None, form: LinearForm | None = None):
     """Weighted sums of cells for several summaries at once.
 
     Summary :math:`j` is :math:`\\sum_{k \\in K_j} v_{jk} ATT_k`; all influence functions
     come from one product of the influence matrix with the ``(cells, summaries)`` weight
     matrix ``V``, plus, with ``shares``, the influence of the estimated cohort-share weights
     (:func:`weight_influence`). ``inf`` is an ``(n, cells)`` array or a
-    :class:`~utvardering.did._cell_influence.CellInfluence` (summed block by block). Returns
+    :class:`~utvardering.did.staggered.influence.CellInfluence` (summed block by block). Returns
     the estimates, an ``(n, summaries)`` view of the influence functions and, when ``inf``
     has a :class:`LinearForm`, theirs.
     """
@@ -250,7 +240,7 @@ def aggregate_gt(
                       weights=unit_weight[np.isin(unit_group, glist)],
                       minlength=len(glist)) / len(unit_group)
     pg = pgg[np.searchsorted(glist, group)]
-    share = _Shares(pg, group, unit_group, unit_weight, cohort_values)
+    share = CohortShares(pg, group, unit_group, unit_weight, cohort_values)
     cells = None if cohort_values is None else LinearForm.identity(len(att), len(cohort_values))
     event = time - group
     post = (group <= time) & (time <= group + max_e)
@@ -267,7 +257,7 @@ def aggregate_gt(
             att, inf, keeps, [np.full(len(k), 1.0 / len(k)) for k in keeps], form=cells)
         idx = np.arange(len(labels))
         est, psi, form = _paths(effects, path_inf, [idx], [pgg / pgg.sum()],
-                                _Shares(pgg, labels, unit_group, unit_weight, cohort_values),
+                                CohortShares(pgg, labels, unit_group, unit_weight, cohort_values),
                                 path_form)
         return AggregateResult(kind, float(est[0]), psi[:, 0], labels, effects, path_inf,
                                form, path_form)
@@ -331,7 +321,7 @@ def wald_pretest(att: np.ndarray, inf, pre: np.ndarray,
         inference = replace(inference, multipliers=None)
         se = inference.standard_errors(inf)[0]
         se = np.where(np.isnan(se), 0.0, se)
-    use = pre & (se > _TINY)
+    use = pre & (se > TINY)
     out = {"pretrend_wald": np.nan, "pretrend_df": int(use.sum()), "pretrend_p_value": np.nan}
     if not use.any():
         return out

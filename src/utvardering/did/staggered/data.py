@@ -1,6 +1,6 @@
 """From a Study (or plain arguments) to the arrays the staggered estimators work on.
 
-Shared by :mod:`~utvardering.did.callaway_santanna`, :mod:`~utvardering.did.sun_abraham`
+Shared by :mod:`~utvardering.did.staggered.callaway_santanna`, :mod:`~utvardering.did.sun_abraham`
 and :mod:`~utvardering.did.imputation`: resolves the Study, keeps the treated units and the
 comparison pool (excluded units are left out and named in the diagnostics), and builds the
 balanced units × periods outcome matrix, each unit's cohort on an ordinal period scale, and
@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.timeparse import parse_time, to_period
-from ..errors import DataError, DesignError
-from ..study import Study
+from ...data.timeparse import parse_time, to_period
+from ...errors import DataError, DesignError
+from ...options import renamed
+from ...study import Study
 
-__all__ = ["CrossSections", "StaggeredPanel", "cross_sections", "ordinal", "resolve_study",
-           "staggered_panel"]
+__all__ = ["CrossSections", "StaggeredPanel", "cross_sections", "legacy_options", "ordinal",
+           "resolve_study", "staggered_panel"]
 
 
 def ordinal(value) -> float:
@@ -30,24 +31,53 @@ def ordinal(value) -> float:
     return float(value)
 
 
-def resolve_study(study_or_data, *, unit, time, outcome, cohort, covariates=()) -> Study:
-    """Return the Study, or build one from a DataFrame and plain column arguments."""
-    if isinstance(study_or_data, Study):
-        return study_or_data
-    if not isinstance(study_or_data, pd.DataFrame):
-        raise DesignError(
-            f"expected a Study or a pandas DataFrame, got {type(study_or_data).__name__}; "
-            "build one with Study(data, outcome=..., unit=..., time=..., cohort=...)."
-        )
-    missing = [k for k, v in {"unit": unit, "time": time, "outcome": outcome,
-                              "cohort": cohort}.items() if v is None]
-    if missing:
-        raise DesignError(
-            f"with a DataFrame, also pass {', '.join(m + '=' for m in missing)} (column names); "
-            "cohort= is the column holding each unit's first treated period (0 = never)."
-        )
-    return Study(study_or_data, outcome=outcome, unit=unit, time=time, cohort=cohort,
-                 covariates=list(covariates or []) or None, min_pre_periods=1)
+def resolve_study(study, *, where: str, unit=None, time=None, outcome=None, cohort=None,
+                  covariates=None) -> Study:
+    """The Study of a staggered estimator's first argument (one adapter: :meth:`Study.coerce`).
+
+    A DataFrame needs ``unit``, ``time``, ``outcome`` and ``cohort`` (the column holding each
+    unit's first treated period, 0 or missing = never treated); the Study built from it
+    allows cohorts with a single pre-period (``min_pre_periods=1``), as R ``did`` does. With
+    a Study, those keywords must be left out (they are the Study's).
+    """
+    columns = {"unit": unit, "time": time, "outcome": outcome, "cohort": cohort}
+    if isinstance(study, pd.DataFrame):
+        missing = [k for k, v in columns.items() if v is None]
+        if missing:
+            raise DesignError(
+                f"{where}: with a DataFrame, also pass {', '.join(m + '=' for m in missing)} "
+                "(column names); cohort= is the column holding each unit's first treated "
+                "period (0 = never)."
+            )
+        return Study.coerce(study, where=where, **columns,
+                            covariates=list(covariates or []) or None, min_pre_periods=1)
+    return Study.coerce(study, where=where, **{k: v for k, v in columns.items() if v is not None})
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if value is None or default is None:
+        return value is default
+    return isinstance(value, str) and value == default
+
+
+def legacy_options(where: str, given: dict[str, Any], old_to_new: dict[str, str],
+                   current: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Apply deprecated keyword names (``**given``) to the current option values.
+
+    Old names are moved to new ones with a :class:`DeprecationWarning`
+    (:func:`utvardering.options.renamed`); an old name given together with a non-default
+    new one raises :class:`~utvardering.DesignError`; an unknown keyword raises
+    :class:`TypeError`, as for any function.
+    """
+    unknown = sorted(set(given) - set(old_to_new))
+    if unknown:
+        raise TypeError(f"{where}() got unexpected keyword argument(s) {', '.join(unknown)}")
+    out = dict(current)
+    for old, new in old_to_new.items():
+        if old in given and not _is_default(out.get(new), defaults.get(new)):
+            raise DesignError(f"{where}: give {new}= only ({old}= is its old name).")
+    out.update(renamed(given, old_to_new, where))
+    return out
 
 
 @dataclass

@@ -1,64 +1,76 @@
 """Callaway & Sant'Anna (2021) difference-in-differences with staggered adoption.
 
 The public :func:`callaway_santanna` validates its options, turns the Study into arrays
-(:mod:`~utvardering.did._staggered_data`), estimates every ATT(g,t) with its influence
-function (:mod:`~utvardering.did.att_gt`), and returns a
-:class:`~utvardering.did.staggered_result.StaggeredEffect` whose
-:meth:`~utvardering.did.staggered_result.StaggeredEffect.aggregate` reproduces R
-``did::aggte`` (:mod:`~utvardering.did.aggregate`).
+(:mod:`~utvardering.did.staggered.data`), estimates every ATT(g,t) with its influence
+function (:mod:`~utvardering.did.staggered.att_gt`), and returns a
+:class:`~utvardering.did.staggered.results.StaggeredEffect` whose
+:meth:`~utvardering.did.staggered.results.StaggeredEffect.aggregate` reproduces R
+``did::aggte`` (:mod:`~utvardering.did.staggered.aggregate`).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DesignError
-from ..estimators import register_estimator
-from ._cell_influence import as_cell_influence
-from ._staggered_data import cross_sections, resolve_study, staggered_panel
-from .aggregate import (
-    Inference,
-    LinearForm,
-    MultiplierStream,
-    aggregate_gt,
-    mammen_weights,
-    wald_pretest,
-)
+from ...errors import DesignError, warn
+from ...estimators import register_estimator
+from ...options import ControlGroup, check_level, check_option
+from ...study import Study
+from .aggregate import aggregate_gt, wald_pretest
 from .att_gt import att_gt_means, att_gt_panel
 from .att_gt_rcs import att_gt_rcs
-from .staggered_result import StaggeredEffect, check_option, normal_summary
+from .data import cross_sections, legacy_options, resolve_study, staggered_panel
+from .influence import Inference, LinearForm, MultiplierStream, as_cell_influence, mammen_weights
+from .results import StaggeredEffect, normal_summary
 
 __all__ = ["callaway_santanna"]
 
-ControlGroup = Literal["never_treated", "not_yet_treated"]
 Estimation = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]
-BootstrapWeights = Literal["mammen", "rademacher"]
+WeightsType = Literal["mammen", "rademacher"]
+InferenceMethod = Literal["cluster", "bootstrap"]
 
 #: Fewer treated (or comparison) clusters than this trigger a warning on analytic SEs.
 FEW_CLUSTERS = 5
 
 
-def _validate(control_group, estimation, base_period, bootstrap_weights, anticipation, level,
-              bootstrap) -> int:
+def _validate(control_group, estimation, base_period, weights_type, anticipation, level,
+              inference, n_draws) -> int:
+    """Check every option before any fitting; return the number of bootstrap draws (0: none)."""
     check_option("control_group", control_group, ControlGroup)
     check_option("estimation", estimation, Estimation)
     check_option("base_period", base_period, BasePeriod)
-    check_option("bootstrap_weights", bootstrap_weights, BootstrapWeights)
+    check_option("weights_type", weights_type, WeightsType)
+    check_option("inference", inference, InferenceMethod)
     if not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise DesignError(f"anticipation={anticipation!r} must be a whole number >= 0.")
-    if not 0 < level < 1:
-        raise DesignError(f"level={level!r} must be between 0 and 1 (e.g. 0.95).")
-    if bootstrap is True:
-        return 999
-    if bootstrap is False or bootstrap is None:
+    check_level(level)
+    if inference == "cluster":
         return 0
-    if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 2:
-        raise DesignError(f"bootstrap={bootstrap!r}: pass False or a number of draws (e.g. 999).")
-    return int(bootstrap)
+    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
+        raise DesignError(f"n_draws={n_draws!r}: the multiplier bootstrap needs a whole number "
+                          "of draws, at least 2 (e.g. 999).")
+    return int(n_draws)
+
+
+def _old_bootstrap(where: str, given: dict, inference: str, n_draws: int) -> tuple[str, int]:
+    """``bootstrap=False|True|int`` (the old spelling) as ``inference=`` and ``n_draws=``."""
+    if "bootstrap" not in given:
+        return inference, n_draws
+    value = given.pop("bootstrap")
+    warn(f"{where}: bootstrap= is replaced by inference='bootstrap' and n_draws= (bootstrap=False "
+         "is inference='cluster'); the old name is accepted until the next release.",
+         DeprecationWarning)
+    if value is False or value is None:
+        return "cluster", n_draws
+    if value is True:
+        return "bootstrap", n_draws
+    if isinstance(value, (int, np.integer)) and value >= 2:
+        return "bootstrap", int(value)
+    raise DesignError(f"bootstrap={value!r}: use inference='bootstrap' with n_draws= (e.g. 999).")
 
 
 #: Above this many multipliers (draws × clusters) they are regenerated block by block.
@@ -137,7 +149,7 @@ def _without_never_treated(data, panel: bool, control_group: str, anticipation: 
 @register_estimator("callaway_santanna", family="did",
                     summary="Callaway–Sant'Anna staggered DiD: ATT(g,t) and aggte aggregations")
 def callaway_santanna(
-    study_or_data,
+    study: Study | pd.DataFrame | None = None,
     *,
     unit: str | None = None,
     time: str | None = None,
@@ -151,10 +163,12 @@ def callaway_santanna(
     panel: bool = True,
     weights: str | None = None,
     cluster: str | None = None,
-    bootstrap: bool | int = False,
-    bootstrap_weights: BootstrapWeights = "mammen",
+    inference: InferenceMethod = "cluster",
+    n_draws: int = 999,
+    weights_type: WeightsType = "mammen",
     random_state: int | np.random.Generator | None = None,
     level: float = 0.95,
+    **old_names: Any,
 ) -> StaggeredEffect:
     """Group-time average treatment effects under staggered adoption.
 
@@ -168,9 +182,10 @@ def callaway_santanna(
 
     Parameters
     ----------
-    study_or_data : Study or pandas.DataFrame
+    study : Study or pandas.DataFrame
         A :class:`~utvardering.Study` (built with ``cohort=``, ``starts=`` or ``treated=``)
-        or a long panel together with ``unit``, ``time``, ``outcome`` and ``cohort``.
+        or a long panel together with ``unit``, ``time``, ``outcome`` and ``cohort``
+        (``study_or_data=`` is the old name of this argument).
     unit, time, outcome, cohort : str, optional
         Column names when a DataFrame is passed (``cohort``: first treated period, 0 or
         missing = never treated).
@@ -182,7 +197,8 @@ def callaway_santanna(
         without covariates).
     covariates : list of str, optional
         Covariates (values in the earlier of each cell's two periods); parallel trends are
-        then assumed conditional on them.
+        then assumed conditional on them. Default: the Study's ``covariates`` (pass ``[]``
+        for none).
     anticipation : int, default 0
         Periods before ``g`` in which units may already react; base periods move back by as
         much.
@@ -201,11 +217,15 @@ def callaway_santanna(
     cluster : str, optional
         Column of a time-invariant cluster (e.g. district) for clustered standard errors;
         units (rows, with ``panel=False``) are always nested in clusters.
-    bootstrap : bool or int, default False
-        ``False``: analytic standard errors; an integer (or ``True`` = 999): multiplier
-        bootstrap with that many draws, IQR-based standard errors and sup-t bands.
-    bootstrap_weights : {"mammen", "rademacher"}
-        Multiplier distribution.
+    inference : {"cluster", "bootstrap"}, default "cluster"
+        ``"cluster"``: analytic standard errors from the influence functions (clustered by
+        unit, or by ``cluster``); ``"bootstrap"``: multiplier bootstrap with ``n_draws``
+        draws, IQR-based standard errors and sup-t simultaneous bands (R ``did``'s
+        ``bstrap=TRUE``). The old ``bootstrap=False|True|int`` still works (deprecated).
+    n_draws : int, default 999
+        Bootstrap draws (``inference="bootstrap"`` only).
+    weights_type : {"mammen", "rademacher"}
+        Multiplier distribution of the bootstrap (old name ``bootstrap_weights=``).
     random_state : int or numpy.random.Generator, optional
         Seed of the bootstrap.
     level : float, default 0.95
@@ -238,17 +258,28 @@ def callaway_santanna(
     ...                            outcome="lemp", cohort="first.treat")  # doctest: +SKIP
     >>> effect.aggregate("dynamic").path  # doctest: +SKIP
     """
-    draws = _validate(control_group, estimation, base_period, bootstrap_weights, anticipation,
-                      level, bootstrap)
+    where = "callaway_santanna"
+    inference, n_draws = _old_bootstrap(where, old_names, inference, n_draws)
+    opts = legacy_options(where, old_names,
+                          {"study_or_data": "study", "bootstrap_weights": "weights_type"},
+                          {"study": study, "weights_type": weights_type},
+                          {"study": None, "weights_type": "mammen"})
+    study, weights_type = opts["study"], opts["weights_type"]
+    draws = _validate(control_group, estimation, base_period, weights_type, anticipation,
+                      level, inference, n_draws)
     if panel:
-        study = resolve_study(study_or_data, unit=unit, time=time, outcome=outcome,
+        study = resolve_study(study, where=where, unit=unit, time=time, outcome=outcome,
                               cohort=cohort, covariates=covariates)
+        if covariates is None:  # the Study's covariates are the estimator's default
+            covariates = list(study.covariates or [])
         data = staggered_panel(study, weights=weights, cluster=cluster, covariates=covariates)
         outcome_name, start = study.outcome, study.start
         data.study = data.units = None  # the arrays are all we need: let a Study built here
         del study  # (and its list of unit labels) be freed
     else:
-        data = cross_sections(study_or_data, time=time, outcome=outcome, cohort=cohort,
+        if covariates is None and isinstance(study, Study):
+            covariates = list(study.covariates or [])
+        data = cross_sections(study, time=time, outcome=outcome, cohort=cohort,
                               weights=weights, cluster=cluster, covariates=covariates)
         outcome_name, start = data.outcome, data.start
     _without_never_treated(data, panel, control_group, anticipation)
@@ -284,11 +315,11 @@ def callaway_santanna(
     influence = as_cell_influence(gt.influence)  # per-cohort blocks, never the dense matrix
     gt.influence = None
     n_clusters = n if data.cluster is None else int(data.cluster.max()) + 1
-    multipliers = _multipliers(draws, n_clusters, bootstrap_weights, random_state) if draws else None
-    inference = Inference(n=n, cluster=data.cluster, multipliers=multipliers, level=level)
+    multipliers = _multipliers(draws, n_clusters, weights_type, random_state) if draws else None
+    engine = Inference(n=n, cluster=data.cluster, multipliers=multipliers, level=level)
     cohort_values = np.unique(data.g_ord)
-    inference.prepare_bootstrap(influence, data.g_ord, unit_weight, cohort_values)
-    se, crit = inference.standard_errors(
+    engine.prepare_bootstrap(influence, data.g_ord, unit_weight, cohort_values)
+    se, crit = engine.standard_errors(
         influence, LinearForm.identity(len(gt.att), len(cohort_values)))
     group_ord, time_ord = gt.group, data.t_ord[gt.time]
     table = pd.DataFrame({
@@ -300,10 +331,10 @@ def callaway_santanna(
         "n_treated": gt.n_treated, "n_control": gt.n_control,
     })
     design = {"att": gt.att, "group": group_ord, "time": time_ord, "unit_group": data.g_ord,
-              "unit_weight": unit_weight, "first_time": first, "inference": inference,
+              "unit_weight": unit_weight, "first_time": first, "inference": engine,
               "labels": data.labels, "cohort_values": cohort_values}
     diagnostics = {"critical_value": float(crit), "n_cells": len(table),
-                   **wald_pretest(gt.att, influence, group_ord > time_ord, inference,
+                   **wald_pretest(gt.att, influence, group_ord > time_ord, engine,
                                   se=None if draws else se)}
     warnings = [*data.notes, *(f"skipped {s}" for s in gt.skipped),
                 *_few_cluster_warnings(data, control_group)]
@@ -320,11 +351,12 @@ def callaway_santanna(
         params={"panel": bool(panel), "control_group": control_group, "estimation": estimation,
                 "covariates": list(covariates or []), "anticipation": int(anticipation),
                 "base_period": base_period, "weights": weights, "cluster": cluster,
-                "bootstrap": draws, "bootstrap_weights": bootstrap_weights if draws else None,
+                "inference": inference, "n_draws": draws,
+                "weights_type": weights_type if draws else None,
                 "random_state": random_state if isinstance(random_state, (int, type(None)))
                 else "Generator"},
         att_gt=table, _cell_influence=influence, _design=design,
-        **normal_summary(simple.estimate, float(inference.standard_errors(simple.influence[:, None], simple.form)[0][0]),
+        **normal_summary(simple.estimate, float(engine.standard_errors(simple.influence[:, None], simple.form)[0][0]),
                          level),
     )
     effect.path = effect.aggregate("dynamic").path

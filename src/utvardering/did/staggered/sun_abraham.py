@@ -9,16 +9,18 @@ averaged with each cohort's share among the cohorts observed at that relative pe
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DesignError
-from ..estimators import register_estimator
-from ._staggered_data import StaggeredPanel, resolve_study, staggered_panel
-from .staggered_result import EventStudyEffect, check_option, normal_summary
+from ...errors import DesignError
+from ...estimators import register_estimator
+from ...options import check_level, check_option
+from ...study import Study
+from .data import StaggeredPanel, legacy_options, resolve_study, staggered_panel
+from .results import EventStudyEffect, normal_summary
 
 __all__ = ["interaction_weighted", "sun_abraham"]
 
@@ -113,7 +115,7 @@ def _comparison(panel: StaggeredPanel, control: str, anticipation: int):
     notes = []
     if control == "never_treated":
         if np.all(np.isfinite(cohort)):
-            raise DesignError("no never-treated units: use control='last_treated' (the last "
+            raise DesignError("no never-treated units: use control_group='last_treated' (the last "
                               "cohort becomes the comparison, later periods are dropped).")
         return y, cohort, times, notes
     last = np.max(cohort[np.isfinite(cohort)])
@@ -128,28 +130,30 @@ def _comparison(panel: StaggeredPanel, control: str, anticipation: int):
 @register_estimator("sun_abraham", family="did",
                     summary="Sun–Abraham interaction-weighted event study (staggered adoption)")
 def sun_abraham(
-    study_or_data,
+    study: Study | pd.DataFrame | None = None,
     *,
     unit: str | None = None,
     time: str | None = None,
     outcome: str | None = None,
     cohort: str | None = None,
-    control: SAControl = "never_treated",
+    control_group: SAControl = "never_treated",
     anticipation: int = 0,
     cluster: str | None = None,
     level: float = 0.95,
+    **old_names: Any,
 ) -> EventStudyEffect:
     """Interaction-weighted event-study estimator of Sun & Abraham (2021).
 
     Parameters
     ----------
-    study_or_data : Study or pandas.DataFrame
+    study : Study or pandas.DataFrame
         A Study with staggered starts, or a long panel with ``unit``, ``time``, ``outcome``
-        and ``cohort`` columns (cohort 0 or missing = never treated).
+        and ``cohort`` columns (cohort 0 or missing = never treated); ``study_or_data=`` is
+        the old name.
     unit, time, outcome, cohort : str, optional
         Column names when a DataFrame is passed.
-    control : {"never_treated", "last_treated"}
-        Comparison cohort.
+    control_group : {"never_treated", "last_treated"}
+        Comparison cohort (old name ``control=``).
     anticipation : int, default 0
         The reference period is :math:`\\ell = -1 -` ``anticipation``.
     cluster : str, optional
@@ -178,12 +182,19 @@ def sun_abraham(
     Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
     heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175–199.
     """
-    check_option("control", control, SAControl)
-    if not 0 < level < 1:
-        raise DesignError(f"level={level!r} must be between 0 and 1.")
-    study = resolve_study(study_or_data, unit=unit, time=time, outcome=outcome, cohort=cohort)
+    where = "sun_abraham"
+    opts = legacy_options(where, old_names, {"study_or_data": "study", "control": "control_group"},
+                          {"study": study, "control_group": control_group},
+                          {"study": None, "control_group": "never_treated"})
+    study, control_group = opts["study"], opts["control_group"]
+    check_option("control_group", control_group, SAControl)
+    check_level(level)
+    if not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
+        raise DesignError(f"anticipation={anticipation!r} must be a whole number >= 0.")
+    study = resolve_study(study, where=where, unit=unit, time=time, outcome=outcome,
+                          cohort=cohort)
     panel = staggered_panel(study, cluster=cluster)
-    y, coh, times, notes = _comparison(panel, control, anticipation)
+    y, coh, times, notes = _comparison(panel, control_group, anticipation)
     reference = -1 - int(anticipation)
     fit = interaction_weighted(y, coh, times, reference=reference, cluster=panel.cluster)
     se = np.sqrt(np.diag(fit["vcov_theta"]))
@@ -210,6 +221,6 @@ def sun_abraham(
                  "interaction coefficients)",
         n_treated=int(np.isfinite(coh).sum()), n_control=int((~np.isfinite(coh)).sum()),
         start=str(study.start),
-        params={"control": control, "anticipation": int(anticipation), "cluster": cluster},
+        params={"control_group": control_group, "anticipation": int(anticipation), "cluster": cluster},
         cohort_effects=cells, **normal_summary(fit["att"], fit["att_se"], level),
     )

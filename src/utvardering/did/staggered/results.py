@@ -1,9 +1,9 @@
 """Result objects of the staggered-adoption estimators.
 
-:class:`StaggeredEffect` is what :func:`~utvardering.did.callaway_santanna.callaway_santanna`
+:class:`StaggeredEffect` is what :func:`~utvardering.did.staggered.callaway_santanna.callaway_santanna`
 returns: the usual :class:`~utvardering.effect.Effect` (overall "simple" ATT, event-time
 path) plus the tidy ATT(g,t) table and, kept privately (per cohort block, see
-:class:`~utvardering.did._cell_influence.CellInfluence`), the influence functions from which
+:class:`~utvardering.did.staggered.influence.CellInfluence`), the influence functions from which
 :meth:`StaggeredEffect.aggregate` builds the ``aggte``-style summaries.
 :class:`EventStudyEffect` is returned by the Sun–Abraham and imputation estimators and adds
 their cohort × event-time table.
@@ -14,17 +14,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..effect import Effect
-from ..errors import DesignError
-from ._cell_influence import CellInfluence
+from ...effect import Effect
+from ...errors import DesignError
+from ...options import check_option
 from .aggregate import aggregate_gt
+from .influence import CellInfluence
 
-__all__ = ["AggregationType", "EventStudyEffect", "StaggeredEffect", "check_option"]
+__all__ = ["AggregationType", "EventStudyEffect", "StaggeredEffect", "normal_summary"]
 
 _NORMAL = NormalDist()
 AggregationType = Literal["simple", "group", "dynamic", "calendar"]
@@ -36,14 +37,6 @@ _ESTIMANDS = {
     "dynamic": "average of the event-time effects θ(e) over e ≥ 0",
     "calendar": "average over calendar periods of the period effects θ(t)",
 }
-
-
-def check_option(name: str, value: Any, allowed: Any) -> None:
-    """Raise :class:`DesignError` unless ``value`` is one of the ``Literal`` ``allowed``."""
-    choices = get_args(allowed)
-    if value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise DesignError(f"{name}={value!r} is not an option; choose one of {listed}.")
 
 
 def normal_summary(estimate: float, se: float, level: float) -> dict:
@@ -75,7 +68,7 @@ class EventStudyEffect(Effect):
         -------
         matplotlib.figure.Figure
         """
-        from ..plotting.did_event_study import plot_event_study
+        from ...plotting.did_event_study import plot_event_study
 
         return plot_event_study(self, ax=ax, **kwargs)
 
@@ -116,7 +109,7 @@ class StaggeredEffect(EventStudyEffect):
             ``simple``: cohort-size weighted mean of all post-treatment cells; ``group``:
             effect by cohort :math:`\\theta(g)`; ``dynamic``: effect by event time
             :math:`\\theta(e)` (an event study); ``calendar``: effect by period
-            :math:`\\theta(t)`. See :func:`~utvardering.did.aggregate.aggregate_gt`.
+            :math:`\\theta(t)`. See :func:`~utvardering.did.staggered.aggregate.aggregate_gt`.
         balance_e : int, optional
             ``dynamic`` only: keep cohorts observed for at least ``balance_e`` periods after
             treatment, and event times up to ``balance_e``.

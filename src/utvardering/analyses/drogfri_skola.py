@@ -15,9 +15,7 @@ import numpy as np
 import pandas as pd
 
 import utvardering as utv
-from utvardering.did.callaway_santanna import callaway_santanna
-from utvardering.did.imputation import imputation_did
-from utvardering.did.sun_abraham import sun_abraham
+from utvardering.did import callaway_santanna, imputation_did, sun_abraham
 from utvardering.did.survey import survey_did
 from utvardering.report.sections import (
     design_section,
@@ -94,7 +92,7 @@ def run(ctx) -> None:
     report.heading(label("primary", lang))
     with ctx.step("Callaway–Sant'Anna"):
         draws = ctx.draws(m["bootstrap_draws"], m["quick_bootstrap_draws"])
-        cs = {o: callaway_santanna(s, control_group=d["control_group"], bootstrap=draws,
+        cs = {o: callaway_santanna(s, control_group=d["control_group"], inference="bootstrap", n_draws=draws,
                                    random_state=ctx.seed("bootstrap")) for o, s in studies.items()}
         dynamic = cs["drug_offences"].aggregate("dynamic", min_e=d["event_window"][0], max_e=d["event_window"][1])
     for o, effect in cs.items():

@@ -9,14 +9,18 @@ treated observations (the overall ATT) and by event time.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DesignError
-from ..estimators import register_estimator
-from ._staggered_data import resolve_study, staggered_panel
-from .staggered_result import EventStudyEffect, normal_summary
+from ...errors import DesignError
+from ...estimators import register_estimator
+from ...options import check_level
+from ...study import Study
+from .data import legacy_options, resolve_study, staggered_panel
+from .results import EventStudyEffect, normal_summary
 
 __all__ = ["imputation_did", "imputation_fit", "imputation_pretrend"]
 
@@ -181,7 +185,7 @@ def imputation_pretrend(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
 @register_estimator("imputation_did", family="did",
                     summary="Borusyak–Jaravel–Spiess imputation estimator (staggered adoption)")
 def imputation_did(
-    study_or_data,
+    study: Study | pd.DataFrame | None = None,
     *,
     unit: str | None = None,
     time: str | None = None,
@@ -191,14 +195,15 @@ def imputation_did(
     cluster: str | None = None,
     pretrend_periods: int = 3,
     level: float = 0.95,
+    **old_names: Any,
 ) -> EventStudyEffect:
     """Imputation difference-in-differences (Borusyak, Jaravel & Spiess 2024).
 
     Parameters
     ----------
-    study_or_data : Study or pandas.DataFrame
+    study : Study or pandas.DataFrame
         A Study with (staggered) starts, or a long panel with ``unit``, ``time``,
-        ``outcome`` and ``cohort`` columns.
+        ``outcome`` and ``cohort`` columns (``study_or_data=`` is the old name).
     unit, time, outcome, cohort : str, optional
         Column names when a DataFrame is passed.
     anticipation : int, default 0
@@ -232,11 +237,14 @@ def imputation_did(
     Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust
     and efficient estimation. *Review of Economic Studies* 91(6), 3253–3285.
     """
-    if not 0 < level < 1:
-        raise DesignError(f"level={level!r} must be between 0 and 1.")
+    where = "imputation_did"
+    study = legacy_options(where, old_names, {"study_or_data": "study"}, {"study": study},
+                           {"study": None})["study"]
+    check_level(level)
     if not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise DesignError(f"anticipation={anticipation!r} must be a whole number >= 0.")
-    study = resolve_study(study_or_data, unit=unit, time=time, outcome=outcome, cohort=cohort)
+    study = resolve_study(study, where=where, unit=unit, time=time, outcome=outcome,
+                          cohort=cohort)
     panel = staggered_panel(study, cluster=cluster)
     fit = imputation_fit(panel.y, panel.g_ord, panel.t_ord, anticipation=anticipation,
                          cluster=panel.cluster)

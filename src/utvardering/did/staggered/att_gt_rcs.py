@@ -1,6 +1,6 @@
 """ATT(g,t) from repeated cross-sections (each row observed once).
 
-The repeated cross-section counterparts of :mod:`~utvardering.did.att_gt`: every cell
+The repeated cross-section counterparts of :mod:`~utvardering.did.staggered.att_gt`: every cell
 compares the rows of cohort ``g`` with comparison rows, in period ``t`` and the base period,
 using the estimators of Sant'Anna & Zhao (2020, Sect. 3.2) for repeated cross-sections —
 outcome regression, normalised IPW and the locally efficient doubly robust estimator — with
@@ -135,7 +135,7 @@ def att_gt_rcs(
 ) -> GroupTimeResult:
     """Every ATT(g,t) from repeated cross-sections (rows are observations).
 
-    Cells, base periods and comparison groups as :func:`~utvardering.did.att_gt.att_gt_panel`;
+    Cells, base periods and comparison groups as :func:`~utvardering.did.staggered.att_gt.att_gt_panel`;
     each cell uses the rows of its two periods.
 
     Parameters
@@ -153,7 +153,7 @@ def att_gt_rcs(
     covariates : ndarray, shape (n, p), optional
         Covariates of each row.
     control_group, anticipation, base_period, method
-        As in :func:`~utvardering.did.att_gt.att_gt_panel`.
+        As in :func:`~utvardering.did.staggered.att_gt.att_gt_panel`.
 
     Returns
     -------
