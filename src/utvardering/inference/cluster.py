@@ -148,7 +148,7 @@ def _fe_projection_blocks(absorber, sw: np.ndarray):
     from scipy import sparse
 
     n = len(sw)
-    mats = sparse.hstack(absorber._mats).tocsr()
+    mats = sparse.hstack(absorber.matrices).tocsr()
     if mats.shape[1] <= _DENSE_FE_LIMIT:
         dw = sparse.diags(sw) @ mats
         ginv = np.linalg.pinv((dw.T @ dw).toarray(), hermitian=True)

@@ -20,6 +20,7 @@ from scipy import stats
 
 from ..effect import Effect
 from ..errors import DataError, DesignError
+from ..options import renamed
 from .honest_rm import rm_confidence_set, rm_grid
 from .honest_sd import flci
 
@@ -145,7 +146,8 @@ def honest_did(
     grid_points: int = 1000,
     hybrid: bool = True,
     simulated_quantile: bool = True,
-    seed: int = 0,
+    random_state: int = 0,
+    **old_names: Any,
 ) -> HonestEffect:
     r"""Sensitivity of an event-study effect to bounded violations of parallel trends.
 
@@ -185,8 +187,8 @@ def honest_did(
     simulated_quantile : bool, default True
         Smoothness: HonestDiD's simulated folded-normal critical value (matches R); false
         for the exact one.
-    seed : int, default 0
-        R seed of the simulated critical values (HonestDiD uses 0).
+    random_state : int, default 0
+        R seed of the simulated critical values (HonestDiD uses 0; old name ``seed=``).
 
     Returns
     -------
@@ -209,6 +211,16 @@ def honest_did(
     Armstrong, T. B. & Kolesár, M. (2018). Optimal inference in a class of regression models.
     *Econometrica* 86(2), 655–683.
     """
+    unknown = sorted(set(old_names) - {"seed"})
+    if unknown:
+        raise TypeError(f"honest_did() got unexpected keyword argument(s) {', '.join(unknown)}")
+    if old_names:
+        if random_state != 0:
+            raise DesignError("honest_did: give random_state= only (seed= is its old name).")
+        random_state = renamed(old_names, {"seed": "random_state"}, "honest_did")["random_state"]
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        raise DesignError(f"random_state={random_state!r}: honest_did needs an integer R seed "
+                          "(HonestDiD uses 0).")
     source = None
     if isinstance(event_study_or_betahat, Effect):
         source = event_study_or_betahat
@@ -238,7 +250,7 @@ def honest_did(
         rows = []
         for mbar in m_values:
             _, acc = rm_confidence_set(betahat, sigma, n_pre, l_vec, mbar, alpha=alpha,
-                                       hybrid=hybrid, grid=grid, seed=seed)
+                                       hybrid=hybrid, grid=grid, seed=int(random_state))
             if not acc.any():
                 warnings.append(f"M̄ = {mbar:g}: no θ on the grid accepted (empty robust set).")
                 rows.append((math.nan, math.nan))
@@ -286,6 +298,6 @@ def honest_did(
         start=getattr(source, "start", None),
         params={"method": method, "m_values": [float(m) for m in m_values], "level": level,
                 "grid_points": grid_points, "hybrid": hybrid,
-                "simulated_quantile": simulated_quantile, "seed": seed},
+                "simulated_quantile": simulated_quantile, "random_state": int(random_state)},
         breakdown=breakdown, restriction=method, l_vec=[float(x) for x in l_vec],
     )

@@ -41,7 +41,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..did._fixed_effects import Absorber
+from .._numerics.fixed_effects import Absorber
 
 __all__ = ["RandomizationResult", "conley_taber_interval", "permutation_test", "placebo_coefficients",
            "size_variance_rescale"]
@@ -94,7 +94,7 @@ def placebo_coefficients(y: np.ndarray, D: np.ndarray, absorber: Absorber,
     :math:`\\hat\\beta_p = \\tilde D_p' W \\tilde y / \\tilde D_p' W \\tilde D_p`, with tildes
     denoting residuals after the fixed effects (and covariates, if given).
     """
-    w = absorber._w
+    w = absorber.weights
     yd = absorber.demean(y)
     xd = None
     if covariates is not None and covariates.size:
@@ -198,7 +198,7 @@ def conley_taber_interval(
     y, unit_codes, time_pos, unit_starts
         As for :func:`permutation_test`.
     absorber_factory : callable
-        ``absorber_factory(mask)`` returns the :class:`~utvardering.did._fixed_effects.Absorber`
+        ``absorber_factory(mask)`` returns the :class:`~utvardering._numerics.fixed_effects.Absorber`
         for the rows in the boolean ``mask`` (comparison units only for the placebos).
     level : float, default 0.95
         Nominal coverage; with N comparison units the achievable levels are multiples of

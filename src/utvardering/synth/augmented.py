@@ -221,16 +221,6 @@ def covariate_matrix(study: Study, covariates: list[str], pre_of: dict) -> pd.Da
     return table
 
 
-def as_study(study: Study | pd.DataFrame, study_args: dict) -> Study:
-    """Accept a Study or a DataFrame plus Study arguments."""
-    if isinstance(study, Study):
-        if study_args:
-            raise DesignError(f"arguments {sorted(study_args)} are only used with a DataFrame; "
-                              "use study.replace(...) to change the Study.")
-        return study
-    return Study(study, **study_args)
-
-
 @register_estimator("augmented_synthetic_control", family="synth",
                     summary="Ridge-augmented synthetic control (Ben-Michael, Feller & Rothstein), λ by CV")
 def augmented_synthetic_control(
@@ -290,7 +280,7 @@ def augmented_synthetic_control(
     Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control
     method. *Journal of the American Statistical Association* 116(536), 1789–1803.
     """
-    study = as_study(study, study_args)
+    study = Study.coerce(study, where="augmented_synthetic_control", **study_args)
     if not study.donors:
         raise DesignError("augmented synthetic control needs comparison units; the donor pool is empty.")
     covariates = list(study.covariates if covariates is None else covariates)

@@ -292,8 +292,7 @@ def bayesian_synthetic_control(
     if not concentration > 0 or (sigma_prior is not None and not sigma_prior > 0):
         raise DesignError(f"concentration={concentration} and sigma_prior={sigma_prior} must be "
                           "positive (e.g. concentration=1.0, sigma_prior=None for the default).")
-    if not isinstance(study, Study):
-        study = Study(study, **study_kwargs)
+    study = Study.coerce(study, where="bayesian_synthetic_control", **study_kwargs)
     if likelihood != "gaussian" and not study.is_count:
         raise DesignError(
             f"likelihood={likelihood!r} needs a count outcome, but {study.outcome!r} is not declared "

@@ -48,7 +48,8 @@ def _demeaned_column(data: pd.DataFrame, outcome: str) -> str:
 def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_periods=None, v=None,
                                n_starts: int = 6, rates: bool = False, per: float = 100_000,
                                inference: str | None = "conformal", random_state=None,
-                               level: float = 0.95) -> SynthEffect:
+                               level: float = 0.95, tie_break: str = "loss",
+                               tie_tol: float = 0.1) -> SynthEffect:
     """Synthetic control on outcomes net of each unit's pre-period mean ("demeaned SC").
 
     With :math:`y_{jt}` the outcome (rate per ``per`` when ``rates``) and
@@ -83,7 +84,7 @@ def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_period
         One common start (several treated units with that start are averaged).
     predictors : None
         Must be None: the demeaned fit uses the outcome path only.
-    optimize_periods, v, n_starts, rates, per, inference, random_state, level :
+    optimize_periods, v, n_starts, rates, per, inference, random_state, level, tie_break, tie_tol :
         As in :func:`~utvardering.synth.adh.synthetic_control`; ``v`` may only be None or
         ``"outcome"``.
 
@@ -133,7 +134,8 @@ def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_period
 
     fit = fit_study(inner, predictors=None, optimize_periods=optimize_periods, v=v,
                     n_starts=n_starts, rates=False, per=per, inference=inference,
-                    random_state=random_state, level=level, warn=warn)
+                    random_state=random_state, level=level, tie_break=tie_break,
+                    tie_tol=tie_tol, warn=warn)
     shift = float(shifts.mean())
     for name in ("observed", "counterfactual"):
         fit.path[name] = fit.path[name] + shift

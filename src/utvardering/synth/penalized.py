@@ -31,7 +31,7 @@ import pandas as pd
 from ..errors import DesignError
 from ..estimators import register_estimator
 from ..study import Study
-from .augmented import as_study, covariate_matrix, unit_problems
+from .augmented import covariate_matrix, unit_problems
 from .result import AugmentedSynthEffect, assemble
 
 __all__ = ["penalized_synthetic_control", "penalized_weights", "simplex_qp"]
@@ -258,7 +258,7 @@ def penalized_synthetic_control(
     disaggregated data. *Journal of the American Statistical Association* 116(536),
     1817–1834.
     """
-    study = as_study(study, study_args)
+    study = Study.coerce(study, where="penalized_synthetic_control", **study_args)
     if not study.donors:
         raise DesignError("penalized synthetic control needs comparison units; the donor pool is empty.")
     if penalty is not None and penalty < 0:

@@ -98,6 +98,17 @@ class SynthEffect(Effect):
 
         return conformal(self, **kwargs)
 
+    def summary(self) -> str:
+        """Readable text table; says which model the interval and p-value come from."""
+        text = super().summary()
+        source = self.diagnostics.get("inference_model")
+        if source:
+            lines = text.split("\n")
+            at = next((i for i, line in enumerate(lines) if line.startswith("Design:")), len(lines))
+            lines.insert(at, f"Interval and p-value: {source}")
+            text = "\n".join(lines)
+        return text
+
     def plot(self, ax=None, kind: str = "path", **kwargs: Any):
         """Standard figures.
 
@@ -245,7 +256,8 @@ def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, me
         method=method, estimate=estimate, interval=interval, level=level, se=se_value,
         relative=relative, relative_interval=rel_int, p_value=p_value, path=path,
         diagnostics=diagnostics, outcome=study.outcome, scale=scale, estimand=estimand,
-        n_treated=len(fits), n_control=len(study.donors), start=str(study.start), params=params,
+        n_treated=len(fits), n_control=len(study.donors), start=str(study.start),
+        params={**params, "time_column": study.time},
         weights=weights, synth_weights=synth, penalty=float(effects["penalty"].mean()),
         cv=first[3], unit_effects=effects.drop(columns="counterfactual"), study=study, spec=spec,
     )
@@ -332,6 +344,7 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
     params = {k: (repr(val) if k not in ("n_starts", "rates", "per", "level", "inference", "demean")
                   else val)
               for k, val in spec.items() if k != "Y"}
+    params["time_column"] = study.time
     return SynthEffect(
         method="synthetic_control", estimate=estimate, interval=interval, level=spec["level"],
         relative=rel, relative_interval=rel_int, p_value=p_value, path=path,

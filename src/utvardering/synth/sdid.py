@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..effect import Effect
-from ..errors import DesignError
+from ..errors import DataError, DesignError
 from ..estimators import register_estimator
 from ..study import Study
 from .sdid_inference import SDIDDesign, sdid_se
@@ -227,11 +227,7 @@ def synthetic_did(
         raise DesignError(f"se={se!r} is not one of 'placebo', 'bootstrap', 'jackknife', None.")
     if not 0 < level < 1:
         raise DesignError(f"level={level} must be between 0 and 1 (e.g. 0.95).")
-    if not isinstance(study, Study):
-        study = Study(study, **study_args)
-    elif study_args:
-        raise DesignError(f"arguments {sorted(study_args)} are only used with a DataFrame; "
-                          "use study.replace(...) to change the Study.")
+    study = Study.coerce(study, where="synthetic_did", **study_args)
     if not study.donors:
         raise DesignError("synthetic DiD needs never-treated comparison units; the donor pool is empty.")
     table, exposure, scale = panel_matrix(study, rate, per)
@@ -291,13 +287,20 @@ def synthetic_did(
 
     se_value, replicates = None, None
     interval, p_value = (math.nan, math.nan), None
+    if not np.isfinite(estimate):  # pragma: no cover - the panel check rules this out
+        raise DataError(f"synthetic_did: the estimate is {estimate}; check the outcome "
+                        f"{study.outcome!r} for extreme values.")
     if se is not None:
         rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
         se_value, draws = sdid_se(design, se, replications, rng, enumerate_placebos)
         replicates = draws.tolist()
         z = NormalDist().inv_cdf(0.5 + level / 2)
         interval = (estimate - z * se_value, estimate + z * se_value)
-        p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se_value))) if se_value > 0 else None
+        if not np.isfinite(se_value):
+            interval, p_value = (math.nan, math.nan), None
+            warnings.append(f"the {se} standard error is not finite; no interval or p-value.")
+        else:
+            p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se_value))) if se_value > 0 else None
         if se == "jackknife" and estimator == "sc":
             warnings.append("the jackknife is not recommended for synthetic control "
                             "(Arkhangelsky et al. 2021, §5); prefer se='placebo'.")
@@ -335,7 +338,7 @@ def synthetic_did(
         params={"estimator": estimator, "se": se, "replications": replications,
                 "enumerate_placebos": enumerate_placebos,
                 "random_state": random_state if isinstance(random_state, int) else None,
-                "level": level, "rate": exposure is not None, "per": per},
+                "level": level, "rate": exposure is not None, "per": per, "time_column": study.time},
         weights=pd.Series(unit_w, index=donors, name="weight"), time_weights=time_weights,
         intercept=intercept, cohorts=cohorts, cohort_weights=cohort_weights, replicates=replicates,
     )

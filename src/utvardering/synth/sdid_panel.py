@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import DataError, DesignError
 from ..study import Study
+from ._panel import check_values
 
 __all__ = ["event_summary", "panel_matrix"]
 
@@ -49,6 +50,7 @@ def panel_matrix(study: Study, rate: bool | None, per: float) -> tuple[pd.DataFr
     scale = "outcome units"
     if rate:
         exposure = study.wide(study.exposure, units=units)[times].astype(float)
+        check_values(exposure.fillna(1.0), f"exposure {study.exposure!r}")
         if (exposure <= 0).to_numpy().any():
             bad = exposure.stack()
             bad = bad[bad <= 0].index[0]
@@ -56,6 +58,7 @@ def panel_matrix(study: Study, rate: bool | None, per: float) -> tuple[pd.DataFr
                             f"period {bad[1]}; rates need a positive population. Fix the data.")
         Y = Y / exposure * per
         scale = f"rate per {per:,.0f}"
+    check_values(Y, f"outcome {study.outcome!r}" + (f" per {per:,.0f} exposure" if rate else ""))
     if Y.isna().to_numpy().any():
         bad = Y.stack(future_stack=True)
         bad = bad[bad.isna()].index[0]

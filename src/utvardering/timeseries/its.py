@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from ..effect import Effect
-from ..errors import DesignError
+from ..errors import ConvergenceWarning, DesignError, warn
 from ..estimators import register_estimator
 from ..study import Study
 from .inputs import fourier_terms, series_inputs
@@ -171,7 +171,7 @@ def interrupted_time_series(
     if not np.all(np.isfinite(cov)):
         notes.append("the covariance matrix is not finite; standard errors are unreliable.")
     for note in notes:
-        warnings.warn(note, stacklevel=2)
+        warn(note, ConvergenceWarning)
     Zc = Z.copy()
     Zc[["level_change"] + (["slope_change"] if slope_change else [])] = 0.0
     post = np.arange(len(rows)) >= first_post

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -11,18 +10,6 @@ import pandas as pd
 from ..effect import Effect
 
 __all__ = ["BSTSEffect"]
-
-
-def _num(value: float, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if digits == 0 and abs(value) >= 100:
-        return f"{value:,.0f}".replace(",", "")
-    return f"{value:.{max(digits, 2)}g}" if abs(value) < 1 else f"{value:.2f}"
-
-
-def _pct(value: float) -> str:
-    return "—" if value is None or math.isnan(value) else f"{100 * value:.1f}%"
 
 
 @dataclass(repr=False)
