@@ -121,3 +121,21 @@ def test_f15_causal_impact_names_a_non_numeric_column():
     frame = _comparison().reset_index()[["CHANGED", "DATE", "NOT_CHANGED_1"]]
     with pytest.raises(utv.DataError, match="control column 'DATE' is not numeric"):
         utv.causal_impact(frame, pre_period=(0, 89), post_period=(90, 107), backend="mle")
+
+
+def test_f14_its_figure_has_fitted_segments_and_the_datas_time_label():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    index = pd.period_range("2015-01", periods=60, freq="M", name="month")
+    calls = pd.Series(50 + 0.2 * np.arange(60) + rng.normal(0, 2, 60) - 8 * (np.arange(60) >= 40),
+                      index=index, name="calls")
+    fit = utv.interrupted_time_series(calls, pre_period=("2015-01", "2018-04"),
+                                      post_period=("2018-05", "2019-12"))
+    figure = fit.plot()
+    top = figure.axes[0]
+    fitted = [line for line in top.get_lines() if line.get_color() == "C1"]
+    assert len(fitted) == 2  # one line per segment: the break is drawn, not bridged
+    assert len(fitted[0].get_xdata()) == 40 and len(fitted[1].get_xdata()) == 20
+    assert figure.axes[-1].get_xlabel() == "month"
+    plt.close(figure)

@@ -219,7 +219,7 @@ def interrupted_time_series(
     path = pd.DataFrame({"observed": y, "counterfactual": mu_c, "fitted": mu, "effect": eff,
                          "low": eff - z * se_t, "high": eff + z * se_t},
                         index=inp.index[rows])
-    path.index.name = "time"
+    path.index.name = inp.index.name or "time"  # the data's own time column name on the x axis
     resid = y - mu
     diag = {"rmspe_pre": float(np.sqrt(np.mean(resid[~post] ** 2))), "warnings": notes}
     if family == "gaussian" and errors != "arma":
