@@ -139,3 +139,19 @@ def test_f14_its_figure_has_fitted_segments_and_the_datas_time_label():
     assert len(fitted[0].get_xdata()) == 40 and len(fitted[1].get_xdata()) == 20
     assert figure.axes[-1].get_xlabel() == "month"
     plt.close(figure)
+
+
+def test_f10_time_series_estimators_speak_the_one_vocabulary():
+    sim = _sim()
+    new = utv.interrupted_time_series(sim[["y"]], pre_period=(0, 69), post_period=(70, 99),
+                                      likelihood="gaussian", vcov="iid")
+    with pytest.warns(DeprecationWarning, match="errors= is renamed vcov="):
+        old = utv.interrupted_time_series(study_or_series=sim[["y"]], pre_period=(0, 69),
+                                          post_period=(70, 99), family="gaussian", errors="iid")
+    assert old.estimate == new.estimate and old.se == new.se
+    with pytest.raises(DesignError, match="vcov='robust' is not an option"):
+        utv.interrupted_time_series(sim[["y"]], pre_period=(0, 69), post_period=(70, 99),
+                                    vcov="robust")
+    with pytest.warns(DeprecationWarning, match="study_or_series= is renamed study="):
+        utv.causal_impact(study_or_series=sim, pre_period=(0, 69), post_period=(70, 99),
+                          backend="mle")
