@@ -226,11 +226,13 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     units, times = frame[args.unit], frame[args.time]
     study = (info.design or Study)(
         frame, outcome=args.outcome, unit=args.unit, time=args.time,
+        **{k: True for k in ("dropna", "allow_gaps") if getattr(args, k, False)},
         treated=like_column(split_list(args.treated), units),
         start=period_arg(args.start, times), end=period_arg(args.end, times),
         cohort=args.cohort, donors=like_column(split_list(args.donors), units),
         exclude=like_column(split_list(args.exclude), units), exposure=args.exposure,
-        counts=True if args.count else None, min_pre_periods=args.min_pre_periods,
+        counts=True if args.count else None,
+        **({} if args.min_pre_periods is None else {"min_pre_periods": args.min_pre_periods}),
     )
     effect = info.function(study, **options)
     print(effect.to_json(indent=2) if args.json else effect.summary())
@@ -291,11 +293,16 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--exclude", help="units kept out of the donor pool, comma-separated")
     est.add_argument("--exposure", help="population (exposure) column")
     est.add_argument("--count", action="store_true", help="the outcome is an event count")
-    est.add_argument("--min-pre-periods", type=int, default=2,
-                     help="fewest pre-treatment periods allowed per treated unit (default 2)")
+    est.add_argument("--min-pre-periods", type=int, default=None,
+                     help="fewest pre-treatment periods allowed per treated unit "
+                          "(default: the Study's)")
     est.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="estimator option; values parsed as JSON when possible (repeatable)")
     est.add_argument("--json", action="store_true", help="print the Effect as JSON")
+    est.add_argument("--dropna", action="store_true",
+                     help="drop rows with a missing outcome (they are reported)")
+    est.add_argument("--allow-gaps", action="store_true",
+                     help="accept an unbalanced panel (for estimators that handle one)")
     est.set_defaults(handler=cmd_estimate)
     add_run_parser(sub)
     return parser

@@ -203,7 +203,7 @@ class SurveyStudy:
         """
         unused = {"cohort": cohort, "donors": donors, "exposure": exposure,
                   "covariates": covariates, **others}
-        unusable = sorted(k for k, v in unused.items() if v not in (None, [], ()))
+        unusable = sorted(k for k, v in unused.items() if v not in (None, [], (), False))
         if unusable:
             raise DesignError(f"survey_did cannot use {unusable}: name the treated areas and "
                               "the first treated wave (treated=, start=); respondent controls "
