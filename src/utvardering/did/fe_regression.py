@@ -20,8 +20,11 @@ from ..inference.wild_bootstrap import wild_cluster_bootstrap
 from ._design import PanelDesign
 
 __all__ = ["FERegression", "Inference", "apply_inference", "cluster_counts",
-           "counterfactual_mean", "fit_fe_regression", "randomization_inference",
-           "wild_inference"]
+           "counterfactual_mean", "fit_fe_regression", "guard_inference", "power_of_two_scale",
+           "randomization_inference", "spread", "wild_inference"]
+
+#: A standard error below this multiple of the outcome's spread is zero up to rounding.
+DEGENERATE_SE = 1e-10
 
 Inference = Literal["cluster", "wild", "randomization"]
 
@@ -90,7 +93,8 @@ def fit_fe_regression(design: PanelDesign, regressors: pd.DataFrame, *, fixed_ef
     names = [regressors.columns[j] for j in keep]
     dropped = [c for j, c in enumerate(regressors.columns) if j not in keep]
     X = X_all[:, keep]
-    fit = fe_ols(y, X, absorber)
+    factor = power_of_two_scale(y)  # 1 unless the outcome is near over- or underflow
+    fit = fe_ols(y / factor if factor != 1.0 else y, X, absorber)
     clusters, _ = factorize(frame[design.cluster])
     nested = absorber.nested_in(clusters)
     k_extra = sum(lv for lv, nst in zip(absorber.levels, nested) if not nst)
@@ -98,9 +102,70 @@ def fit_fe_regression(design: PanelDesign, regressors: pd.DataFrame, *, fixed_ef
         k_extra = absorber.dof()
     V = cluster_vcov(fit.Xd, fit.resid, clusters, weights=fit.weights, bread=fit.bread,
                      kind=vcov, k_extra=k_extra, absorber=absorber)
+    if factor != 1.0:  # back to the outcome's scale (exact: a power of two)
+        fit.coef, fit.resid, fit.yd, V = (fit.coef * factor, fit.resid * factor,
+                                          fit.yd * factor, V * factor ** 2)
     g = int(clusters.max()) + 1
     table = coefficient_table(names, fit.coef, V, g - 1, level)
     return FERegression(names, fit.coef, V, table, g - 1, g, dropped, fit, clusters, absorber, X, y)
+
+
+def power_of_two_scale(y: np.ndarray) -> float:
+    """1, or the power of two that brings an outcome near over- or underflow to order one.
+
+    Dividing by a power of two is exact in floating point, so estimates and variances scale
+    back exactly; outcomes of ordinary size (between :math:`2^{-300}` and :math:`2^{300}`) are
+    left untouched, which keeps every result bit for bit.
+    """
+    finite = np.abs(np.asarray(y, dtype=float))
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size == 0:
+        return 1.0
+    top = float(finite.max())
+    if 2.0 ** -300 < top < 2.0 ** 300:
+        return 1.0
+    return float(2.0 ** np.frexp(top)[1])
+
+
+def spread(y: np.ndarray) -> float:
+    """Standard deviation of ``y``, computed without over- or underflow."""
+    factor = power_of_two_scale(y)
+    return float(np.std(np.asarray(y, dtype=float) / factor)) * factor
+
+
+def guard_inference(estimate: float, se: float | None, interval, p_value, warnings: list, *,
+                    spread: float, what: str = "cluster-robust", check_se: bool = True) -> tuple:
+    """NaN interval and p-value (with an InferenceWarning) where they would be invalid numbers.
+
+    * a non-finite estimate never comes with a p-value or interval;
+    * a standard error that is zero up to rounding (below :data:`DEGENERATE_SE` times
+      ``spread``, the outcome's scale) or not finite — e.g. two clusters, where the
+      cluster-robust variance of a 2×2 is exactly zero — gives no interval or p-value
+      (``check_se``: only when the interval comes from that standard error, not from a
+      bootstrap or randomization).
+
+    Returns
+    -------
+    se, interval, p_value
+        As given, or NaN.
+    """
+    from ..errors import InferenceWarning, warn
+
+    nan = float("nan")
+    message = None
+    if not np.isfinite(estimate):
+        message = (f"the estimate is not finite ({estimate}); no standard error, interval or "
+                   "p-value is reported. Check the data for extreme values.")
+    elif check_se and se is not None and (not np.isfinite(se) or se <= DEGENERATE_SE * max(spread, 0.0)):
+        message = (f"the {what} standard error is {se:.3g}, zero (or infinite) up to rounding: "
+                   "with so few clusters (or such extreme values) the variance cannot be "
+                   "estimated, so no interval or p-value is reported. Use more comparison "
+                   "units, randomization inference, or synthetic control.")
+    if message is None:
+        return se, interval, p_value
+    warnings.append(message)
+    warn(message, InferenceWarning)
+    return nan, (nan, nan), nan
 
 
 def cluster_counts(design: PanelDesign, treated_mask: np.ndarray) -> tuple[int, int]:
