@@ -65,7 +65,7 @@ def test_f1_study_covariates_reach_every_estimator(castle):
     es_declared = utv.event_study(study_x, leads=3, lags=3)
     es_passed = utv.event_study(utv.Study(castle, **ck), covariates=xs, leads=3, lags=3)
     assert es_declared.estimate == es_passed.estimate
-    counts = castle.assign(n=np.round(castle["homicide"] * castle["popwt"] / 1e5).astype(int))
+    counts = castle.copy().assign(n=np.round(castle["homicide"] * castle["popwt"] / 1e5).astype(int))
     pois = dict(outcome="n", unit="sid", time="year", starts=starts)
     a = utv.poisson_did(utv.Study(counts, **pois, covariates=xs), inference="cluster")
     b = utv.poisson_did(utv.Study(counts, **pois), covariates=xs, inference="cluster")

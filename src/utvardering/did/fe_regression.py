@@ -15,7 +15,11 @@ import pandas as pd
 from .._numerics.fixed_effects import Absorber, factorize, fe_ols, independent_columns
 from ..errors import DataError
 from ..inference.cluster import cluster_vcov, coefficient_table
-from ..inference.randomization import conley_taber_interval, permutation_test
+from ..inference.randomization import (
+    conley_taber_interval,
+    permutation_test,
+    placebos_needed,
+)
 from ..inference.wild_bootstrap import wild_cluster_bootstrap
 from ._design import PanelDesign
 
@@ -240,9 +244,10 @@ def apply_inference(design: PanelDesign, res: FERegression, inference: str, diag
 
     ``"cluster"`` keeps the cluster-robust t interval of ``res.table``; ``"wild"`` replaces it
     with the restricted wild cluster bootstrap (:func:`wild_inference`); ``"randomization"``
-    takes the randomization p-value and, with one treated unit and no covariates, the
-    Conley–Taber interval (:func:`randomization_inference`; otherwise the cluster-robust
-    interval is kept and a warning says so). The resampling summaries are added to
+    takes the randomization p-value (:func:`randomization_inference`) and, with one treated
+    unit and no covariates, the Conley–Taber p-value and the interval that inverts it
+    (unbounded, with a warning, when there are fewer placebos than the level needs);
+    otherwise the cluster-robust interval is kept and a warning says so. The resampling summaries are added to
     ``diagnostics`` (``"wild_bootstrap"``, ``"randomization"``, ``"conley_taber"``).
 
     Returns
@@ -262,9 +267,19 @@ def apply_inference(design: PanelDesign, res: FERegression, inference: str, diag
                                      random_state=random_state, scheme=ri_scheme)
         diagnostics["randomization"] = ri["randomization"].to_dict()
         p_value = ri["randomization"].p_value
-        if "conley_taber" in ri:  # one treated unit: interval consistent with the p-value
-            diagnostics["conley_taber"] = ri["conley_taber"].to_dict()
-            interval = ri["conley_taber"].interval
+        if "conley_taber" in ri:
+            # One treated unit: the placebos of the comparison units alone (Conley & Taber
+            # 2011) give both the p-value and the interval that inverts it, so the two agree.
+            ct = ri["conley_taber"]
+            diagnostics["conley_taber"] = ct.to_dict()
+            interval, p_value = ct.interval, ct.p_value
+            if not np.all(np.isfinite(interval)):
+                need = placebos_needed(level)
+                diagnostics.setdefault("warnings", []).append(
+                    f"{ct.n_permutations} placebo unit(s): a {level:.0%} randomization interval "
+                    f"needs at least {need}, so it is unbounded; the smallest attainable p-value "
+                    f"is {1 / (ct.n_permutations + 1):.3g}. Report the p-value, lower the level, "
+                    "or compare with synthetic control.")
         else:
             diagnostics.setdefault("warnings", []).append(
                 "inference='randomization' with several treated units (or covariates) gives a "
