@@ -41,7 +41,7 @@ from ..options import check_level, check_option
 from ._design import event_time_dummies, panel_design, renamed_first_argument
 from .pml import fe_poisson
 from .poisson_placebo import placebo_shift_interval, poisson_randomization
-from .result import PoissonDiDEffect, pretrend_test
+from .result import PoissonDiDEffect, pretrend_test, pretrend_warnings
 
 __all__ = ["poisson_did"]
 
@@ -268,6 +268,8 @@ def poisson_did(
     if inference == "randomization":
         remedy = "the randomization inference reported here, and compare with synthetic control."
     warn += few_cluster_warnings(n_cl, n_tr, remedy=remedy)
+    if pre is not None:
+        warn += pretrend_warnings(pre, n_tr)
     if inference == "randomization":
         ri = _randomization(design.treat, y, codes, clusters, offset, regs.to_numpy(float)[:, cols],
                             names, fit.mu, beta, heteroskedasticity,

@@ -37,7 +37,7 @@ from .fe_regression import (
     guard_inference,
     spread,
 )
-from .result import DiDEffect, pretrend_test
+from .result import DiDEffect, pretrend_test, pretrend_warnings
 
 __all__ = ["event_study", "twfe"]
 
@@ -288,9 +288,7 @@ def event_study(
     treated_mask = np.isfinite(design.event)
     n_cl, n_tr = cluster_counts(design, treated_mask)
     warn = few_cluster_warnings(n_cl, n_tr)
-    if pre["df"] and pre["p_F"] < 0.05:
-        warn.append(f"joint pre-trend test rejects (F = {pre['F']:.2f}, p = {pre['p_F']:.3f}): "
-                    "parallel trends are doubtful; see a sensitivity analysis (HonestDiD).")
+    warn += pretrend_warnings(pre, n_tr)
     path = table.rename(columns={"estimate": "effect"})[["effect", "low", "high"]]
     interval = (est - crit * se, est + crit * se)
     with np.errstate(divide="ignore", invalid="ignore"):
