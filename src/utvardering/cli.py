@@ -242,6 +242,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     units, times = frame[args.unit], frame[args.time]
     study = (info.design or Study)(
         frame, outcome=args.outcome, unit=args.unit, time=args.time,
+        **{k: True for k in ("dropna", "allow_gaps") if getattr(args, k, False)},
         treated=like_column(split_list(args.treated), units),
         start=period_arg(args.start, times), end=period_arg(args.end, times),
         cohort=args.cohort, donors=like_column(split_list(args.donors), units),
@@ -316,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="estimator option; values parsed as JSON when possible (repeatable)")
     est.add_argument("--json", action="store_true", help="print the Effect as JSON")
+    est.add_argument("--dropna", action="store_true",
+                     help="drop rows with a missing outcome (they are reported)")
+    est.add_argument("--allow-gaps", action="store_true",
+                     help="accept an unbalanced panel (for estimators that handle one)")
     est.set_defaults(handler=cmd_estimate)
     for module in subcommand_modules():
         module.register(sub)

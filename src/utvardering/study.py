@@ -63,8 +63,9 @@ class Study(StartsMixin):
     window : (period-like, period-like), optional
         First and last period analysed; rows outside are left out (and reported by
         :meth:`describe`).
-    min_pre_periods : int, default 2
-        Fewest pre-treatment periods allowed for any treated unit.
+    min_pre_periods : int, default 1
+        Fewest pre-treatment periods allowed for any treated unit (one is all a 2×2 DiD
+        needs; estimators that need more check it themselves).
     dropna, allow_gaps : bool
         Passed to :func:`~utvardering.data.schema.validate_panel`.
     intervention : str or Intervention, optional
@@ -89,7 +90,7 @@ class Study(StartsMixin):
         counts: bool | None = None,
         covariates: Iterable[str] | None = None,
         window: tuple[Any, Any] | None = None,
-        min_pre_periods: int = 2,
+        min_pre_periods: int = 1,
         dropna: bool = False,
         allow_gaps: bool = False,
         intervention: str | Intervention | None = None,
@@ -209,7 +210,8 @@ class Study(StartsMixin):
         n_pre = starts.map(counts)
         few = n_pre[n_pre < minimum].to_dict()
         if few:
-            detail = ", ".join(f"{u} has {n}" for u, n in few.items())
+            shown = ", ".join(f"{u} has {n}" for u, n in list(few.items())[:3])
+            detail = shown if len(few) <= 3 else f"{len(few)} treated units, e.g. {shown}"
             raise DesignError(
                 f"too few pre-treatment periods ({detail}; at least {minimum} needed): start "
                 f"later, extend the data back, or lower min_pre_periods."
