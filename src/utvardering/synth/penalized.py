@@ -30,7 +30,9 @@ import pandas as pd
 
 from ..errors import DesignError
 from ..estimators import register_estimator
+from ..options import check_level, check_option
 from ..study import Study
+from ._legacy import take_renamed
 from .augmented import covariate_matrix, unit_problems
 from .result import AugmentedSynthEffect, assemble
 
@@ -214,7 +216,7 @@ def penalized_synthetic_control(
     covariates: list[str] | None = None,
     standardize: bool = True,
     n_lambda: int = 30,
-    se: Literal["jackknife"] | None = "jackknife",
+    inference: Literal["jackknife"] | None = "jackknife",
     level: float = 0.95,
     rate: bool | None = None,
     per: float = 100_000,
@@ -236,8 +238,8 @@ def penalized_synthetic_control(
         Divide each predictor by its standard deviation across units.
     n_lambda : int, default 30
         Grid size.
-    se : {"jackknife"} or None, default "jackknife"
-        Leave-one-donor-out jackknife with the penalty fixed.
+    inference : {"jackknife"} or None, default "jackknife"
+        Leave-one-donor-out jackknife with the penalty fixed (old name ``se=``).
     level : float, default 0.95
         Interval coverage (normal).
     rate : bool, optional
@@ -258,11 +260,18 @@ def penalized_synthetic_control(
     disaggregated data. *Journal of the American Statistical Association* 116(536),
     1817–1834.
     """
+    given = take_renamed(study_args, {"se": "inference"}, "penalized_synthetic_control",
+                         {"inference": inference}, {"inference": "jackknife"})
+    inference = given["inference"]
+    check_option("inference", inference, ("jackknife", None))
+    level = check_level(level)
+    if penalty is not None and not penalty >= 0:
+        raise DesignError(f"penalty={penalty} must be non-negative (0 = synthetic control).")
     study = Study.coerce(study, where="penalized_synthetic_control", **study_args)
     if not study.donors:
         raise DesignError("penalized synthetic control needs comparison units; the donor pool is empty.")
-    if penalty is not None and penalty < 0:
-        raise DesignError(f"penalty={penalty} must be non-negative (0 = synthetic control).")
+    if inference == "jackknife" and len(study.donors) < 3:
+        raise DesignError("the jackknife needs at least three donors; set inference=None.")
     covariates = list(study.covariates if covariates is None else covariates)
     table, exposure, scale, problems = unit_problems(study, rate, per)
     Z = covariate_matrix(study, covariates, {u: study.starts[u] for u in study.treated}
@@ -281,9 +290,7 @@ def penalized_synthetic_control(
                                    n_lambda=n_lambda)
         fits[u] = (w, w, lam, cv, y, Y0, pre, post)
     draws = []
-    if se == "jackknife":
-        if len(study.donors) < 3:
-            raise DesignError("the jackknife needs at least three donors; set se=None.")
+    if inference == "jackknife":
         for j in allj:
             keep = np.delete(allj, j)
             ests = []
@@ -293,11 +300,9 @@ def penalized_synthetic_control(
                 w = penalized_weights(X0, x1, fits[u][2])
                 ests.append(float((y - w @ Y0[keep])[post].mean()))
             draws.append(float(np.mean(ests)))
-    elif se is not None:
-        raise DesignError(f"se={se!r} is not available here; use 'jackknife' or None.")
     warnings: list[str] = []
     params = {"penalty": penalty, "covariates": covariates, "standardize": standardize,
-              "n_lambda": n_lambda, "se": se, "level": level, "rate": exposure is not None, "per": per}
+              "n_lambda": n_lambda, "inference": inference, "level": level, "rate": exposure is not None, "per": per}
     opts = {"standardize": standardize, "n_lambda": n_lambda}
 
     def covs(unit, donors):
@@ -315,5 +320,5 @@ def penalized_synthetic_control(
                                                                        standardize=standardize)}
     return assemble(study, table, exposure, scale, fits, method="penalized_synthetic_control",
                     estimand="average gap treated − penalized synthetic control over the post-period",
-                    level=level, se=se, jack={"draws": draws}, per=per, params=params,
+                    level=level, se=inference, jack={"draws": draws}, per=per, params=params,
                     warnings=warnings, spec=spec)
