@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from utvardering._numerics.simplex import simplex_lstsq
 from utvardering.effect import Effect
 from utvardering.errors import DesignError
 from utvardering.estimators import get_estimator
@@ -18,7 +19,6 @@ from utvardering.synth.augmented import (
     lambda_grid,
     ridge_augmented_weights,
 )
-from utvardering.synth.simplex import simplex_lstsq
 
 
 def panel(seed: int = 0, n_co: int = 25, t_pre: int = 15, t_post: int = 5, tau: float = 0.0,

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from utvardering._numerics.simplex import simplex_lstsq, simplex_qp
 from utvardering.effect import Effect
 from utvardering.errors import DesignError
 from utvardering.estimators import get_estimator
 from utvardering.study import Study
 from utvardering.synth.augmented import AugmentedSynthEffect
-from utvardering.synth.penalized import penalized_synthetic_control, penalized_weights, simplex_qp
-from utvardering.synth.simplex import simplex_lstsq
+from utvardering.synth.penalized import penalized_synthetic_control, penalized_weights
 
 
 def panel(seed: int = 0, n_co: int = 12, t_pre: int = 10, t_post: int = 4, tau: float = 0.0):

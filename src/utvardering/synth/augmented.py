@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._numerics.simplex import simplex_lstsq
 from ..errors import DataError, DesignError
 from ..estimators import register_estimator
 from ..options import check_level, check_option
@@ -35,7 +36,6 @@ from ..study import Study
 from ._legacy import take_renamed
 from .result import AugmentedSynthEffect, assemble
 from .sdid_panel import panel_matrix
-from .simplex import simplex_lstsq
 
 __all__ = ["AugmentedSynthEffect", "augmented_synthetic_control", "ridge_augmented_weights"]
 

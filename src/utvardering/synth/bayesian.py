@@ -37,6 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._numerics.simplex import simplex_lstsq
 from ..effect import Effect
 from ..errors import DesignError
 from ..estimators import register_estimator
@@ -45,7 +46,6 @@ from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
 from ._panel import check_values
-from .simplex import simplex_lstsq
 
 __all__ = ["BayesianSynthEffect", "bayesian_synthetic_control"]
 
