@@ -145,7 +145,7 @@ def run(ctx) -> None:
         if outside:  # chosen from the pre-period only, as in the Sluta skjut analysis
             sc = synthetic_control(study, demean=True, random_state=ctx.seed("synthetic_control"))
         reps = m["quick_sdid_replications"] if ctx.quick else m["sdid_replications"]
-        sdid = synthetic_did(study, replications=reps, random_state=ctx.seed("synthetic_did"))
+        sdid = synthetic_did(study, n_draws=reps, random_state=ctx.seed("synthetic_did"))
     effects["synthetic control: total"], effects["synthetic DiD: total"] = sc, sdid
     if outside:
         report.text(_(

@@ -214,7 +214,7 @@ def run(ctx) -> None:
     report.heading(label("secondary", lang))
     with ctx.step("synthetic DiD"):
         reps = m["quick_sdid_replications"] if ctx.quick else m["sdid_replications"]
-        effects["synthetic DiD"] = synthetic_did(study, replications=reps,
+        effects["synthetic DiD"] = synthetic_did(study, n_draws=reps,
                                                  random_state=ctx.seed("synthetic_did"))
     report.effect("synthetic DiD", effects["synthetic DiD"])  # display: the catalogue's translation
     with ctx.step("count BSTS"):
