@@ -19,12 +19,20 @@ import pandas as pd
 
 from ._study_starts import StartsMixin, _listify
 from .data._panel_keys import _distinct_runs, _RowOrder, _sorted_copy, _sorted_distinct
-from .data.schema import Panel, _validated_rows
-from .data.timeparse import format_periods, to_period
-from .errors import DesignError
+from .data.schema import Panel, _validated_rows, check_columns
+from .data.timeparse import format_periods, is_yearly, to_period
+from .errors import DataError, DesignError
 from .interventions import Intervention, get_intervention, overlapping_programmes
 
 __all__ = ["Study"]
+
+_FREQ_WORDS = {"M": "months", "Q": "quarters", "D": "days", "W": "weeks"}
+
+
+def _example(value: int, freq: str) -> str:
+    """A period of ``freq`` in the year ``value`` (or an invented one), for messages."""
+    year = int(value) if 1000 <= int(value) <= 9999 else 2020
+    return {"M": f"{year}-01", "Q": f"{year}Q1", "D": f"{year}-01-01"}.get(freq[0], f"{year}-01")
 
 
 class Study(StartsMixin):
@@ -95,6 +103,7 @@ class Study(StartsMixin):
         intervention: str | Intervention | None = None,
     ) -> None:
         self._kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
+        check_columns(data)
         if outcome not in getattr(data, "columns", []):
             counts_flag = False
         else:
@@ -129,6 +138,11 @@ class Study(StartsMixin):
                 if hi is not None:
                     keep &= frame[time] <= hi
                 self.window_dropped = int((~keep).sum())
+                if not keep.any():
+                    first, last = frame[time].min(), frame[time].max()
+                    raise DesignError(
+                        f"the window ({lo}, {hi}) holds no rows: the data cover {first} to "
+                        f"{last}. Give a window inside that range (or window=None).")
                 frame = frame.loc[keep].reset_index(drop=True)
             self._data = frame
             # the validated frame is sorted by the units' string form: first appearance is that order
@@ -136,6 +150,7 @@ class Study(StartsMixin):
         # unit blocks share their periods: the first block has them all
         self.times: list = _sorted_distinct(
             frame[time] if self._blocks is None else frame[time].iloc[:self._blocks[1]])
+        self._check_variation()
         self.starts = self._resolve_starts(treated, start, starts, cohort)
         self.treated: list = [u for u in self.units if u in self.starts]  # sorted as units
         self.start = min(self.starts.values())
@@ -147,6 +162,17 @@ class Study(StartsMixin):
         self._check_pre_periods(min_pre_periods)
 
     # -- construction helpers -------------------------------------------------------------
+    def _check_variation(self) -> None:
+        """Refuse an outcome that is the same number in every row: nothing can be estimated."""
+        values = self._sorted_view()[0][self.outcome].to_numpy()
+        if len(values) and values.dtype.kind in "iuf" and values.min() == values.max():
+            raise DataError(
+                f"outcome {self.outcome!r} is {values[0]:g} in every row ({len(self.units)} "
+                f"units × {len(self.times)} periods): there is no variation to estimate an "
+                "effect from. Check that the right column (and window) was chosen; a count that "
+                "is zero everywhere has no events to compare."
+            )
+
     def _period(self, value, what: str):
         if self.freq is None and isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)  # integer time (years): "1989" means 1989
@@ -154,6 +180,13 @@ class Study(StartsMixin):
             raise DesignError(
                 f"{what} {value!r} is not a period of this panel: its time column holds integers "
                 "(e.g. years), so give an integer such as 1989."
+            )
+        if (self.freq is not None and not is_yearly(self.freq)
+                and isinstance(value, (int, np.integer)) and not isinstance(value, bool)):
+            raise DesignError(
+                f"{what} is {value!r}, a number, but this panel's periods are "
+                f"{_FREQ_WORDS.get(self.freq[0], self.freq)} ({self.times[0]} to "
+                f"{self.times[-1]}): give a period such as {_example(value, self.freq)!r}."
             )
         try:
             return to_period(value, self.freq)
