@@ -1,6 +1,6 @@
-"""Data contracts: validation of panels, survey micro-data and incidents.
+"""The panel data contract: validation of long unit × period panels.
 
-Every check reports *what* is wrong, *where* (column, unit, period, row) and *how to fix
+(Survey micro-data and incidents have theirs in :mod:`utvardering.data.schema_micro`.) Every check reports *what* is wrong, *where* (column, unit, period, row) and *how to fix
 it*. :func:`check_panel` collects every problem without raising (the command line prints
 them all); :func:`validate_panel` raises one :class:`~utvardering.errors.DataError` listing
 them and otherwise returns a :class:`Panel` holding a validated, sorted *copy* of the data.
@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ._panel_keys import _NO_DUPLICATES, _PanelKeys, _sorted_copy
+from ..errors import DataError, DataWarning, warn
+from .panel_keys import NO_DUPLICATES, PanelKeys, sorted_copy
 from .timeparse import format_periods, parse_time, period_freq
 
-__all__ = ["Panel", "Problem", "check_columns", "check_panel", "period_range", "validate_panel"]
+__all__ = ["Panel", "Problem", "check_columns", "check_panel", "period_range", "validate_panel",
+           "validated_rows"]
 
 
 @dataclass(frozen=True)
@@ -171,13 +172,13 @@ def check_panel(
         covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps)
     if frame is None:
         return problems, None, dropped
-    return problems, _sorted_copy(frame, order.rows()), dropped
+    return problems, sorted_copy(frame, order.rows()), dropped
 
 
 def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
                 allow_gaps) -> tuple[list[Problem], pd.DataFrame | None, pd.DataFrame, Any]:
     """:func:`check_panel` before the sort: the rows in the caller's order (sharing its columns,
-    copy-on-write) and their :class:`~utvardering.data._panel_keys._RowOrder`."""
+    copy-on-write) and their :class:`~utvardering.data.panel_keys.RowOrder`."""
     check_columns(data)
     outcomes, counts, covariates = _as_tuple(outcomes), _as_tuple(counts), _as_tuple(covariates)
     outcomes = outcomes + tuple(c for c in counts if c not in outcomes)
@@ -213,8 +214,8 @@ def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, fre
         return problems, None, empty, None
     if problems:
         return problems, None, empty, None
-    keys = _PanelKeys(frame, unit, time)
-    dup = keys.duplicated() if keys.has_duplicates() else _NO_DUPLICATES
+    keys = PanelKeys(frame, unit, time)
+    dup = keys.duplicated() if keys.has_duplicates() else NO_DUPLICATES
     if dup.any():
         n_pairs = int(frame.loc[dup].drop_duplicates([unit, time]).shape[0])
         problems.append(
@@ -259,7 +260,7 @@ def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, fre
         if not (dropped.empty and keys.is_complete()):
             problems += _check_gaps(frame, unit, time, dropped)
     if not dropped.empty:
-        keys = _PanelKeys(frame, unit, time)
+        keys = PanelKeys(frame, unit, time)
     order = keys.row_order()
     del keys  # its code arrays are as long as the data: free them before the rows are copied
     return problems, frame, dropped, order
@@ -444,18 +445,29 @@ def validate_panel(
         Listing every problem found (missing columns, duplicates, non-numeric or negative
         counts, missing outcomes, gaps, unparseable or mixed-frequency time).
     """
-    panel, order = _validated_rows(
+    panel, order = validated_rows(
         data, unit=unit, time=time, outcomes=outcomes, counts=counts, exposure=exposure,
-        covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps, stacklevel=3,
+        covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps,
     )
-    panel.data = _sorted_copy(panel.data, order.rows())
+    panel.data = sorted_copy(panel.data, order.rows())
     return panel
 
 
-def _validated_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
-                    allow_gaps, stacklevel: int = 2) -> tuple[Panel, Any]:
-    """:func:`validate_panel` without the sort (raises and warns alike): the Panel of the rows
-    as :func:`_check_rows` leaves them, and their order."""
+def validated_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
+                   allow_gaps) -> tuple[Panel, Any]:
+    """:func:`validate_panel` without the final sort (raises and warns alike).
+
+    For callers that sort later or not at all (:class:`~utvardering.Study` keeps whole unit
+    blocks unsorted until its rows are read). Parameters are those of
+    :func:`validate_panel`.
+
+    Returns
+    -------
+    panel : Panel
+        The Panel of the rows in the caller's order (sharing its columns, copy-on-write).
+    order : RowOrder
+        How to sort them (:class:`~utvardering.data.panel_keys.RowOrder`).
+    """
     problems, frame, dropped, order = _check_rows(
         data, unit=unit, time=time, outcomes=outcomes, counts=counts, exposure=exposure,
         covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps,
@@ -465,16 +477,8 @@ def _validated_rows(data, *, unit, time, outcomes, counts, exposure, covariates,
             raise DataError(problems[0].message)
         raise DataError(f"{len(problems)} problems in the panel:\n" + "\n".join(f"- {p.message}" for p in problems))
     if not dropped.empty:
-        import warnings
-
-        from ..errors import UtvarderingWarning
-
-        warnings.warn(
-            f"dropped {len(dropped)} unit-period(s) with a missing outcome (dropna=True): "
-            f"{_rows_label(dropped, pd.Series(True, dropped.index), unit, time)}",
-            UtvarderingWarning,
-            stacklevel=stacklevel,
-        )
+        warn(f"dropped {len(dropped)} unit-period(s) with a missing outcome (dropna=True): "
+             f"{_rows_label(dropped, pd.Series(True, dropped.index), unit, time)}", DataWarning)
     all_outcomes = _as_tuple(outcomes) + tuple(c for c in _as_tuple(counts) if c not in _as_tuple(outcomes))
     panel = Panel(frame, unit, time, all_outcomes, _as_tuple(counts), exposure,
                   _as_tuple(covariates), dropped)
