@@ -36,7 +36,7 @@ from typing import Any
 from ..effect import Effect
 from ..i18n import Language
 
-__all__ = ["STRENGTHS", "Conclusion", "TestResult", "bottom_line", "grade"]
+__all__ = ["STRENGTHS", "Conclusion", "NullTest", "bottom_line", "grade"]
 
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue without translating it here (gettext convention)."""
@@ -50,7 +50,7 @@ _ALPHA = 0.05
 
 
 @dataclass
-class TestResult:
+class NullTest:
     """A test of no effect reported beside the primary estimate.
 
     Parameters
@@ -209,7 +209,7 @@ def bottom_line(
     noun: str,
     per_year: float | None = None,
     observed_per_year: float | None = None,
-    tests: Sequence[TestResult] = (),
+    tests: Sequence[NullTest] = (),
     supported_because: str = "",
     detection: str | None = None,
     caveats: Sequence[str] = (),
@@ -236,7 +236,7 @@ def bottom_line(
     observed_per_year : float, optional
         Observed events per year in the treated units after the start: turns a relative effect
         into events per year, and an additive one into a % change.
-    tests : sequence of TestResult
+    tests : sequence of NullTest
         Tests of no effect reported beside the primary; disagreeing pairs are explained.
     supported_because : str
         Why the design supports the test marked ``supported`` (translated text).
@@ -306,7 +306,7 @@ def bottom_line(
     return conclusion
 
 
-def _conflicts(tr: Language, tests: Sequence[TestResult], because: str) -> list[str]:
+def _conflicts(tr: Language, tests: Sequence[NullTest], because: str) -> list[str]:
     """One sentence per pair of tests on different sides of 0.05."""
     small = [t for t in tests if t.p < _ALPHA]
     large = [t for t in tests if t.p >= _ALPHA]
