@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from utvardering.report.browser import CHROMIUM, headings_in_order, measure
+
 sys.path.insert(0, str(Path(__file__).parent))
-from browser import CHROMIUM, headings_in_order, measure
-from test_i18n import _swedish_report, english_words, visible_text
+from test_i18n import english_words, swedish_report, visible_text
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
                                 "(apt-get install -y chromium)")
@@ -40,7 +41,7 @@ def assert_readable(page: Path, *, screenshots: Path | None = None) -> None:
 
 
 def test_a_small_report_reads_in_the_browser(tmp_path):
-    report = _swedish_report()
+    report = swedish_report()
     report.write(tmp_path / "toy")
     assert_readable(tmp_path / "toy" / "report.html")
 

@@ -1,4 +1,4 @@
-"""Render an HTML page in headless Chromium and measure it (used by the browser tests and docs).
+"""Render an HTML page in headless Chromium and measure it (browser tests, docs screenshots).
 
 Chromium's own ``--headless --dump-dom`` is driven with a copy of the page that carries a small
 script: once the page has loaded, it writes its measurements (elements wider than the viewport,
@@ -18,6 +18,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+__all__ = ["CHROMIUM", "headings_in_order", "measure"]
+
+#: Path of a Chromium/Chrome executable, or None.
 CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
                  if p), None)
 
@@ -46,6 +49,13 @@ window.addEventListener('load', function () { setTimeout(function () {
     if (/\*\*|__|\]\(|(^|\n)\s*#{1,6}\s|`/.test(t)) out.markdown.push(t.trim().slice(0, 80));
     if (/\\\(|\\\[|\$\$/.test(t)) out.rawMath += 1;
   }
+  out.boxes = {};
+  ['header', 'nav.toc', 'section.conclusion', 'h2#design-pre-registered, h2#design-forregistrerad',
+   'table.results', 'details'].forEach(function (sel) {
+    var el = document.querySelector(sel);
+    if (el) { var r = el.getBoundingClientRect();
+      out.boxes[sel.split(',')[0]] = [r.left + scrollX, r.top + scrollY, r.width, r.height]; }
+  });
   var marks = document.querySelectorAll('section.conclusion, table.results');
   out.conclusionFirst = marks.length > 0 ? marks[0].matches('section.conclusion') : null;
   performance.getEntriesByType('resource').forEach(function (e) {
@@ -61,7 +71,30 @@ window.addEventListener('load', function () { setTimeout(function () {
 
 def measure(page: Path, width: int, *, height: int = 900, screenshot: Path | None = None,
             budget_ms: int = 15000) -> dict:
-    """Load ``page`` at ``width`` px in headless Chromium and return the probe's measurements."""
+    """Load ``page`` at ``width`` px in headless Chromium and return the probe's measurements.
+
+    Parameters
+    ----------
+    page : path
+        An HTML file.
+    width, height : int
+        Viewport in CSS pixels (below 500 px the page is measured in an iframe of that width).
+    screenshot : path, optional
+        Also write a PNG screenshot of the viewport there.
+    budget_ms : int
+        Virtual time allowed for loading (scripts such as MathJax run within it).
+
+    Returns
+    -------
+    dict
+        ``width``, ``scrollWidth``, ``wide`` (elements beyond the viewport), ``images``
+        (loaded, alt text), ``headings`` (levels in document order), ``markdown`` (text nodes
+        with literal Markdown markers), ``conclusionFirst``, ``resources`` (URLs requested
+        outside the page), ``math`` / ``rawMath`` (rendered MathJax formulas / raw TeX
+        delimiters left in the text) and ``boxes`` (page coordinates of landmark elements).
+    """
+    if CHROMIUM is None:
+        raise FileNotFoundError("no Chromium found: install it (Debian: apt-get install -y chromium).")
     page = Path(page)
     probed = page.with_name(page.stem + f".probe{width}.html")
     text = page.read_text(encoding="utf-8")
