@@ -158,7 +158,7 @@ def test_f8_sdid_arrow_is_the_estimate():
     import matplotlib.pyplot as plt
 
     fit = utv.synthetic_did(_read("prop99.csv"), outcome="PacksPerCapita", unit="State",
-                            time="Year", treated="California", start=1989, se=None)
+                            time="Year", treated="California", start=1989, inference=None)
     fig = fit.plot()
     arrows = [a for a in fig.axes[0].texts if getattr(a, "arrow_patch", None) is not None]
     assert len(arrows) == 1
@@ -176,7 +176,7 @@ def test_f14_synth_figures_label_the_time_axis_with_the_data_column(basque):
     assert fig.axes[1].get_xlabel() == "year"
     plt.close(fig)
     sdid = utv.synthetic_did(_read("prop99.csv"), outcome="PacksPerCapita", unit="State",
-                             time="Year", treated="California", start=1989, se=None)
+                             time="Year", treated="California", start=1989, inference=None)
     fig = sdid.plot()
     assert fig.axes[1].get_xlabel() == "Year"
     plt.close(fig)

@@ -21,7 +21,7 @@ ESTIMATORS = {
     "demeaned": lambda d, **k: utv.synthetic_control(d, demean=True, inference=None, **k),
     "augmented": lambda d, **k: utv.augmented_synthetic_control(d, **k),
     "penalized": lambda d, **k: utv.penalized_synthetic_control(d, **k),
-    "synthetic_did": lambda d, **k: utv.synthetic_did(d, replications=20, random_state=0, **k),
+    "synthetic_did": lambda d, **k: utv.synthetic_did(d, n_draws=20, random_state=0, **k),
 }
 
 
@@ -54,8 +54,8 @@ def test_r1_synthetic_did_never_returns_a_p_value_next_to_a_nonfinite_estimate()
     data = panel()
     data.loc[5, "y"] = -np.inf
     with pytest.raises(DataError):
-        utv.synthetic_did(data, replications=30, random_state=0, **KW)
-    fit = utv.synthetic_did(panel(), replications=30, random_state=0, **KW)
+        utv.synthetic_did(data, n_draws=30, random_state=0, **KW)
+    fit = utv.synthetic_did(panel(), n_draws=30, random_state=0, **KW)
     assert np.isfinite(fit.estimate) and np.isfinite(fit.se) and fit.p_value is not None
 
 

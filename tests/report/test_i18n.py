@@ -122,7 +122,7 @@ def test_warnings_are_translated_by_templates_with_numbers_reformatted():
     assert Language("en").warning(text) == text
 
 
-def _swedish_report() -> Report:
+def swedish_report() -> Report:
     report = Report("Sluta skjut", lang="sv")
     _ = report.tr
     design_section(report, {"question": _("Did Sluta skjut change the number of confirmed shootings in "
@@ -146,8 +146,8 @@ def _swedish_report() -> Report:
     return report
 
 
-def test_a_swedish_report_has_no_english_sentences(tmp_path):
-    report = _swedish_report()
+def test_aswedish_report_has_no_english_sentences(tmp_path):
+    report = swedish_report()
     report.write(tmp_path)
     html_text = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert english_words(visible_text(html_text)) == []

@@ -21,6 +21,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from ..errors import DataError
+
 __all__ = ["Absorber", "OLSFit", "factorize", "fe_ols", "independent_columns"]
 
 
@@ -113,7 +115,15 @@ class Absorber:
         return out
 
     def demean(self, values: np.ndarray) -> np.ndarray:
-        """Residuals of the (weighted) projection of each column on the fixed effects."""
+        """Residuals of the (weighted) projection of each column on the fixed effects.
+
+        Raises
+        ------
+        DataError
+            If ``values`` (or the weights) hold ``inf`` or NaN, or the projection stops being
+            finite: alternating projections would never meet their tolerance (a NaN step is
+            never small), so they are refused rather than run to ``maxiter``.
+        """
         z = np.array(values, dtype=float, copy=True)
         flat = z.ndim == 1
         if flat:
@@ -121,7 +131,12 @@ class Absorber:
         if not self._mats:
             return z[:, 0] if flat else z
         w = self.weights[:, None]
-        scale = max(float(np.abs(z).max()), 1.0)
+        scale = float(np.abs(z).max()) if z.size else 0.0
+        if not (np.isfinite(scale) and np.isfinite(self.weights).all()):
+            bad = int((~np.isfinite(z)).any(axis=1).sum())
+            raise DataError(f"cannot absorb fixed effects: {bad} row(s) hold inf or NaN values "
+                            "(or the weights do); correct or drop them first.")
+        scale = max(scale, 1.0)
         for _ in range(self.maxiter):
             largest = 0.0
             for mat, inv in zip(self._mats, self._inv):
@@ -129,6 +144,9 @@ class Absorber:
                 step = mat @ means
                 z -= step
                 largest = max(largest, float(np.abs(step).max()))
+            if not np.isfinite(largest):
+                raise DataError("the fixed-effects projection became non-finite (values too "
+                                "large to represent); rescale the data.")
             if len(self._mats) == 1 or largest <= self.tol * scale:
                 break
         return z[:, 0] if flat else z

@@ -19,7 +19,7 @@ import utvardering as utv
 from utvardering.did.displacement import weighted_displacement_quotient
 from utvardering.did.poisson import poisson_did
 from utvardering.did.survey import survey_did
-from utvardering.report.conclusion import TestResult, bottom_line
+from utvardering.report.conclusion import NullTest, bottom_line
 from utvardering.report.sections import (
     design_section,
     label,
@@ -145,7 +145,7 @@ def run(ctx) -> None:
         if outside:  # chosen from the pre-period only, as in the Sluta skjut analysis
             sc = synthetic_control(study, demean=True, random_state=ctx.seed("synthetic_control"))
         reps = m["quick_sdid_replications"] if ctx.quick else m["sdid_replications"]
-        sdid = synthetic_did(study, replications=reps, random_state=ctx.seed("synthetic_did"))
+        sdid = synthetic_did(study, n_draws=reps, random_state=ctx.seed("synthetic_did"))
     effects["synthetic control: total"], effects["synthetic DiD: total"] = sc, sdid
     if outside:
         report.text(_(
@@ -244,7 +244,7 @@ def run(ctx) -> None:
         report, programme="Ordningsvakter Möllevången", primary="Poisson DiD: total",
         compared=["synthetic control: total", "synthetic DiD: total", "BSTS: total"],
         noun=_("reported crimes"), observed_per_year=float(post["total"].sum()) / (len(post) / 12),
-        tests=[TestResult("randomization", total.p_value, supported=True)],
+        tests=[NullTest("randomization", total.p_value, supported=True)],
         detection=_("reported crime measures detection as well as crime: guards can raise recorded "
                     "drug and public-order offences while crime falls"))
     from utvardering.data.public_section import add_public_record_section  # real figures

@@ -20,7 +20,7 @@ import pandas as pd
 import utvardering as utv
 from utvardering.did.poisson import poisson_did
 from utvardering.errors import DesignError
-from utvardering.report.conclusion import TestResult, bottom_line
+from utvardering.report.conclusion import NullTest, bottom_line
 from utvardering.report.sections import (
     design_section,
     label,
@@ -214,7 +214,7 @@ def run(ctx) -> None:
     report.heading(label("secondary", lang))
     with ctx.step("synthetic DiD"):
         reps = m["quick_sdid_replications"] if ctx.quick else m["sdid_replications"]
-        effects["synthetic DiD"] = synthetic_did(study, replications=reps,
+        effects["synthetic DiD"] = synthetic_did(study, n_draws=reps,
                                                  random_state=ctx.seed("synthetic_did"))
     report.effect("synthetic DiD", effects["synthetic DiD"])  # display: the catalogue's translation
     with ctx.step("count BSTS"):
@@ -289,8 +289,8 @@ def run(ctx) -> None:
         compared=["synthetic DiD", "count BSTS", "Poisson DiD", f"synthetic control ({other_form})"],
         noun=_("shootings"), per_year=float(post["population"].mean()) / PER * 12,
         observed_per_year=float(post["shootings"].sum()) / years,
-        tests=[TestResult("conformal", sc.p_value),
-               TestResult("placebo_in_space", placebo.p_value, supported=True)],
+        tests=[NullTest("conformal", sc.p_value),
+               NullTest("placebo_in_space", placebo.p_value, supported=True)],
         supported_because=_("because it compares Malmö with real cities that had no programme instead "
                             "of relying on the synthetic control model being right"))
     from utvardering.data.public_section import add_public_record_section  # real figures

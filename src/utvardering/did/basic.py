@@ -30,6 +30,7 @@ from ..inference.wild_bootstrap import wild_cluster_bootstrap
 from ..options import check_level, check_option
 from ..study import Study
 from ._design import check_finite, renamed_first_argument
+from .fe_regression import guard_inference, power_of_two_scale, spread
 from .result import DiDEffect
 
 __all__ = ["diff_in_diff", "two_by_two"]
@@ -46,10 +47,14 @@ def two_by_two(y: np.ndarray, group: np.ndarray, post: np.ndarray, clusters: np.
         names += [f"x{j}" for j in range(covariates.shape[1])]
     X = np.column_stack(cols)
     w = np.ones(len(y)) if weights is None else weights
+    factor = power_of_two_scale(y)  # 1 unless the outcome is near over- or underflow
+    ys = y / factor if factor != 1.0 else y
     bread = np.linalg.inv(X.T @ (w[:, None] * X))
-    coef = bread @ (X.T @ (w * y))
-    resid = y - X @ coef
+    coef = bread @ (X.T @ (w * ys))
+    resid = ys - X @ coef
     V = cluster_vcov(X, resid, clusters, weights=w, bread=bread, kind=vcov)
+    if factor != 1.0:  # back to the outcome's scale (exact: a power of two)
+        coef, resid, V = coef * factor, resid * factor, V * factor ** 2
     return names, coef, V, resid, X
 
 
@@ -181,6 +186,9 @@ def diff_in_diff(
                                     random_state=random_state)
         diagnostics["wild_bootstrap"] = wb.to_dict()
         interval, p_value = wb.interval, wb.p_value
+    se, interval, p_value = guard_inference(float(row["estimate"]), float(row["se"]), interval,
+                                            p_value, warn, spread=spread(y),
+                                            check_se=inference == "cluster")
     ww = np.ones(len(frame)) if w is None else w
     cells = (pd.DataFrame({"group": np.where(g == 1, "treated", "comparison"),
                            "period": np.where(p == 1, "post", "pre"), "y": y * ww, "w": ww})
@@ -190,13 +198,13 @@ def diff_in_diff(
     cells = cells[["mean", "n"]]
     base = cells.loc[("treated", "post"), "mean"] - float(row["estimate"])
     relative = rel_int = None
-    if base > 0:
+    if base > 0 and np.isfinite(row["estimate"]):
         relative, rel_int = float(row["estimate"]) / base, (interval[0] / base, interval[1] / base)
     n_units_t = int(frame.loc[g == 1, unit].nunique()) if unit else None
     n_units_c = int(frame.loc[g == 0, unit].nunique()) if unit else None
     return DiDEffect(
         method="did", estimate=float(row["estimate"]), interval=interval, level=level,
-        se=float(row["se"]), relative=relative, relative_interval=rel_int, p_value=p_value,
+        se=se, relative=relative, relative_interval=rel_int, p_value=p_value,
         diagnostics=diagnostics, outcome=outcome,
         estimand="2×2 difference in mean changes, treated minus comparison",
         n_treated=n_units_t, n_control=n_units_c, start=start_text, coefficients=table,

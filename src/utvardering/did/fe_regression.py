@@ -15,13 +15,20 @@ import pandas as pd
 from .._numerics.fixed_effects import Absorber, factorize, fe_ols, independent_columns
 from ..errors import DataError
 from ..inference.cluster import cluster_vcov, coefficient_table
-from ..inference.randomization import conley_taber_interval, permutation_test
+from ..inference.randomization import (
+    conley_taber_interval,
+    permutation_test,
+    placebos_needed,
+)
 from ..inference.wild_bootstrap import wild_cluster_bootstrap
 from ._design import PanelDesign
 
 __all__ = ["FERegression", "Inference", "apply_inference", "cluster_counts",
-           "counterfactual_mean", "fit_fe_regression", "randomization_inference",
-           "wild_inference"]
+           "counterfactual_mean", "fit_fe_regression", "guard_inference", "power_of_two_scale",
+           "randomization_inference", "spread", "wild_inference"]
+
+#: A standard error below this multiple of the outcome's spread is zero up to rounding.
+DEGENERATE_SE = 1e-10
 
 Inference = Literal["cluster", "wild", "randomization"]
 
@@ -90,7 +97,8 @@ def fit_fe_regression(design: PanelDesign, regressors: pd.DataFrame, *, fixed_ef
     names = [regressors.columns[j] for j in keep]
     dropped = [c for j, c in enumerate(regressors.columns) if j not in keep]
     X = X_all[:, keep]
-    fit = fe_ols(y, X, absorber)
+    factor = power_of_two_scale(y)  # 1 unless the outcome is near over- or underflow
+    fit = fe_ols(y / factor if factor != 1.0 else y, X, absorber)
     clusters, _ = factorize(frame[design.cluster])
     nested = absorber.nested_in(clusters)
     k_extra = sum(lv for lv, nst in zip(absorber.levels, nested) if not nst)
@@ -98,9 +106,70 @@ def fit_fe_regression(design: PanelDesign, regressors: pd.DataFrame, *, fixed_ef
         k_extra = absorber.dof()
     V = cluster_vcov(fit.Xd, fit.resid, clusters, weights=fit.weights, bread=fit.bread,
                      kind=vcov, k_extra=k_extra, absorber=absorber)
+    if factor != 1.0:  # back to the outcome's scale (exact: a power of two)
+        fit.coef, fit.resid, fit.yd, V = (fit.coef * factor, fit.resid * factor,
+                                          fit.yd * factor, V * factor ** 2)
     g = int(clusters.max()) + 1
     table = coefficient_table(names, fit.coef, V, g - 1, level)
     return FERegression(names, fit.coef, V, table, g - 1, g, dropped, fit, clusters, absorber, X, y)
+
+
+def power_of_two_scale(y: np.ndarray) -> float:
+    """1, or the power of two that brings an outcome near over- or underflow to order one.
+
+    Dividing by a power of two is exact in floating point, so estimates and variances scale
+    back exactly; outcomes of ordinary size (between :math:`2^{-300}` and :math:`2^{300}`) are
+    left untouched, which keeps every result bit for bit.
+    """
+    finite = np.abs(np.asarray(y, dtype=float))
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size == 0:
+        return 1.0
+    top = float(finite.max())
+    if 2.0 ** -300 < top < 2.0 ** 300:
+        return 1.0
+    return float(2.0 ** np.frexp(top)[1])
+
+
+def spread(y: np.ndarray) -> float:
+    """Standard deviation of ``y``, computed without over- or underflow."""
+    factor = power_of_two_scale(y)
+    return float(np.std(np.asarray(y, dtype=float) / factor)) * factor
+
+
+def guard_inference(estimate: float, se: float | None, interval, p_value, warnings: list, *,
+                    spread: float, what: str = "cluster-robust", check_se: bool = True) -> tuple:
+    """NaN interval and p-value (with an InferenceWarning) where they would be invalid numbers.
+
+    * a non-finite estimate never comes with a p-value or interval;
+    * a standard error that is zero up to rounding (below :data:`DEGENERATE_SE` times
+      ``spread``, the outcome's scale) or not finite — e.g. two clusters, where the
+      cluster-robust variance of a 2×2 is exactly zero — gives no interval or p-value
+      (``check_se``: only when the interval comes from that standard error, not from a
+      bootstrap or randomization).
+
+    Returns
+    -------
+    se, interval, p_value
+        As given, or NaN.
+    """
+    from ..errors import InferenceWarning, warn
+
+    nan = float("nan")
+    message = None
+    if not np.isfinite(estimate):
+        message = (f"the estimate is not finite ({estimate}); no standard error, interval or "
+                   "p-value is reported. Check the data for extreme values.")
+    elif check_se and se is not None and (not np.isfinite(se) or se <= DEGENERATE_SE * max(spread, 0.0)):
+        message = (f"the {what} standard error is {se:.3g}, zero (or infinite) up to rounding: "
+                   "with so few clusters (or such extreme values) the variance cannot be "
+                   "estimated, so no interval or p-value is reported. Use more comparison "
+                   "units, randomization inference, or synthetic control.")
+    if message is None:
+        return se, interval, p_value
+    warnings.append(message)
+    warn(message, InferenceWarning)
+    return nan, (nan, nan), nan
 
 
 def cluster_counts(design: PanelDesign, treated_mask: np.ndarray) -> tuple[int, int]:
@@ -175,9 +244,10 @@ def apply_inference(design: PanelDesign, res: FERegression, inference: str, diag
 
     ``"cluster"`` keeps the cluster-robust t interval of ``res.table``; ``"wild"`` replaces it
     with the restricted wild cluster bootstrap (:func:`wild_inference`); ``"randomization"``
-    takes the randomization p-value and, with one treated unit and no covariates, the
-    Conley–Taber interval (:func:`randomization_inference`; otherwise the cluster-robust
-    interval is kept and a warning says so). The resampling summaries are added to
+    takes the randomization p-value (:func:`randomization_inference`) and, with one treated
+    unit and no covariates, the Conley–Taber p-value and the interval that inverts it
+    (unbounded, with a warning, when there are fewer placebos than the level needs);
+    otherwise the cluster-robust interval is kept and a warning says so. The resampling summaries are added to
     ``diagnostics`` (``"wild_bootstrap"``, ``"randomization"``, ``"conley_taber"``).
 
     Returns
@@ -197,9 +267,19 @@ def apply_inference(design: PanelDesign, res: FERegression, inference: str, diag
                                      random_state=random_state, scheme=ri_scheme)
         diagnostics["randomization"] = ri["randomization"].to_dict()
         p_value = ri["randomization"].p_value
-        if "conley_taber" in ri:  # one treated unit: interval consistent with the p-value
-            diagnostics["conley_taber"] = ri["conley_taber"].to_dict()
-            interval = ri["conley_taber"].interval
+        if "conley_taber" in ri:
+            # One treated unit: the placebos of the comparison units alone (Conley & Taber
+            # 2011) give both the p-value and the interval that inverts it, so the two agree.
+            ct = ri["conley_taber"]
+            diagnostics["conley_taber"] = ct.to_dict()
+            interval, p_value = ct.interval, ct.p_value
+            if not np.all(np.isfinite(interval)):
+                need = placebos_needed(level)
+                diagnostics.setdefault("warnings", []).append(
+                    f"{ct.n_permutations} placebo unit(s): a {level:.0%} randomization interval "
+                    f"needs at least {need}, so it is unbounded; the smallest attainable p-value "
+                    f"is {1 / (ct.n_permutations + 1):.3g}. Report the p-value, lower the level, "
+                    "or compare with synthetic control.")
         else:
             diagnostics.setdefault("warnings", []).append(
                 "inference='randomization' with several treated units (or covariates) gives a "

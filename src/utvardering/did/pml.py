@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._numerics.fixed_effects import Absorber
+from ..errors import DesignError
 from ..inference.cluster import small_sample_factor
 
 __all__ = ["PoissonFit", "balanced_grid", "batched_fe_poisson", "deviance", "fe_poisson", "null_fit",
@@ -102,8 +103,13 @@ def fe_poisson(y: np.ndarray, X: np.ndarray, codes: list, clusters: np.ndarray, 
     dev_old = np.inf
     beta = np.zeros(X.shape[1])
     iterations = 0
-    for iterations in range(1, maxiter + 1):  # noqa: B007 (the count is reported)
+    for iterations in range(1, maxiter + 1):
         z = eta - off + (y - mu) / mu
+        if not np.isfinite(z).all():
+            raise DesignError(
+                f"the Poisson fit diverged at iteration {iterations} (fitted means of 0 or "
+                "inf): some coefficient has no finite estimate (separation, e.g. a regressor "
+                "that is non-zero only where the count is 0); drop that regressor or those rows.")
         absorber = Absorber(codes, weights=mu, tol=1e-12, n=len(y))
         both = absorber.demean(np.column_stack([z, X]))
         zd, Xd = both[:, 0], both[:, 1:]
@@ -167,6 +173,9 @@ def two_way_demean(x: np.ndarray, w: np.ndarray, *, tol: float = 1e-13,
         step_c = np.einsum("...nt,...nt->...t", z, col_w)
         z -= step_c[..., None, :]
         largest = np.maximum(np.abs(step_r).max(axis=-1), np.abs(step_c).max(axis=-1))
+        if not np.isfinite(largest).all():
+            raise DesignError("a batched Poisson fit became non-finite while absorbing the unit "
+                              "and period effects; refit with batched=False to see which.")
         if np.all(largest <= tol * scale):
             break
     return z

@@ -41,7 +41,7 @@ from ..options import check_level, check_option
 from ._design import event_time_dummies, panel_design, renamed_first_argument
 from .pml import fe_poisson
 from .poisson_placebo import placebo_shift_interval, poisson_randomization
-from .result import PoissonDiDEffect, pretrend_test
+from .result import PoissonDiDEffect, pretrend_test, pretrend_warnings
 
 __all__ = ["poisson_did"]
 
@@ -54,6 +54,58 @@ def _drop_all_zero(frame: pd.DataFrame, y: str, unit: str, time: str):
     zero_times = by_time.index[by_time == 0].tolist()
     keep &= ~frame[time].isin(zero_times)
     return keep.to_numpy(), zero_units, zero_times
+
+
+def _units_text(units) -> str:
+    units = sorted({str(u) for u in units})
+    shown = ", ".join(units[:5])
+    return shown + (f" and {len(units) - 5} more" if len(units) > 5 else "")
+
+
+def _refuse_separated_treatment(design) -> None:
+    """Raise DesignError when the treatment coefficient has no finite PML estimate.
+
+    Two patterns of separation (Correia, Guimarães & Zylkin 2021; ``ppmlhdfe`` drops the
+    separated observations, after which the treatment is not identified): every treated cell
+    has zero events (:math:`\\hat\\beta = -\\infty`), or every untreated cell of the treated
+    units has zero events (:math:`\\hat\\beta = +\\infty`, with their unit effects at
+    :math:`-\\infty`).
+    """
+    y = design.outcome_values()
+    on = design.treat != 0
+    units = design.frame[design.unit].to_numpy()
+    treated_units = np.unique(units[on])
+    if on.any() and y[on].sum() == 0:
+        raise DesignError(
+            f"poisson_did: the treated unit(s) {_units_text(treated_units)} have zero events in "
+            f"all {int(on.sum())} treated unit-periods, so the Poisson likelihood is maximised "
+            "at a rate ratio of 0 (log rate ratio -inf): there is no finite estimate or "
+            "standard error (separation; ppmlhdfe drops these observations and the treatment "
+            "with them). Report the counts, pool periods or areas, or use a longer post-period.")
+    own = np.isin(units, treated_units) & ~on
+    if on.any() and own.any() and y[own].sum() == 0:
+        raise DesignError(
+            f"poisson_did: the treated unit(s) {_units_text(treated_units)} have zero events in "
+            f"all {int(own.sum())} untreated unit-periods, so the rate ratio is +inf "
+            "(separation): there is no finite estimate. Use a longer pre-period or pool areas.")
+
+
+def _separated_event_cells(design, dummies: pd.DataFrame) -> np.ndarray:
+    """Rows whose event-time dummy covers only zero counts (separated: ``ppmlhdfe`` drops them)."""
+    y = design.outcome_values()
+    values = dummies.to_numpy(float)
+    totals = values.T @ y
+    dead = (values.sum(axis=0) > 0) & (totals == 0)
+    return (values[:, dead] != 0).any(axis=1) if dead.any() else np.zeros(len(y), dtype=bool)
+
+
+def _separation_note(design, separated: np.ndarray, dummies: pd.DataFrame) -> str:
+    units = design.frame.loc[separated, design.unit]
+    dead = [c for c in dummies.columns if (dummies.loc[separated, c] != 0).any()]
+    return (f"{int(separated.sum())} unit-period(s) of {_units_text(units)} were left out: "
+            f"they have zero events in every cell of {', '.join(dead)}, whose coefficient "
+            "would be -inf (separation, as ppmlhdfe detects it); those event times have no "
+            "estimate.")
 
 
 #: Below this many treated clusters ``inference="auto"`` uses randomization inference.
@@ -206,7 +258,14 @@ def poisson_did(
         dummies, bins, _ = event_time_dummies(design.event, leads=leads, lags=lags,
                                               reference=reference)
         regs = pd.concat([dummies, frame[design.covariates]], axis=1)
+        separated = _separated_event_cells(design, dummies)
+        if separated.any():
+            warn.append(_separation_note(design, separated, dummies))
+            design.subset(~separated)
+            frame = design.frame
+            regs = regs.loc[~separated].reset_index(drop=True)
     else:
+        _refuse_separated_treatment(design)
         regs = pd.concat([pd.DataFrame({"treatment": design.treat}),
                           frame[design.covariates]], axis=1)
     unit_codes, unit_levels = factorize(frame[design.unit])
@@ -268,6 +327,8 @@ def poisson_did(
     if inference == "randomization":
         remedy = "the randomization inference reported here, and compare with synthetic control."
     warn += few_cluster_warnings(n_cl, n_tr, remedy=remedy)
+    if pre is not None:
+        warn += pretrend_warnings(pre, n_tr)
     if inference == "randomization":
         ri = _randomization(design.treat, y, codes, clusters, offset, regs.to_numpy(float)[:, cols],
                             names, fit.mu, beta, heteroskedasticity,

@@ -46,7 +46,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..inference.randomization import size_variance_rescale
+from ..inference.randomization import size_variance_rescale, symmetric_inversion
 from .pml import balanced_grid, batched_fe_poisson, fe_poisson, separation
 
 __all__ = ["placebo_shift_interval", "placebo_size_terms", "poisson_randomization"]
@@ -274,10 +274,4 @@ def placebo_shift_interval(beta: float, placebo: np.ndarray, level: float) -> tu
     than ``1 / (1 - level) - 1``) no value is rejected and the interval is unbounded.
     Conley & Taber (2011), Review of Economics and Statistics 93(1).
     """
-    alpha = 1 - level
-    size = np.sort(np.abs(np.asarray(placebo, dtype=float)))[::-1]
-    m = int(np.floor(alpha * (len(size) + 1) + 1e-12))  # need 1 + m > alpha (N + 1)
-    if m < 1 or m > len(size):
-        return -np.inf, np.inf
-    radius = float(size[m - 1])
-    return float(beta - radius), float(beta + radius)
+    return symmetric_inversion(beta, placebo, level)

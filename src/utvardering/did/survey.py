@@ -47,7 +47,7 @@ from ..inference.cluster import coefficient_table, few_cluster_warnings, small_s
 from ..options import check_level, check_option
 from ..study import Study
 from ._design import PanelDesign, check_finite, renamed_first_argument
-from .fe_regression import apply_inference, fit_fe_regression
+from .fe_regression import apply_inference, fit_fe_regression, guard_inference, spread
 from .result import SurveyDiDEffect
 
 __all__ = ["SurveyStudy", "ordered_logit", "survey_did"]
@@ -203,7 +203,7 @@ class SurveyStudy:
         """
         unused = {"cohort": cohort, "donors": donors, "exposure": exposure,
                   "covariates": covariates, **others}
-        unusable = sorted(k for k, v in unused.items() if v not in (None, [], ()))
+        unusable = sorted(k for k, v in unused.items() if v not in (None, [], (), False))
         if unusable:
             raise DesignError(f"survey_did cannot use {unusable}: name the treated areas and "
                               "the first treated wave (treated=, start=); respondent controls "
@@ -396,6 +396,9 @@ def survey_did(
         interval, p_value = apply_inference(design, res, inference, diagnostics, n_draws=n_draws,
                                             weights_type=weights_type, level=level,
                                             random_state=random_state)
+        se, interval, p_value = guard_inference(est, se, interval, p_value, warn,
+                                                spread=spread(y), what="cluster-robust (by area)",
+                                                check_se=inference == "cluster")
         scale = "share (population)" if threshold is not None or set(answers.unique()) <= {0, 1} \
             else "mean answer (population)"
     else:  # ordered logit

@@ -34,8 +34,10 @@ from .fe_regression import (
     cluster_counts,
     counterfactual_mean,
     fit_fe_regression,
+    guard_inference,
+    spread,
 )
-from .result import DiDEffect, pretrend_test
+from .result import DiDEffect, pretrend_test, pretrend_warnings
 
 __all__ = ["event_study", "twfe"]
 
@@ -148,12 +150,14 @@ def twfe(
     interval, p_value = apply_inference(design, res, inference, diagnostics, n_draws=n_draws,
                                         weights_type=weights_type, ri_scheme=ri_scheme,
                                         level=level, random_state=random_state)
+    se, interval, p_value = guard_inference(beta, se, interval, p_value, warn,
+                                            spread=spread(res.y), check_se=inference == "cluster")
     relative = rel_int = None
     if log_outcome:
         relative, rel_int = float(np.expm1(beta)), tuple(float(np.expm1(v)) for v in interval)
     else:
         base = counterfactual_mean(design, treated_mask, beta)
-        if base > 0:
+        if base > 0 and np.isfinite(beta):
             relative, rel_int = beta / base, (interval[0] / base, interval[1] / base)
     return DiDEffect(
         method="twfe", estimate=beta, interval=interval, level=level, se=se, relative=relative,
@@ -284,12 +288,11 @@ def event_study(
     treated_mask = np.isfinite(design.event)
     n_cl, n_tr = cluster_counts(design, treated_mask)
     warn = few_cluster_warnings(n_cl, n_tr)
-    if pre["df"] and pre["p_F"] < 0.05:
-        warn.append(f"joint pre-trend test rejects (F = {pre['F']:.2f}, p = {pre['p_F']:.3f}): "
-                    "parallel trends are doubtful; see a sensitivity analysis (HonestDiD).")
+    warn += pretrend_warnings(pre, n_tr)
     path = table.rename(columns={"estimate": "effect"})[["effect", "low", "high"]]
     interval = (est - crit * se, est + crit * se)
-    p_value = float(2 * stats.t(res.df).sf(abs(est / se)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_value = float(2 * stats.t(res.df).sf(abs(est / se)))
     diagnostics = {"n_obs": len(frame), "n_clusters": n_cl, "n_treated_clusters": n_tr,
                    "vcov": vcov, "df": res.df, "pretrend": pre, "pretrend_p_value": pre["p_F"],
                    "dropped_collinear": res.dropped, "dropped_outside_window": int(outside.sum()),
@@ -299,6 +302,8 @@ def event_study(
                            weights_type=weights_type, level=level, random_state=random_state)
         diagnostics["wild_bootstrap"] = wb.to_dict()
         interval, p_value = wb.interval, wb.p_value
+    se, interval, p_value = guard_inference(est, se, interval, p_value, warn, spread=spread(res.y),
+                                            check_se=inference == "cluster")
     return DiDEffect(
         method="event_study", estimate=est, interval=interval,
         level=level, se=se, p_value=p_value, path=path, diagnostics=diagnostics,

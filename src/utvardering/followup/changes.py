@@ -34,7 +34,7 @@ from scipy import special, stats
 from ..errors import DesignError
 from ..options import check_option
 
-__all__ = ["benjamini_hochberg", "detect_changes"]
+__all__ = ["benjamini_hochberg", "conditional_exact_p", "detect_changes"]
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -67,7 +67,7 @@ def _inverse(link: str, x):
     return special.expit(x) if link == "logit" else np.exp(x) if link == "log" else x
 
 
-def _fisher_nc_p(y1: np.ndarray, n1: np.ndarray, y0: np.ndarray, n0: np.ndarray,
+def conditional_exact_p(y1: np.ndarray, n1: np.ndarray, y0: np.ndarray, n0: np.ndarray,
                  omega: np.ndarray) -> np.ndarray:
     r"""Two-sided exact conditional p-values for two binomials with a known odds ratio.
 
@@ -223,12 +223,12 @@ def detect_changes(
             # exact conditional tests on the effective counts (n_eff, p * n_eff rounded)
             ni = np.rint(np.where(obs, n, 0)).astype(np.int64)
             yi = np.rint(np.where(obs, est, 0) * ni).astype(np.int64)
-            p_last = _fisher_nc_p(yi[:, j], ni[:, j], yi[:, j - 1], ni[:, j - 1],
+            p_last = conditional_exact_p(yi[:, j], ni[:, j], yi[:, j - 1], ni[:, j - 1],
                                   np.exp(np.full(len(units), beta[j] - beta[j - 1])))
             if baseline == "level":
                 nw = np.where(obs[:, win], ni[:, win], 0)
                 beta_ref = (nw * beta[None, win]).sum(axis=1) / np.maximum(nw.sum(axis=1), 1)
-                p_base = _fisher_nc_p(yi[:, j], ni[:, j], np.where(obs[:, win], yi[:, win], 0).sum(axis=1),
+                p_base = conditional_exact_p(yi[:, j], ni[:, j], np.where(obs[:, win], yi[:, win], 0).sum(axis=1),
                                       nw.sum(axis=1), np.exp(beta[j] - beta_ref))
         if kind == "rate":
             # exact conditional Poisson tests (the normal approximation fails for rare offences)

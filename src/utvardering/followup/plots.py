@@ -124,7 +124,8 @@ def plot_trends(result, *, indicator: str | None = None, units: Sequence[str] | 
         ind = result.indicators[ind_name]
         g = est[(est["unit"] == unit) & (est["indicator"] == ind_name)].sort_values("time")
         c = est[(est["unit"] == "City") & (est["indicator"] == ind_name)].sort_values("time")
-        ax.errorbar(g["time"], g["estimate"], yerr=[g["estimate"] - g["ci_low"], g["ci_high"] - g["estimate"]],
+        yerr = np.clip([g["estimate"] - g["ci_low"], g["ci_high"] - g["estimate"]], 0, None)
+        ax.errorbar(g["time"], g["estimate"], yerr=np.nan_to_num(yerr),
                     fmt="o", ms=3, color="tab:blue", lw=0.8, label=lab["direct"])
         ax.plot(g["time"], g["sae"], color="tab:orange", lw=1.5, label=lab["sae"])
         ax.fill_between(g["time"], g["sae_low"], g["sae_high"], color="tab:orange", alpha=0.2)

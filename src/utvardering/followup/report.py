@@ -21,6 +21,13 @@ from .text import T, conclusion_lines, format_value
 __all__ = ["build_report", "write_report"]
 
 
+def _p(value) -> str:
+    value = float(value)
+    if not np.isfinite(value):
+        return "–"
+    return "< 0.0001" if value < 1e-4 else f"{value:.4f}"
+
+
 def _changes_table(result, lang: str) -> pd.DataFrame:
     t = T[lang]["cols"]
     real = result.real_changes
@@ -34,7 +41,7 @@ def _changes_table(result, lang: str) -> pd.DataFrame:
             t["change"]: format_value(row.change, ind.kind, lang, change=True),
             t["city_change"]: format_value(row.city_change, ind.kind, lang, change=True),
             t["expected"]: format_value(row.expected, ind.kind, lang),
-            t["q_last"]: round(float(row.q_last), 4), t["q_baseline"]: round(float(row.q_baseline), 4),
+            t["q_last"]: _p(row.q_last), t["q_baseline"]: _p(row.q_baseline),
             t["prob_up"]: round(float(row.prob_up), 3),
         })
     return pd.DataFrame(rows)
@@ -69,7 +76,7 @@ def _city_table(result, lang: str) -> pd.DataFrame:
             ("95 % KI" if sv else "95% CI"): f"{format_value(cur['ci_low'], ind.kind, lang)} – "
                                               f"{format_value(cur['ci_high'], ind.kind, lang)}",
             ("förändring" if sv else "change"): format_value(diff, ind.kind, lang, change=True),
-            "p": round(float(p_value), 4),
+            "p": _p(p_value),
         })
     return pd.DataFrame(rows)
 
@@ -83,6 +90,9 @@ def _areas_table(result, lang: str) -> pd.DataFrame:
         col = g.apply(lambda r, ind=ind: f"{format_value(r['estimate'], ind.kind, lang)} "
                       f"({format_value(r['sae'], ind.kind, lang)})", axis=1).rename(ind.name)
         out = col.to_frame() if out is None else out.join(col, how="outer")
+    prog = result.programmes[result.programmes["unit"] != "(all areas)"]
+    names = prog.groupby("unit")["programme"].apply(lambda x: "; ".join(x))
+    out["programmes" if lang == "en" else "insatser"] = names.reindex(out.index).fillna("")
     out.index.name = "område" if lang == "sv" else "area"
     return out
 
@@ -102,7 +112,8 @@ def _truth_table(check: dict, lang: str) -> pd.DataFrame:
 
 
 def build_report(result, *, lang: str = "en", truth_check: dict | None = None,
-                 real_example: bool = True, funnel_indicators: list[str] | None = None):
+                 real_example: bool = True, funnel_indicators: list[str] | None = None,
+                 figures: bool = True):
     """Build the yearly report as a :class:`~utvardering.report.document.Report`.
 
     Parameters
@@ -116,6 +127,8 @@ def build_report(result, *, lang: str = "en", truth_check: dict | None = None,
     funnel_indicators : list of str, optional
         Indicators with a funnel plot (default: feeling unsafe, the problem index and every
         indicator with a real change, at most four).
+    figures : bool, default True
+        Draw the funnel plots and the trend chart (``False``: tables and text only).
     """
     from ..report.document import Report
 
@@ -142,20 +155,21 @@ def build_report(result, *, lang: str = "en", truth_check: dict | None = None,
         report.table("programmes", prog.drop(columns=["key"]).reset_index(drop=True))
     else:
         report.text(t["no_programmes"])
-    report.heading(t["funnel"])
-    report.text(t["funnel_text"])
-    import matplotlib.pyplot as plt
+    if figures:
+        import matplotlib.pyplot as plt
 
-    wanted = funnel_indicators or list(dict.fromkeys(
-        [i for i in ("unsafe_evening", "problem_index") if i in result.indicators]
-        + list(result.real_changes["indicator"])))[:4]
-    for name in wanted:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        plot_funnel(result, name, lang=lang, ax=ax)
-        report.figure(f"funnel_{name}", fig)
-    report.heading(t["trends"])
-    report.text(t["trends_text"])
-    report.figure("trends", plot_trends(result, lang=lang))
+        report.heading(t["funnel"])
+        report.text(t["funnel_text"])
+        wanted = funnel_indicators or list(dict.fromkeys(
+            [i for i in ("unsafe_evening", "problem_index") if i in result.indicators]
+            + list(result.real_changes["indicator"])))[:4]
+        for name in wanted:
+            fig, ax = plt.subplots(figsize=(7, 4.5))
+            plot_funnel(result, name, lang=lang, ax=ax)
+            report.figure(f"funnel_{name}", fig)
+        report.heading(t["trends"])
+        report.text(t["trends_text"])
+        report.figure("trends", plot_trends(result, lang=lang))
     report.heading(t["areas"])
     report.text(t["areas_text"])
     report.table(f"areas_{result.year}", _areas_table(result, lang))

@@ -55,9 +55,11 @@ T = {
         "truth_text": "The data are simulated with known real changes, so the flags can be "
                       "checked: a false flag is a flag where the world has no change.",
         "areas": "All areas this year",
-        "areas_text": "Direct (design-based) estimate and small-area estimate per area; the "
-                      "small-area estimate is the better single number for a small area, the "
-                      "direct estimate is the one to use for change tests and official tables.",
+        "areas_text": "Direct (design-based) estimate and, in brackets, the small-area estimate "
+                      "per area; the small-area estimate is the better single number for a small "
+                      "area, the direct estimate is the one to use for change tests and official "
+                      "tables. The last column lists the programmes in force in the area this "
+                      "year or last (co-occurrence, not evaluation).",
         "real": "Real data: Malmö's published city figures",
         "real_text": "Only city totals are public. Changes of the published shares are tested "
                      "with the published number of respondents and an assumed design effect of "
@@ -125,9 +127,11 @@ T = {
                       "kontrolleras: en falsk flagga är en flagga där världen inte har någon "
                       "förändring.",
         "areas": "Alla områden i år",
-        "areas_text": "Direkt (designbaserad) skattning och småområdesskattning per område; "
-                      "småområdesskattningen är det bättre enskilda talet för ett litet område, "
-                      "den direkta skattningen används för förändringstest och officiella tabeller.",
+        "areas_text": "Direkt (designbaserad) skattning och, inom parentes, småområdesskattningen "
+                      "per område; småområdesskattningen är det bättre enskilda talet för ett "
+                      "litet område, den direkta skattningen används för förändringstest och "
+                      "officiella tabeller. Sista kolumnen visar insatser som pågick i området i "
+                      "år eller förra året (samförekomst, inte utvärdering).",
         "real": "Verkliga data: Malmös publicerade stadsvärden",
         "real_text": "Endast stadens totaler är offentliga. Förändringar av de publicerade "
                      "andelarna testas med publicerat antal svarande och en antagen designeffekt "

@@ -21,8 +21,9 @@ has the primary's sign, and *exclude* those among them whose interval excludes z
 * **inconclusive** — otherwise.
 
 The grade is lowered one step when a test the design supports does not reject
-(p ≥ 0.05) while another does, and when the primary shows a design problem (pre-trend test
-p < 0.05 or a pre-period fit error above half the treated unit's mean level).
+(p ≥ 0.05) while another does, and one step when the primary shows a design problem (its
+pre-trend test has p < 0.05, or its estimator warns of a poor pre-period fit or a treated unit
+outside the donors' range).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 from ..effect import Effect
 from ..i18n import Language
 
-__all__ = ["STRENGTHS", "Conclusion", "TestResult", "bottom_line", "grade"]
+__all__ = ["STRENGTHS", "Conclusion", "NullTest", "bottom_line", "grade"]
 
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue without translating it here (gettext convention)."""
@@ -49,7 +50,7 @@ _ALPHA = 0.05
 
 
 @dataclass
-class TestResult:
+class NullTest:
     """A test of no effect reported beside the primary estimate.
 
     Parameters
@@ -208,7 +209,7 @@ def bottom_line(
     noun: str,
     per_year: float | None = None,
     observed_per_year: float | None = None,
-    tests: Sequence[TestResult] = (),
+    tests: Sequence[NullTest] = (),
     supported_because: str = "",
     detection: str | None = None,
     caveats: Sequence[str] = (),
@@ -235,7 +236,7 @@ def bottom_line(
     observed_per_year : float, optional
         Observed events per year in the treated units after the start: turns a relative effect
         into events per year, and an additive one into a % change.
-    tests : sequence of TestResult
+    tests : sequence of NullTest
         Tests of no effect reported beside the primary; disagreeing pairs are explained.
     supported_because : str
         Why the design supports the test marked ``supported`` (translated text).
@@ -262,27 +263,27 @@ def bottom_line(
         direction = tr("fewer") if est < 0 else tr("more")
         rel = (tr("{pct} change", pct=tr.percent(relative[0], 0, sign=True)) + "; ") if relative else ""
         sentences.append(tr(
-            "{programme}: the primary analysis ({method}) estimates about {amount} {direction} {noun} a "
+            "{programme}: the primary analysis, {method}, estimates about {amount} {direction} {noun} a "
             "year than without the programme ({rel}{level} {low} to {high} a year).",
             programme=programme, method=method, amount=amount, direction=direction, noun=noun, rel=rel,
             level=level, low=tr.number(low, 0, sign=True), high=tr.number(high, 0, sign=True)))
     elif relative is not None:
         sentences.append(tr(
-            "{programme}: the primary analysis ({method}) estimates a change of {pct} in {noun} ({level} "
+            "{programme}: the primary analysis, {method}, estimates a change of {pct} in {noun} ({level} "
             "{low} to {high}).", programme=programme, method=method, noun=noun, level=level,
             pct=tr.percent(relative[0], 0, sign=True), low=tr.percent(relative[1], 0, sign=True),
             high=tr.percent(relative[2], 0, sign=True)))
     else:
         sentences.append(tr(
-            "{programme}: the primary analysis ({method}) estimates {est} {scale} ({level} {interval}).",
+            "{programme}: the primary analysis, {method}, estimates {est} {scale} ({level} {interval}).",
             programme=programme, method=method, est=tr.significant(effect.estimate, 3),
             scale=tr(effect.scale), level=level, interval=tr.interval(*effect.interval, 2)))
 
     conflicts = _conflicts(tr, tests, supported_because)
     downgrades = int(bool(conflicts and any(t.supported and t.p >= _ALPHA for t in tests)))
-    ratio = _prefit_ratio(effect)
     pre = effect.diagnostics.get("pretrend_p_value")
-    if (isinstance(pre, float) and pre < _ALPHA) or (ratio is not None and ratio > 0.5):
+    poor_fit = any("poor pre-period fit" in w or "convex hull" in w for w in effect.warnings)
+    if (isinstance(pre, float) and pre < _ALPHA) or poor_fit:
         downgrades += 1
     strength, n, agree, exclude = grade(effect, list(others.values()), downgrades=downgrades)
     sentences.append(tr(
@@ -305,7 +306,7 @@ def bottom_line(
     return conclusion
 
 
-def _conflicts(tr: Language, tests: Sequence[TestResult], because: str) -> list[str]:
+def _conflicts(tr: Language, tests: Sequence[NullTest], because: str) -> list[str]:
     """One sentence per pair of tests on different sides of 0.05."""
     small = [t for t in tests if t.p < _ALPHA]
     large = [t for t in tests if t.p >= _ALPHA]

@@ -31,7 +31,7 @@ from .suppression import SuppressionPolicy, publishable
 
 __all__ = ["Report", "format_cell", "markdown_table", "translate_figure"]
 
-_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def format_cell(value: Any, tr: Language | None = None, column: str = "") -> str:
@@ -314,8 +314,8 @@ class Report:
                 parts.append({"kind": "figure", "name": block.name, "alt": block.alt,
                               "caption": md.renderInline(block.caption) if block.caption else "",
                               "src": "data:image/png;base64," + base64.b64encode(block.content[0]).decode("ascii")})
-        env = _environment()
-        css = (_TEMPLATES / "report.css").read_text(encoding="utf-8")
+        env = template_environment()
+        css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
         return env.get_template("report.html.j2").render(
             lang=self.lang, title=self.title, toc=toc, parts=parts, css=css, _=tr.gettext, tr=tr,
             generated=generated, privacy=self.privacy.caption(tr),
@@ -347,7 +347,7 @@ class Report:
             json.dumps(effects, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         if self._conclusion is not None:
             (directory / "conclusion.json").write_text(
-                json.dumps(self._conclusion.to_dict(self.tr), indent=2, ensure_ascii=False,
+                json.dumps({"title": self.title, **self._conclusion.to_dict(self.tr)}, indent=2, ensure_ascii=False,
                            allow_nan=False) + "\n", encoding="utf-8")
             written["conclusion.json"] = directory / "conclusion.json"
         written.update({name: directory / name for name in ("report.md", "report.html", "effects.json")})
@@ -383,9 +383,9 @@ def _digits(interval: tuple[float, float]) -> int:
     return int(min(4, max(0, 2 - math.floor(math.log10(width)))))
 
 
-def _environment():
+def template_environment():
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                               autoescape=jinja2.select_autoescape(["html", "j2"]),
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

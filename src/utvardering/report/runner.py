@@ -19,6 +19,7 @@ import copy
 import importlib.util
 import json
 import logging
+import os
 import sys
 import time
 import tomllib
@@ -38,6 +39,7 @@ __all__ = [
     "PACKAGED_ANALYSES",
     "AnalysisContext",
     "check_analysis_name",
+    "check_output_links",
     "find_analyses_dir",
     "list_analyses",
     "load_config",
@@ -101,6 +103,35 @@ def check_analysis_name(name: str) -> str:
         raise ValueError(f"analysis name {name!r} is not a plain name (letters, digits, _ or -; "
                          "no path separators or '..'); give the folder with --analyses-dir.")
     return name
+
+
+def check_output_links(folder: str | Path) -> None:
+    """Refuse an output folder holding symbolic links that lead out of it.
+
+    A run writes ``report.html``, ``effects.json``, ``run.log``, tables and figures into its
+    folder with ordinary file writes, which follow links; a link planted there (``run.log`` →
+    ``~/.bashrc``) would make the run overwrite a file elsewhere. Links that stay inside the
+    folder are harmless and allowed.
+
+    Raises
+    ------
+    ValueError
+        Naming the first link and where it leads.
+    """
+    root = Path(folder)
+    if not root.exists():
+        return
+    base = root.resolve()
+    for parent, dirs, files in os.walk(root, followlinks=False):
+        for entry in [*dirs, *files]:
+            path = Path(parent) / entry
+            if path.is_symlink():
+                resolved = path.resolve()
+                if resolved != base and base not in resolved.parents:
+                    raise ValueError(
+                        f"the output folder {str(root)!r} holds {str(path)!r}, a symbolic link to "
+                        f"{str(resolved)!r} outside it; a run does not write through such links. "
+                        "Remove the link or choose a fresh output folder.")
 
 
 def list_analyses(directory: str | Path | None = None) -> list[str]:
@@ -302,6 +333,7 @@ def run_analysis(
     resolved = load_config(default, config)
     resolved.setdefault("run", {}).update({"quick": quick, "lang": lang})
     target = Path(out) if out else Path("results") / name
+    check_output_links(target)
     module = _load_script(script)
     from ..i18n import get_language
 

@@ -19,9 +19,10 @@ from ..errors import DesignError, DesignWarning, warn
 from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
+from ._legacy import take_renamed
 from ._panel import check_values
 from .predictors import parse_predictors, predictor_matrix, standardise
-from .result import SynthEffect, build_effect
+from .result import SynthEffect, build_effect, set_event_fields
 from .vweights import TIE_BREAKS, break_tie, choose_v, near_optima
 
 __all__ = ["V_CHOICES", "UnitFit", "fit_study", "fit_unit", "synthetic_control"]
@@ -125,16 +126,16 @@ def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarr
                    method=res.method, info=res.info, near_optima=near)
 
 
-def _outcome_table(study: Study, rates: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _outcome_table(study: Study, rate: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Working copy of the long data (outcome as a rate if asked) and the units × periods Y."""
     data = study.data.copy()
-    if rates:
+    if rate:
         pop = data.pivot(index=study.unit, columns=study.time, values=study.exposure)
         check_values(pop, f"exposure {study.exposure!r}", positive=True)
         data[study.outcome] = data[study.outcome] / data[study.exposure] * per
     Y = data.pivot(index=study.unit, columns=study.time, values=study.outcome)
     Y = Y.reindex(index=study.units, columns=study.times)
-    check_values(Y, f"outcome {study.outcome!r}" + (f" per {per:,.0f} exposure" if rates else ""))
+    check_values(Y, f"outcome {study.outcome!r}" + (f" per {per:,.0f} exposure" if rate else ""))
     missing = Y.isna().stack()
     if missing.any():
         where = missing[missing].index[:5].tolist()
@@ -228,7 +229,7 @@ def synthetic_control(
     v: str | np.ndarray | Mapping | pd.Series | None = None,
     n_starts: int = 6,
     demean: bool = False,
-    rates: bool | None = None,
+    rate: bool | None = None,
     per: float = 100_000,
     inference: str | None = "conformal",
     random_state: int | np.random.Generator | None = None,
@@ -269,9 +270,10 @@ def synthetic_control(
         Pinto 2021): allows a constant level difference, for a treated unit outside the
         donors' hull. Outcome-only fit, one common start; see
         :func:`~utvardering.synth.demeaned.demeaned_synthetic_control`.
-    rates : bool, optional
+    rate : bool, optional
         Analyse the outcome per ``per`` inhabitants using the study's ``exposure`` column.
-        Default: true when the study has an exposure column.
+        Default: true when the study has an exposure column. (Old name ``rates=``, accepted
+        with a DeprecationWarning until the next release.)
     per : float, default 100000
         Rate denominator.
     inference : {"conformal", None}, default "conformal"
@@ -332,34 +334,37 @@ def synthetic_control(
     >>> fit = synthetic_control(study, predictors=[("income", range(1980, 1989), "mean")])  # doctest: +SKIP
     >>> fit.weights.sort_values().tail()  # doctest: +SKIP
     """
+    given = take_renamed(study_kwargs, {"rates": "rate"}, "synthetic_control", {"rate": rate},
+                         {"rate": None})
+    rate = given["rate"]
     check_option("inference", inference, ("conformal", None))
     check_option("tie_break", tie_break, TIE_BREAKS)
     level = check_level(level)
     if not tie_tol >= 0:
         raise DesignError(f"tie_tol={tie_tol!r} must be a non-negative number, e.g. 0.1.")
     study = Study.coerce(study, where="synthetic_control", **study_kwargs)
-    rates = bool(study.exposure) if rates is None else bool(rates)
-    if rates and not study.exposure:
-        raise DesignError("rates=True needs an exposure (population) column: Study(exposure=...).")
+    rate = bool(study.exposure) if rate is None else bool(rate)
+    if rate and not study.exposure:
+        raise DesignError("rate=True needs an exposure (population) column: Study(exposure=...).")
     options = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
-               "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
+               "n_starts": n_starts, "rate": rate, "per": per, "inference": inference,
                "random_state": random_state, "level": level, "tie_break": tie_break,
                "tie_tol": tie_tol}
     if demean:
         from .demeaned import demeaned_synthetic_control
 
-        _outcome_table(study, rates, per)  # value checks on the original outcome
+        _outcome_table(study, rate, per)  # value checks on the original outcome
 
         return demeaned_synthetic_control(study, **options)
     return fit_study(study, **options)
 
 
-def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, rates: bool,
+def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, rate: bool,
               per: float, inference: str | None, random_state, level: float,
               tie_break: str = "loss", tie_tol: float = 0.1, warn=None) -> SynthEffect:
     """:func:`synthetic_control` on a validated study (options resolved; ``warn`` replaces
     the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``)."""
-    data, Ywide = _outcome_table(study, rates, per)
+    data, Ywide = _outcome_table(study, rate, per)
     Y = Ywide.to_numpy(dtype=float)
     units, times = list(Ywide.index), list(Ywide.columns)
     donors = np.array([units.index(d) for d in study.donors])
@@ -390,13 +395,15 @@ def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, r
                        random_state=rng, tie_break=tie_break, tie_tol=tie_tol)
         fits[u] = (fit, pre, post, labels, X)
     spec = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
-            "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
+            "n_starts": n_starts, "rate": rate, "per": per, "inference": inference,
             "random_state": random_state, "level": level, "demean": False, "Y": Ywide,
             "tie_break": tie_break, "tie_tol": tie_tol}
     effect = build_effect(study, fits, Ywide, data, spec, _warnings if warn is None else warn)
     _report_identification(effect, fits, list(study.donors), tie_break, tie_tol)
     if inference == "conformal":
         _add_conformal(effect)
+    if "events" in spec:
+        set_event_fields(effect, *spec["events"])
     return effect
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from scipy.linalg.lapack import dgesv as _dgesv
 from scipy.optimize import minimize
 
-from .simplex import simplex_lstsq, simplex_nnls
+from .._numerics.simplex import simplex_lstsq, simplex_nnls
 
 __all__ = ["TIE_BREAKS", "LocalOptimum", "VResult", "break_tie", "choose_v", "distinct_optima",
            "near_optima", "nested_v", "outcome_loss", "regression_v", "weights_for_v"]
@@ -202,7 +202,7 @@ def outcome_loss(Z1: np.ndarray, Z0: np.ndarray, w: np.ndarray) -> float:
 def _warm_weights(v, X1, X0, support):
     """W(V) on a guessed support via its KKT system, or None if that is not the optimum.
 
-    A lean version of :func:`~utvardering.synth.simplex.simplex_warm` for the nested loop
+    A lean version of :func:`~utvardering._numerics.simplex.simplex_warm` for the nested loop
     (same exactness check, fewer array operations).
     """
     n = support.size
