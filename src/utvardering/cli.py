@@ -50,6 +50,7 @@ from .cli_io import (
 from .data.schema import check_panel
 from .data.schema_micro import validate_survey
 from .errors import DataError, DesignError
+from .options import check_level
 
 __all__ = ["build_parser", "describe_error", "main", "subcommand_modules"]
 
@@ -234,14 +235,17 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         raise
     options = parse_settings(args.set)
     _check_options(info.function, f"estimator {args.method!r}", options, skip_first=True)
+    if "level" in options:
+        options["level"] = check_level(options["level"])
     frame = read_table(args.data)
     for flag, column in (("--unit", args.unit), ("--time", args.time)):
         if column not in frame.columns:
             raise DataError(f"{flag} column {column!r} is not in {args.data!r}; its columns are "
                             f"{', '.join(map(str, frame.columns))}.")
     units, times = frame[args.unit], frame[args.time]
-    study = Study(
+    study = (info.design or Study)(
         frame, outcome=args.outcome, unit=args.unit, time=args.time,
+        **{k: True for k in ("dropna", "allow_gaps") if getattr(args, k, False)},
         treated=like_column(split_list(args.treated), units),
         start=period_arg(args.start, times), end=period_arg(args.end, times),
         cohort=args.cohort, donors=like_column(split_list(args.donors), units),
@@ -249,7 +253,19 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         counts=True if args.count else None,
         **({} if args.min_pre_periods is None else {"min_pre_periods": args.min_pre_periods}),
     )
-    effect = info.function(study, **options)
+    try:
+        effect = info.function(study, **options)
+    except (UserError, DataError, DesignError):
+        raise
+    except Exception as exc:
+        if getattr(args, "traceback", False):
+            raise
+        given = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        raise UserError(
+            f"estimator {args.method!r} stopped with {type(exc).__name__}: {exc}"
+            + (f" (options: {given})" if given else "")
+            + ". Check the options and the design; `utvardering --traceback estimate ...` "
+            "shows where it stopped.") from exc
     print(effect.to_json(indent=2) if args.json else effect.summary())
     return 0
 
@@ -316,6 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="estimator option; values parsed as JSON when possible (repeatable)")
     est.add_argument("--json", action="store_true", help="print the Effect as JSON")
+    est.add_argument("--dropna", action="store_true",
+                     help="drop rows with a missing outcome (they are reported)")
+    est.add_argument("--allow-gaps", action="store_true",
+                     help="accept an unbalanced panel (for estimators that handle one)")
     est.set_defaults(handler=cmd_estimate)
     for module in subcommand_modules():
         module.register(sub)
@@ -358,9 +378,9 @@ def describe_error(exc: BaseException) -> str:
     elif isinstance(exc, OSError):
         text = f"{exc.strerror or exc}."
     else:
-        text = (f"stopped with {type(exc).__name__}: {exc} (an unexpected failure, not a "
-                "message written for you; rerun with `utvardering --traceback ...` to see where, "
-                "and please report it if the input is valid).")
+        text = (f"stopped with {type(exc).__name__}: {exc} (rerun with "
+                "`utvardering --traceback ...` to see where; please report it if the input is "
+                "valid).")
     return " ".join(text.split("\n")) if "\n" in text else text
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 
-from .influence import TINY, CellInfluence, Inference, LinearForm
+from .influence import TINY, CellInfluence, Inference, LinearForm, as_cell_influence
 
-__all__ = ["AggregateResult", "CohortShares", "aggregate_gt", "wald_pretest", "weight_influence"]
+__all__ = ["AggregateResult", "CohortShares", "aggregate_gt", "summaries_vcov", "wald_pretest",
+           "weight_influence"]
 
 
 def weight_influence(keep: np.ndarray, pg: np.ndarray, cell_group: np.ndarray,
@@ -50,6 +51,7 @@ class AggregateResult:
     form: LinearForm | None = None
     path_form: LinearForm | None = None
     path_se: np.ndarray | None = None
+    path_vcov: np.ndarray | None = None
 
 
 class CohortShares:
@@ -131,6 +133,38 @@ def _paths(att: np.ndarray, inf, keeps: list, weights: list,
     return effects, psi.T, out
 
 
+def summaries_vcov(att: np.ndarray, inf, keeps: list, weights: list, shares: CohortShares,
+                   engine: Inference) -> np.ndarray:
+    r"""Analytic covariance of several share-weighted summaries of the cells.
+
+    Summary :math:`j` has influence function :math:`\psi_j = \Psi v_j + \omega_j`
+    (:math:`v_j` its cell weights, :math:`\omega_j` the influence of the estimated cohort
+    shares, :meth:`CohortShares.dot`); the covariance is :math:`S^\top S / n^2` with
+    :math:`S` the ``(clusters, summaries)`` cluster sums of :math:`\psi` — R ``did``'s
+    ``V = t(inf) %*% inf / n^2`` of ``aggte``'s influence functions. Built block by block
+    of units (:meth:`CellInfluence.products`): memory ``O(n·s)``, never the cells × cells
+    matrix.
+    """
+    inf = as_cell_influence(inf)
+    m = len(keeps)
+    V = sparse.lil_matrix((len(att), m))
+    for j, (keep, weight) in enumerate(zip(keeps, weights)):
+        V[np.asarray(keep), j] = np.asarray(weight, dtype=float)
+    V = V.tocsr()
+    coef = np.stack([shares.coefficients(k, att[k]) for k in keeps], axis=1)  # (slots, m)
+    out = np.zeros((m, m))
+    sums = None if engine.cluster is None else np.zeros((engine.n_clusters, m))
+    for units, part in inf.products(V):
+        part = part + shares.unit_weight[units, None] * coef[shares.unit_pos[units]]
+        if sums is None:
+            out += part.T @ part
+        else:
+            np.add.at(sums, engine.cluster[units], part)
+    if sums is not None:
+        out = sums.T @ sums
+    return out / engine.n**2
+
+
 def _form(att, keeps, V, shares, form: LinearForm) -> LinearForm:
     """The :class:`LinearForm` of the summaries of :func:`_paths` (weights ``V``)."""
     out = LinearForm(form.cells @ V, form.cohorts @ V)
@@ -191,6 +225,7 @@ def aggregate_gt(
     first_time: float | None = None,
     cohort_values: np.ndarray | None = None,
     path_se=None,
+    vcov_engine: Inference | None = None,
 ) -> AggregateResult:
     """Aggregate ATT(g,t) as R ``did::aggte`` (Callaway & Sant'Anna 2021, Sect. 3.1).
 
@@ -230,6 +265,9 @@ def aggregate_gt(
         Standard errors of the columns of an ``(n, m)`` block of influence functions. With
         it, ``dynamic`` forms its event-time influence functions a few at a time and returns
         their standard errors (``path_se``) instead of them (``path_influence`` is None).
+    vcov_engine : Inference, optional
+        ``dynamic`` only: with it, the result carries ``path_vcov``, the analytic covariance
+        of the event-time effects (:func:`summaries_vcov`), as HonestDiD needs.
 
     Returns
     -------
@@ -274,20 +312,23 @@ def aggregate_gt(
             raise ValueError("no event times fall within min_e/max_e/balance_e; widen them.")
         keeps = [np.flatnonzero((event == e) & include) for e in labels]
         positive = np.flatnonzero(labels >= 0)
+        vcov = None if vcov_engine is None else summaries_vcov(
+            att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, vcov_engine)
         if path_se is not None and positive.size:
             effects, ses, path_form, est, psi, form = _dynamic_in_chunks(
                 att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, cells, positive,
                 path_se, len(unit_group))
-            return AggregateResult(kind, est, psi, labels, effects, None, form, path_form, ses)
+            return AggregateResult(kind, est, psi, labels, effects, None, form, path_form, ses,
+                                   vcov)
         effects, path_inf, path_form = _paths(
             att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, cells)
         if positive.size == 0:
             return AggregateResult(kind, np.nan, np.full(len(unit_group), np.nan), labels,
-                                   effects, path_inf, None, path_form)
+                                   effects, path_inf, None, path_form, path_vcov=vcov)
         est, psi, form = _paths(effects, path_inf, [positive],
                                 [np.full(positive.size, 1.0 / positive.size)], form=path_form)
         return AggregateResult(kind, float(est[0]), psi[:, 0], labels, effects, path_inf,
-                               form, path_form)
+                               form, path_form, path_vcov=vcov)
     if kind == "calendar":
         labels = np.array([t for t in np.unique(time[time >= group.min()])
                            if np.any((time == t) & (group <= time))])

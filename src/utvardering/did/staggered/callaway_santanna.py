@@ -330,7 +330,7 @@ def callaway_santanna(
         "att": gt.att, "se": se, "low": gt.att - crit * se, "high": gt.att + crit * se,
         "n_treated": gt.n_treated, "n_control": gt.n_control,
     })
-    design = {"att": gt.att, "group": group_ord, "time": time_ord, "unit_group": data.g_ord,
+    design = {"base_period": base_period, "att": gt.att, "group": group_ord, "time": time_ord, "unit_group": data.g_ord,
               "unit_weight": unit_weight, "first_time": first, "inference": engine,
               "labels": data.labels, "cohort_values": cohort_values}
     diagnostics = {"critical_value": float(crit), "n_cells": len(table),

@@ -179,6 +179,16 @@ class CellInfluence:
             if block.size:
                 yield self.units(b), block, cells
 
+    def products(self, weights):
+        """Yield ``(units, Psi[units] @ weights)`` block by block.
+
+        ``weights`` is a ``(K, s)`` array or scipy sparse matrix (cells × summaries); each
+        block gives the ``(units of the block, s)`` influence functions of the summaries, so
+        a Gram matrix or cluster sums of ``s`` summaries never need the ``(n, K)`` matrix.
+        """
+        for units, block, cells in self._parts():
+            yield units, np.asarray((weights[cells].T @ block).T)
+
     def dense(self) -> np.ndarray:
         """The ``(n, K)`` matrix (for checks and small problems only)."""
         out = np.zeros((self.n, self.k))

@@ -1,6 +1,6 @@
 """Integer codes of the unit and period keys of a long panel.
 
-Used by :func:`~utvardering.data.schema.check_panel`: units are coded once (with a rank by
+Used by :func:`~utvardering.data.schema.check_panel` and :class:`~utvardering.Study`: units are coded once (with a rank by
 their string form, the sort order of a validated panel) and periods become integer
 ordinals, so duplicate (unit, period) pairs, gaps and the sort order are found with numpy
 on integers instead of on the labels.
@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["_NO_DUPLICATES", "_NoDuplicates", "_PanelKeys", "_RowOrder", "_sorted_copy",
-           "_string_rank"]
+__all__ = ["NO_DUPLICATES", "NoDuplicates", "PanelKeys", "RowOrder", "distinct_runs",
+           "sorted_copy", "sorted_distinct", "string_rank", "unit_codes"]
 
 
-def _string_rank(values: np.ndarray) -> np.ndarray:
+def string_rank(values: np.ndarray) -> np.ndarray:
     """Dense rank of ``str(v)`` for each value (equal strings share a rank).
 
     Non-negative integers are ranked without building strings: the decimal string of
@@ -34,7 +34,7 @@ def _string_rank(values: np.ndarray) -> np.ndarray:
     return np.unique(names, return_inverse=True)[1].reshape(-1)
 
 
-def _unit_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def unit_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(column, sort=False)``: codes in order of appearance and the uniques.
 
     Integer units whose rows come in runs (all rows of a unit together) are coded from the
@@ -55,7 +55,7 @@ def _unit_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(uniques)
 
 
-class _NoDuplicates:
+class NoDuplicates:
     """Stand-in for an all-False duplicate mask (``.any()`` is False)."""
 
     @staticmethod
@@ -63,10 +63,10 @@ class _NoDuplicates:
         return False
 
 
-_NO_DUPLICATES = _NoDuplicates()
+NO_DUPLICATES = NoDuplicates()
 
 
-class _RowOrder:
+class RowOrder:
     """How the rows of a frame are put in panel order: not at all, or unit blocks, or fully.
 
     ``perm``/``per``: the rows are ``len(perm)`` blocks of ``per`` rows (one unit each, periods
@@ -85,7 +85,7 @@ class _RowOrder:
         return (self.perm[:, None] * self.per + np.arange(self.per)).reshape(-1)
 
 
-class _PanelKeys:
+class PanelKeys:
     """Integer codes of the units and periods of a long frame, computed once.
 
     Units get codes in order of appearance and a rank by their string form (the sort order
@@ -95,9 +95,9 @@ class _PanelKeys:
 
     def __init__(self, frame: pd.DataFrame, unit: str, time: str) -> None:
         self.frame, self.unit, self.time = frame, unit, time
-        self.codes, uniques = _unit_codes(frame[unit])
+        self.codes, uniques = unit_codes(frame[unit])
         self.n_units = len(uniques)
-        self.rank = _string_rank(uniques)
+        self.rank = string_rank(uniques)
         column = frame[time]
         if isinstance(column.dtype, pd.PeriodDtype):
             t = column.array.asi8
@@ -166,7 +166,7 @@ class _PanelKeys:
         """Row order sorting by unit (string form) then period; None if already sorted."""
         return self.row_order().rows()
 
-    def row_order(self) -> _RowOrder:
+    def row_order(self) -> RowOrder:
         """The sort by unit (string form) then period, as unit blocks when possible.
 
         For unit blocks (:meth:`_unit_blocks`) the units are ordered by rank, which gives the
@@ -175,19 +175,19 @@ class _PanelKeys:
         if self.per is not None:
             perm = np.argsort(self.rank, kind="stable")
             if bool(np.all(perm == np.arange(len(perm)))):
-                return _RowOrder()
-            return _RowOrder(perm=perm, per=self.per)
+                return RowOrder()
+            return RowOrder(perm=perm, per=self.per)
         self._counts = None
         key = self.rank[self.codes].astype(np.int64)
         key *= max(self.span, 1)
         key += self.t
         key -= self.t_min
         if len(key) < 2 or bool(np.all(key[1:] >= key[:-1])):
-            return _RowOrder()
-        return _RowOrder(order=np.argsort(key, kind="stable"))
+            return RowOrder()
+        return RowOrder(order=np.argsort(key, kind="stable"))
 
 
-def _sorted_copy(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
+def sorted_copy(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
     """The rows in ``order`` (or all, if None) as a new frame with a fresh RangeIndex.
 
     Columns are taken one by one, so no reordered copy of the old index is built on the way.
@@ -206,7 +206,7 @@ def _sorted_copy(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
     return out
 
 
-def _distinct_runs(column: pd.Series) -> list:
+def distinct_runs(column: pd.Series) -> list:
     """Distinct values in order of first appearance, for a column sorted into runs.
 
     Only the first value of each run is looked up (no hash table as long as the data).
@@ -220,7 +220,7 @@ def _distinct_runs(column: pd.Series) -> list:
     return pd.unique(values[change]).tolist()
 
 
-def _sorted_distinct(column: pd.Series) -> list:
+def sorted_distinct(column: pd.Series) -> list:
     """Sorted distinct periods; integer ordinals are sorted with numpy."""
     if isinstance(column.dtype, pd.PeriodDtype):
         ordinals = np.unique(column.array.asi8)

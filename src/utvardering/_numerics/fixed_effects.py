@@ -1,7 +1,8 @@
 """Absorbing fixed effects: weighted alternating projections and least squares on the rest.
 
-Pure numpy/scipy functions used by :mod:`~utvardering.did.twfe`, :mod:`~utvardering.did.poisson`
-and the inference modules. A model
+Pure numpy/scipy functions used by the DiD family (:mod:`~utvardering.did.twfe`,
+:mod:`~utvardering.did.poisson`, ...) and the inference modules
+(:mod:`~utvardering.inference.wild_bootstrap`, :mod:`~utvardering.inference.randomization`). A model
 
 .. math:: y_i = x_i'\\beta + \\alpha_{f_1(i)} + \\dots + \\alpha_{f_m(i)} + u_i
 
@@ -19,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+
+from ..errors import DataError
 
 __all__ = ["Absorber", "OLSFit", "factorize", "fe_ols", "independent_columns"]
 
@@ -47,6 +50,13 @@ class Absorber:
         Iteration cap.
     n : int, optional
         Number of observations (needed only when there are no fixed effects and no weights).
+
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        The observation weights of the projection (ones when unweighted).
+    weighted : bool
+        Whether weights were given.
     """
 
     def __init__(self, codes: Sequence[np.ndarray], weights: np.ndarray | None = None,
@@ -55,16 +65,21 @@ class Absorber:
         if n is None:
             n = len(self.codes[0]) if self.codes else len(weights)
         self.n = int(n)
-        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self.weighted = weights is not None
         self.tol, self.maxiter = tol, maxiter
-        w = np.ones(self.n) if self.weights is None else self.weights
+        w = np.ones(self.n) if weights is None else np.asarray(weights, dtype=float)
         self._mats, self._inv = [], []
         for c in self.codes:
             levels = int(c.max()) + 1
             mat = sparse.csr_matrix((np.ones(self.n), (np.arange(self.n), c)), shape=(self.n, levels))
             self._mats.append(mat)
             self._inv.append(1.0 / np.bincount(c, weights=w, minlength=levels))
-        self._w = w
+        self.weights = w
+
+    @property
+    def matrices(self) -> list:
+        """The sparse n × levels indicator matrix of each fixed effect."""
+        return list(self._mats)
 
     @property
     def levels(self) -> list[int]:
@@ -100,15 +115,28 @@ class Absorber:
         return out
 
     def demean(self, values: np.ndarray) -> np.ndarray:
-        """Residuals of the (weighted) projection of each column on the fixed effects."""
+        """Residuals of the (weighted) projection of each column on the fixed effects.
+
+        Raises
+        ------
+        DataError
+            If ``values`` (or the weights) hold ``inf`` or NaN, or the projection stops being
+            finite: alternating projections would never meet their tolerance (a NaN step is
+            never small), so they are refused rather than run to ``maxiter``.
+        """
         z = np.array(values, dtype=float, copy=True)
         flat = z.ndim == 1
         if flat:
             z = z[:, None]
         if not self._mats:
             return z[:, 0] if flat else z
-        w = self._w[:, None]
-        scale = max(float(np.abs(z).max()), 1.0)
+        w = self.weights[:, None]
+        scale = float(np.abs(z).max()) if z.size else 0.0
+        if not (np.isfinite(scale) and np.isfinite(self.weights).all()):
+            bad = int((~np.isfinite(z)).any(axis=1).sum())
+            raise DataError(f"cannot absorb fixed effects: {bad} row(s) hold inf or NaN values "
+                            "(or the weights do); correct or drop them first.")
+        scale = max(scale, 1.0)
         for _ in range(self.maxiter):
             largest = 0.0
             for mat, inv in zip(self._mats, self._inv):
@@ -116,6 +144,9 @@ class Absorber:
                 step = mat @ means
                 z -= step
                 largest = max(largest, float(np.abs(step).max()))
+            if not np.isfinite(largest):
+                raise DataError("the fixed-effects projection became non-finite (values too "
+                                "large to represent); rescale the data.")
             if len(self._mats) == 1 or largest <= self.tol * scale:
                 break
         return z[:, 0] if flat else z
@@ -178,7 +209,7 @@ def fe_ols(y: np.ndarray, X: np.ndarray, absorber: Absorber) -> OLSFit:
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     both = absorber.demean(np.column_stack([y, X]))
     yd, Xd = both[:, 0], both[:, 1:]
-    w = absorber._w
+    w = absorber.weights
     xtx = Xd.T @ (w[:, None] * Xd)
     bread = np.linalg.inv(xtx)
     coef = bread @ (Xd.T @ (w * yd))

@@ -1,4 +1,10 @@
-"""Poisson PML with unit and period effects for many treatment assignments at once.
+"""Poisson pseudo-maximum likelihood with absorbed fixed effects: one fit, and many fits at once.
+
+:func:`fe_poisson` fits one Poisson PML with any set of absorbed fixed effects by iteratively
+reweighted least squares, each weighted least-squares step absorbing the effects by
+alternating projections (Correia, Guimarães & Zylkin 2020), and returns the CR1
+cluster-robust variance. :func:`batched_fe_poisson` fits many treatment assignments on one
+balanced panel at once (below).
 
 Randomization inference for :func:`~utvardering.did.poisson.poisson_did` refits
 
@@ -7,13 +13,13 @@ Randomization inference for :func:`~utvardering.did.poisson.poisson_did` refits
 
 for one outcome panel :math:`y` (N units × T periods, balanced), offset :math:`o` (log
 exposure) and J placebo treatment indicators :math:`d^{(j)}`. Each fit is the same iteratively
-reweighted least squares as :func:`~utvardering.did.poisson.fe_poisson` (working outcome
+reweighted least squares as :func:`fe_poisson` (working outcome
 :math:`z = \\eta - o + (y - \\mu)/\\mu`, weights :math:`\\mu`), but on (J, N, T) arrays: in a
 balanced panel the weighted projection off the two sets of effects is the alternation of
 weighted row means (over periods) and weighted column means (over units), so every step is a
 vectorised reduction over all assignments and the only Python loops are over iterations.
 Assignments stop updating once their own deviance has converged (the criterion of
-``fe_poisson``), so each reaches the same fixed point as a separate fit.
+:func:`fe_poisson`), so each reaches the same fixed point as a separate fit.
 
 References
 ----------
@@ -25,14 +31,110 @@ Statistics & Data Analysis* 66, 8–18.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["balanced_grid", "batched_fe_poisson", "null_fit", "separation", "two_way_demean"]
+from .._numerics.fixed_effects import Absorber
+from ..errors import DesignError
+from ..inference.cluster import small_sample_factor
+
+__all__ = ["PoissonFit", "balanced_grid", "batched_fe_poisson", "deviance", "fe_poisson", "null_fit",
+           "separation", "two_way_demean"]
 
 #: Convergence also requires each fit's beta to change by less than this (relative) in a step.
 BETA_TOL = 1e-11
 #: Largest number of (assignment, unit, period) cells handled in one batch (memory bound).
 MAX_CELLS = 4_000_000
+
+
+@dataclass
+class PoissonFit:
+    """Result of :func:`fe_poisson`: coefficients, fitted means, variance and iterations."""
+
+    coef: np.ndarray
+    mu: np.ndarray
+    vcov: np.ndarray
+    Xd: np.ndarray
+    iterations: int
+    deviance: float
+
+
+def deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    r"""Poisson deviance :math:`2\sum(y\log(y/\mu) - (y - \mu))` of one fit."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return 2.0 * float(np.sum(term - (y - mu)))
+
+
+def fe_poisson(y: np.ndarray, X: np.ndarray, codes: list, clusters: np.ndarray, *,
+               offset: np.ndarray | None = None, tol: float = 1e-10,
+               maxiter: int = 200) -> PoissonFit:
+    """Poisson PML with absorbed fixed effects by IRLS and alternating projections.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Counts (n), no unit or period with all zeros (drop them first).
+    X : numpy.ndarray
+        Regressors (n × k), no intercept.
+    codes : list of numpy.ndarray
+        Integer codes of each fixed effect.
+    clusters : numpy.ndarray
+        Integer cluster codes.
+    offset : numpy.ndarray, optional
+        Log exposure.
+    tol : float
+        Convergence tolerance on the relative change in deviance.
+    maxiter : int
+        IRLS iteration cap.
+
+    Returns
+    -------
+    PoissonFit
+        With the CR1 cluster-robust variance (fixed effects nested in the clusters are not
+        counted in the small-sample factor, as in ``pyfixest``).
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float).reshape(len(y), -1)
+    off = np.zeros(len(y)) if offset is None else np.asarray(offset, dtype=float)
+    mu = (y + y.mean()) / 2.0
+    eta = np.log(mu)
+    dev_old = np.inf
+    beta = np.zeros(X.shape[1])
+    iterations = 0
+    for iterations in range(1, maxiter + 1):
+        z = eta - off + (y - mu) / mu
+        if not np.isfinite(z).all():
+            raise DesignError(
+                f"the Poisson fit diverged at iteration {iterations} (fitted means of 0 or "
+                "inf): some coefficient has no finite estimate (separation, e.g. a regressor "
+                "that is non-zero only where the count is 0); drop that regressor or those rows.")
+        absorber = Absorber(codes, weights=mu, tol=1e-12, n=len(y))
+        both = absorber.demean(np.column_stack([z, X]))
+        zd, Xd = both[:, 0], both[:, 1:]
+        xtwx = Xd.T @ (mu[:, None] * Xd)
+        beta = np.linalg.solve(xtwx, Xd.T @ (mu * zd))
+        resid = zd - Xd @ beta
+        eta = off + z - resid
+        mu = np.exp(eta)
+        dev = deviance(y, mu)
+        if abs(dev - dev_old) / (0.1 + abs(dev)) < tol:
+            break
+        dev_old = dev
+    absorber = Absorber(codes, weights=mu, tol=1e-12, n=len(y))
+    Xd = absorber.demean(X)
+    bread = np.linalg.inv(Xd.T @ (mu[:, None] * Xd))
+    g = int(clusters.max()) + 1
+    scores = np.zeros((g, X.shape[1]))
+    np.add.at(scores, clusters, Xd * (y - mu)[:, None])
+    nested = absorber.nested_in(clusters)
+    k_extra = sum(lv for lv, nst in zip(absorber.levels, nested) if not nst)
+    if not any(nested):
+        k_extra = absorber.dof()
+    c = small_sample_factor(len(y), X.shape[1] + k_extra, g)
+    vcov = c * bread @ (scores.T @ scores) @ bread
+    return PoissonFit(beta, mu, vcov, Xd, iterations, dev)
 
 
 def balanced_grid(unit_codes: np.ndarray, time_codes: np.ndarray) -> np.ndarray | None:
@@ -59,7 +161,7 @@ def two_way_demean(x: np.ndarray, w: np.ndarray, *, tol: float = 1e-13,
 
     Alternates :math:`x_{it} \\leftarrow x_{it} - \\sum_s w_{is} x_{is} / \\sum_s w_{is}` and the
     same over units until the largest step is below ``tol`` times the scale of ``x`` (the rule
-    of :class:`~utvardering.did._fixed_effects.Absorber`), for all leading indices at once.
+    of :class:`~utvardering._numerics.fixed_effects.Absorber`), for all leading indices at once.
     """
     z = np.array(x, dtype=float, copy=True)
     row_w = w / w.sum(axis=-1, keepdims=True)  # weights normalised within each unit
@@ -71,12 +173,15 @@ def two_way_demean(x: np.ndarray, w: np.ndarray, *, tol: float = 1e-13,
         step_c = np.einsum("...nt,...nt->...t", z, col_w)
         z -= step_c[..., None, :]
         largest = np.maximum(np.abs(step_r).max(axis=-1), np.abs(step_c).max(axis=-1))
+        if not np.isfinite(largest).all():
+            raise DesignError("a batched Poisson fit became non-finite while absorbing the unit "
+                              "and period effects; refit with batched=False to see which.")
         if np.all(largest <= tol * scale):
             break
     return z
 
 
-def _deviance(y: np.ndarray, ylogy: float, eta: np.ndarray, mu: np.ndarray) -> np.ndarray:
+def _batch_deviance(y: np.ndarray, ylogy: float, eta: np.ndarray, mu: np.ndarray) -> np.ndarray:
     r"""Poisson deviance :math:`2\sum(y\log(y/\mu) - (y - \mu))` per leading index."""
     return 2.0 * (ylogy - np.einsum("nt,...nt->...", y, eta) - y.sum()
                   + mu.sum(axis=(-2, -1)))
@@ -141,7 +246,7 @@ def _fit_batch(y, off, d, tol, maxiter):
         b = (m * zd * dd).sum(axis=(1, 2)) / (m * dd * dd).sum(axis=(1, 2))
         e = off + z - (zd - b[:, None, None] * dd)
         m = np.exp(e)
-        dev = _deviance(y, ylogy, e, m)
+        dev = _batch_deviance(y, ylogy, e, m)
         beta[active], eta[active], mu[active] = b, e, m
         iterations[active] = it
         # the deviance rule of fe_poisson, and beta settled: started at the no-effect fit, a
