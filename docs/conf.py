@@ -29,6 +29,7 @@ extensions = [
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
     "runblock",
+    "vocabulary",
 ]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]

@@ -162,9 +162,6 @@ def run(ctx) -> None:
         if survey_truth is not None:
             truth_check_section(report, {"survey DiD: drug use": effects["survey DiD: drug use"]},
                                 float(survey_truth), on="estimate", name="truth_check_survey")
-    from utvardering.data.public_section import add_public_record_section  # real figures
-
-    add_public_record_section(report, "drogfri_skola")
 
     post = study.data[study.data[study.unit].isin(study.treated)]
     post = post[post["time"] >= post[d["cohort"]]] if d["cohort"] in post.columns else post
@@ -176,6 +173,9 @@ def run(ctx) -> None:
         observed_per_year=float(post[study.outcome].sum()) / (months / 12),
         detection=_("recorded drug offences measure detection as well as use: a search can raise "
                     "them while drug use falls (the student survey measures use)"))
+    from utvardering.data.public_section import add_public_record_section  # real figures
+
+    add_public_record_section(report, "drogfri_skola")
 
 
 def _honest_section(ctx, study, d) -> None:

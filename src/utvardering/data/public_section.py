@@ -242,7 +242,7 @@ def _its(panel: pd.DataFrame) -> dict[str, Any]:
     series = panel["malmo"].loc[2016:2022].astype(float)
     series.name = "shootings"
     effect = interrupted_time_series(series, pre_period=(2016, 2018), post_period=(2019, 2022),
-                                     family="poisson", slope_change=False, errors="iid")
+                                     likelihood="poisson", slope_change=False, vcov="iid")
     p = effect.params
     return {"relative": float(effect.relative), "interval": tuple(effect.relative_interval),
             "p_value": float(effect.p_value), "level_rate_ratio": p["level_change_rate_ratio"],
