@@ -297,6 +297,11 @@ def run(ctx) -> None:
 
     add_public_record_section(report, "sluta_skjut")
 
+    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+
+    with ctx.step("design diagnosis"):
+        report_design_diagnosis(ctx, "sluta_skjut", study, sc_fn)
+
 
 if __name__ == "__main__":
     from utvardering.cli import main
