@@ -179,8 +179,7 @@ def run(ctx) -> None:
 
     from utvardering.design.analyses import report_design_diagnosis  # issue 12
 
-    with ctx.step("design diagnosis"):
-        report_design_diagnosis(ctx, "drogfri_skola", study)
+    report_design_diagnosis(ctx, "drogfri_skola", study)  # power, MDE and spec curve
 
 
 def _honest_section(ctx, study, d) -> None:

@@ -253,8 +253,7 @@ def run(ctx) -> None:
 
     from utvardering.design.analyses import report_design_diagnosis  # issue 12
 
-    with ctx.step("design diagnosis"):
-        report_design_diagnosis(ctx, "ordningsvakter_mollevangen", study)
+    report_design_diagnosis(ctx, "ordningsvakter_mollevangen", study)  # power, MDE and spec curve
 
 
 def _truth(data: pd.DataFrame, d: dict, offence: str) -> float:

@@ -299,8 +299,7 @@ def run(ctx) -> None:
 
     from utvardering.design.analyses import report_design_diagnosis  # issue 12
 
-    with ctx.step("design diagnosis"):
-        report_design_diagnosis(ctx, "sluta_skjut", study, sc_fn)
+    report_design_diagnosis(ctx, "sluta_skjut", study, sc_fn)  # power, MDE and spec curve
 
 
 if __name__ == "__main__":

@@ -181,10 +181,14 @@ class MDE:
     def __str__(self) -> str:
         if not math.isfinite(self.relative):
             return f"no effect in the grid reaches {self.power:.0%} power"
-        lo, hi = self.interval
         return (f"MDE at {self.power:.0%} power: {self.relative:+.1%} (Monte Carlo 95% "
-                f"{lo:+.1%} to {hi:+.1%}), {self.per_year:+.3g} {self.outcome} per year "
+                f"{self.interval_text()}), {self.per_year:+.3g} {self.outcome} per year "
                 f"({self.per_period:+.3g} per period)")
+
+    def interval_text(self) -> str:
+        """The Monte Carlo interval in words (an end beyond the effect grid says so)."""
+        ends = ["beyond the grid" if not math.isfinite(v) else f"{v:+.1%}" for v in self.interval]
+        return f"{ends[0]} to {ends[1]}"
 
     def to_dict(self) -> dict:
         """JSON-friendly dict."""

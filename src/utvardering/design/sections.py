@@ -96,7 +96,7 @@ def detectability(study: Study, method: str | Callable, *,
             f"{1 - res.level:.0%}). Power by effect: {'; '.join(parts)}. ")
     if math.isfinite(mde.relative):
         text += (f"The minimum detectable effect at {target:.0%} power is {mde.relative:+.0%} "
-                 f"(Monte Carlo 95% {mde.interval[0]:+.0%} to {mde.interval[1]:+.0%}), "
+                 f"(Monte Carlo 95% {mde.interval_text()}), "
                  f"about {abs(mde.per_year):.3g} {unit} a year fewer per treated unit against a "
                  f"pre-period level of {res.baseline * res.periods_per_year:.3g} a year.")
     else:
