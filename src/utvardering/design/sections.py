@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..study import Study
@@ -116,7 +117,7 @@ def detectability(study: Study, method: str | Callable, *,
         "power": t["power"].round(3), "mc_se": t["power_se"].round(3),
         "coverage": t["coverage"].round(3), "mean_width": t["mean_width"].round(3),
         f"{unit}_per_year": (t["effect"] * res.baseline * res.periods_per_year).round(2),
-    })
+    }).replace([np.inf, -np.inf], np.nan)  # an unbounded interval's width: blank
     return Detectability(power=res, mde=mde, text=text, table=table)
 
 
@@ -173,8 +174,10 @@ def design_diagnosis_section(report, study: Study, method: str | Callable, *, n_
                      f"p = {curve.joint['p_share']:.2f}. ")
         report.text(text + curve.joint_note)
         keep = [*curve.dimensions, "estimate", "low", "high", "relative", "error"]
-        report.table(f"{name}_specification_curve", curve.table[keep].round(4),
-                     caption="Every specification: estimate, interval and relative effect.")
+        table = curve.table[keep].round(4).replace([np.inf, -np.inf], np.nan)
+        report.table(f"{name}_specification_curve", table,
+                     caption="Every specification: estimate, interval and relative effect (a blank "
+                             "interval end: unbounded).")
         report.figure(f"{name}_specification_curve", curve.plot(),
                       caption="Specification curve: estimates sorted, intervals (red: excluding "
                               "zero); below, the choices each specification made.")

@@ -9,7 +9,7 @@ the two-panel figure of Simonsohn, Simmons & Nelson (2020).
 Joint inference asks whether the curve as a whole is more extreme than curves where the true
 effect is zero. Following SSN's permutation logic with the placebos the designs already have,
 the whole curve is re-run with each donor in turn as the placebo-treated unit (the real treated
-units removed), and the observed curve's |median| and share of significant specifications in
+units removed), and the observed curve's absolute median and share of significant specifications in
 its dominant direction are ranked among the placebo curves':
 :math:`p = (1 + \\#\\{k: S_k \\ge S_{\\mathrm{obs}}\\})/(1 + K)`.
 """
@@ -139,7 +139,7 @@ def _spec_cell(setup: _SpecSetup, cell: tuple, seed: np.random.SeedSequence) -> 
 
 
 def _curve_stats(values: np.ndarray, significant: np.ndarray) -> tuple[float, float]:
-    """|median| and the share of specifications significant in the median's direction."""
+    """Absolute median and the share of specifications significant in the median's direction."""
     ok = np.isfinite(values)
     if not ok.any():
         return math.nan, math.nan
@@ -167,12 +167,13 @@ class SpecCurve:
         Over the specifications that ran: the median of ``value``, the share with the median's
         sign, the share whose interval excludes zero, and those of them with the median's sign.
     joint : dict or None
-        Joint inference: ``p_median`` (|median|), ``p_share`` (share significant in the
+        Joint inference: ``p_median`` (absolute median), ``p_share`` (share significant in the
         dominant direction), ``n_placebos`` and ``smallest_p``; ``None`` when not feasible.
     joint_note : str
         How the joint inference was made, or why it was not.
     placebos : pandas.DataFrame
-        Per placebo unit: its curve's |median| and share significant in its dominant direction.
+        Per placebo unit: its curve's absolute median and share significant in its dominant
+        direction.
     info : dict
         Backend, workers, seconds, failed cells, seed entropy.
     """
