@@ -9,8 +9,8 @@ Tasks (each in a fresh process; worker start-up is part of the time):
   joblib ``n_jobs=2`` and on a Dask ``LocalCluster`` of 2 workers; the table shows the speed-up
   over serial and per worker, and the power numbers of each backend (they must agree).
 * ``speccurve 1000``: a 1,008-cell specification curve on Sluta skjut (28 start dates × 3
-  window starts × rates/counts × TWFE, Callaway–Sant'Anna, SDID), joint inference off, with
-  ``n_jobs=2``.
+  window starts × rates/counts × shootings/dead + injured × TWFE, Callaway–Sant'Anna, SDID),
+  joint inference off, with ``n_jobs=2``.
 * ``scaling``: time vs cells (120 → 3,000 cells of Callaway–Sant'Anna, 14 ms each; ``--quick``: 100 → 300) on a
   2-worker Dask ``LocalCluster`` created once, with the log-log slope (1 = linear) and each
   worker's resident memory after every size (flat when the panel is shared once per worker
@@ -18,7 +18,10 @@ Tasks (each in a fresh process; worker start-up is part of the time):
 
 Targets (issue 12): the power task under 60 s with ``n_jobs=2`` on 2 cores, the 1,000-cell
 curve under 60 s. Timings depend on the machine's load; ``os.getloadavg()`` is printed before
-and after every task so that contention can be read beside the numbers.
+and after every task so that contention can be read beside the numbers, and the CPU seconds
+the cells used (in all, and in the busiest worker) are reported: on a busy machine they are
+the contention-free measure of the work, and the busiest worker's CPU time is what the wall
+time would be on an idle one. ``UTV_BENCH_POWER_DRAWS`` changes the 500 draws.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness
 from harness import MARK, RESULTS, Measurement, Snippet
 from options import parse
 
@@ -97,7 +101,9 @@ res = utv.power(study, "synthetic_did", effects=(-0.1, -0.2, -0.3, -0.5), n_sims
 """
 POWER_RESULT = ("{**{f'power_{int(-100 * e)}': p for e, p in zip(res.table['effect'], res.table['power'])}, "
                 "'fpr': res.false_positive_rate, 'failed': int(res.table['n_failed'].sum()), "
-                "'workers': res.info['workers'], 'inner_seconds': res.info['seconds']}")
+                "'workers': res.info['workers'], 'inner_seconds': res.info['seconds'], "
+                "'cpu_seconds': res.info.get('cpu_seconds', float('nan')), "
+                "'cpu_max_worker': max(res.info.get('cpu_seconds_per_worker') or [float('nan')])}")
 
 CURVE = """
 import pandas as pd
@@ -105,12 +111,15 @@ starts = [str(p) for p in pd.period_range("2017-03", periods={n_starts}, freq="M
 curve = utv.specification_curve(
     study, {{"start": starts, "window": {{"2014": ("2014-01", "2023-12"), "2015": ("2015-01", "2023-12"),
                                        "2016": ("2016-01", "2023-12")}},
-            "exposure": {{"rates": "population", "counts": None}}}},
+            "exposure": {{"rates": "population", "counts": None}},
+            "outcome": {{"shootings": "shootings", "dead + injured": "casualties"}}}},
     methods=["twfe", "callaway_santanna", "synthetic_did"], joint=False, random_state=3,
     progress=False, {run})
 """
 CURVE_RESULT = ("{'cells': len(curve.table), 'failed': curve.n_failed, 'median': curve.median, "
-                "'share_significant': curve.share_significant, 'inner_seconds': curve.info['seconds']}")
+                "'share_significant': curve.share_significant, 'inner_seconds': curve.info['seconds'], "
+                "'cpu_seconds': curve.info.get('cpu_seconds', float('nan')), "
+                "'cpu_max_worker': max(curve.info.get('cpu_seconds_per_worker') or [float('nan')])}")
 
 SCALING = """
 import time, resource, json
@@ -152,7 +161,7 @@ def main() -> None:
     only = args.only or ""
     report: dict = {"tasks": [], "cpu_count": os.cpu_count()}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    n_power = 60 if quick else 500
+    n_power = int(os.environ.get("UTV_BENCH_POWER_DRAWS", 60 if quick else 500))
 
     def record(task: str, snippet: Snippet) -> dict:
         before = load()
@@ -175,12 +184,22 @@ def main() -> None:
                 SETUP, POWER.format(n=n_power, run=run), POWER_RESULT, repeats=1, warmup=False,
                 timeout=3600))
         base = rows["serial"]["seconds"]
+        cpu_base = rows["serial"]["result"].get("cpu_seconds")
         for label, row in rows.items():
             if row["seconds"] and base:
                 workers = 1 if label == "serial" else 2
                 speed = base / row["seconds"]
                 row["speedup"], row["speedup_per_worker"] = speed, speed / workers
-                print(f"  {label:<32} speed-up {speed:.2f}x, per worker {speed / workers:.2f}")
+                line = f"  {label:<32} wall speed-up {speed:.2f}x, per worker {speed / workers:.2f}"
+                cpu_max = row["result"].get("cpu_max_worker")
+                if cpu_base and cpu_max:
+                    # on an idle machine the wall time is about the busiest worker's CPU time
+                    ideal = cpu_base / cpu_max
+                    row["cpu_speedup"] = ideal
+                    line += (f"; CPU: {row['result']['cpu_seconds']:.0f} s in all, busiest worker "
+                             f"{cpu_max:.0f} s -> idle-machine speed-up {ideal:.2f}x "
+                             f"({ideal / workers:.2f} per worker)")
+                print(line)
         powers = {label: {k: v for k, v in row["result"].items() if k.startswith(("power", "fpr"))}
                   for label, row in rows.items()}
         print("  power numbers identical across backends:",
@@ -217,7 +236,7 @@ def main() -> None:
             print(f"  log-log slope of time on cells: {slope:.2f} (1 = linear)")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"bench_design{'.quick' if quick else ''}.json"
+    path = RESULTS / f"bench_design{'.' + harness.TAG if harness.TAG else ''}.json"
     path.write_text(json.dumps(report, indent=1, default=str))
     print(f"\nwrote {path}")
 

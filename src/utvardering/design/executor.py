@@ -118,8 +118,12 @@ def _limit_threads():
 
 def _run_batch(task: Callable, shared: Any, batch: Sequence[tuple[int, Any]],
                entropy: int | Sequence[int], spawn_key: tuple, parallel: bool
-               ) -> list[tuple[int, Any]]:
-    """Run cells ``batch`` (``(index, cell)`` pairs); a raising cell becomes a CellFailure."""
+               ) -> tuple[list[tuple[int, Any]], int, float]:
+    """Run cells ``batch`` (``(index, cell)`` pairs); a raising cell becomes a CellFailure.
+
+    Returns the results, this process's id and the CPU seconds the batch used (the work a
+    worker did, whatever else the machine was running)."""
+    cpu0 = time.process_time()
     if isinstance(shared, tuple) and len(shared) == 2 and shared[0] == "__utv_shared_file__":
         shared = _load_shared(shared[1])
     root = np.random.SeedSequence(entropy, spawn_key=spawn_key)
@@ -143,7 +147,7 @@ def _run_batch(task: Callable, shared: Any, batch: Sequence[tuple[int, Any]],
             limiter.restore_original_limits()
         if numba_threads is not None and not parallel:
             _set_numba_threads(numba_threads)
-    return out
+    return out, os.getpid(), time.process_time() - cpu0
 
 
 def _set_numba_threads(n: int) -> int | None:
@@ -263,7 +267,9 @@ def run_cells(
     results : list
         ``task``'s return value per cell, or a :class:`CellFailure`.
     info : dict
-        ``backend``, ``workers``, ``seconds``, ``failed`` and the root seed's ``entropy``.
+        ``backend``, ``workers``, ``seconds`` (wall), ``failed``, the root seed's ``entropy``,
+        and ``cpu_seconds`` (total and ``cpu_seconds_per_worker``): the CPU time the cells
+        used, which on a busy machine says more about the work than the wall time.
     """
     backend = resolve_backend(backend, n_jobs, scheduler)
     root = root_seed(random_state)
@@ -271,26 +277,37 @@ def run_cells(
     bar = _Progress(label, len(indexed), progress)
     began = time.perf_counter()
     results: dict[int, Any] = {}
+    cpu_by_worker: dict[int, float] = {}
     if backend == "serial" or not indexed:
         workers = 1
         for batch in _batches(len(indexed), 1, batch_size or 1):
-            for index, value in _run_batch(task, shared, [indexed[i] for i in batch],
-                                           root.entropy, root.spawn_key, False):
-                results[index] = value
+            out, pid, cpu = _run_batch(task, shared, [indexed[i] for i in batch],
+                                       root.entropy, root.spawn_key, False)
+            _collect(out, pid, cpu, results, cpu_by_worker)
             bar.update(len(batch))
     elif backend == "joblib":
         workers = _workers(n_jobs)
-        _run_joblib(task, shared, indexed, root, workers, batch_size, results, bar)
+        _run_joblib(task, shared, indexed, root, workers, batch_size, results, cpu_by_worker, bar)
     else:
-        workers = _run_dask(task, shared, indexed, root, n_jobs, scheduler, batch_size, results, bar)
+        workers = _run_dask(task, shared, indexed, root, n_jobs, scheduler, batch_size, results,
+                            cpu_by_worker, bar)
     ordered = [results[start + i] for i in range(len(indexed))]
     info = {"backend": backend, "workers": workers, "seconds": time.perf_counter() - began,
             "failed": sum(isinstance(r, CellFailure) for r in ordered),
-            "entropy": str(root.entropy)}
+            "entropy": str(root.entropy),
+            "cpu_seconds": float(sum(cpu_by_worker.values())),
+            "cpu_seconds_per_worker": sorted(cpu_by_worker.values(), reverse=True)}
     return ordered, info
 
 
-def _run_joblib(task, shared, indexed, root, workers, batch_size, results, bar) -> None:
+def _collect(out, pid: int, cpu: float, results: dict, cpu_by_worker: dict) -> None:
+    for index, value in out:
+        results[index] = value
+    cpu_by_worker[pid] = cpu_by_worker.get(pid, 0.0) + cpu
+
+
+def _run_joblib(task, shared, indexed, root, workers, batch_size, results, cpu_by_worker,
+                bar) -> None:
     try:
         from joblib import Parallel, delayed
     except ImportError as exc:  # pragma: no cover - joblib is a dependency
@@ -305,15 +322,15 @@ def _run_joblib(task, shared, indexed, root, workers, batch_size, results, bar) 
         jobs = (delayed(_run_batch)(task, ref, [indexed[i] for i in b], root.entropy,
                                     root.spawn_key, True) for b in batches)
         parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered")
-        for out in parallel(jobs):
-            for index, value in out:
-                results[index] = value
+        for out, pid, cpu in parallel(jobs):
+            _collect(out, pid, cpu, results, cpu_by_worker)
             bar.update(len(out))
     finally:
         os.unlink(handle.name)
 
 
-def _run_dask(task, shared, indexed, root, n_jobs, scheduler, batch_size, results, bar) -> int:
+def _run_dask(task, shared, indexed, root, n_jobs, scheduler, batch_size, results,
+              cpu_by_worker, bar) -> int:
     try:
         from distributed import Client, LocalCluster, as_completed, get_client
     except ImportError as exc:
@@ -338,10 +355,9 @@ def _run_dask(task, shared, indexed, root, n_jobs, scheduler, batch_size, result
         futures = [client.submit(_run_batch, task, future_shared, [indexed[i] for i in b],
                                  root.entropy, root.spawn_key, True, pure=False) for b in batches]
         for future in as_completed(futures):
-            out = future.result()
+            out, pid, cpu = future.result()
             future.release()
-            for index, value in out:
-                results[index] = value
+            _collect(out, pid, cpu, results, cpu_by_worker)
             bar.update(len(out))
         return workers
     finally:
