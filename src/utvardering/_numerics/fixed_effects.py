@@ -23,7 +23,8 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import DataError
 
-__all__ = ["Absorber", "OLSFit", "factorize", "fe_ols", "independent_columns"]
+__all__ = ["Absorber", "OLSFit", "factorize", "fe_ols", "independent_columns",
+           "independent_columns_from_gram"]
 
 
 def factorize(values) -> tuple[np.ndarray, np.ndarray]:
@@ -229,10 +230,14 @@ def independent_columns(Xd: np.ndarray, weights: np.ndarray, tol: float = 1e-9) 
     :math:`nk^2` and :math:`O(k^3)` after it, instead of a Gram–Schmidt pass over the
     :math:`n \\times k` matrix per column.
     """
+    z = Xd * np.sqrt(weights)[:, None]
+    return independent_columns_from_gram(z.T @ z, tol)
+
+
+def independent_columns_from_gram(gram: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """:func:`independent_columns` given the weighted Gram matrix :math:`X'WX` of the columns."""
     from scipy.linalg import solve_triangular
 
-    z = Xd * np.sqrt(weights)[:, None]
-    gram = z.T @ z
     k = gram.shape[0]
     keep: list[int] = []
     chol = np.zeros((k, k))  # lower factor of the kept columns' Gram matrix, in its first rows
