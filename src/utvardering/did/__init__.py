@@ -11,13 +11,16 @@ import types as _types
 
 from .bacon import bacon_decomposition
 from .basic import diff_in_diff
-from .callaway_santanna import callaway_santanna
 from .displacement import weighted_displacement_quotient
-from .imputation import imputation_did
 from .poisson import poisson_did
 from .result import DiDEffect, PoissonDiDEffect, SurveyDiDEffect
-from .staggered_result import EventStudyEffect, StaggeredEffect
-from .sun_abraham import sun_abraham
+from .staggered import (
+    EventStudyEffect,
+    StaggeredEffect,
+    callaway_santanna,
+    imputation_did,
+    sun_abraham,
+)
 from .survey import survey_did
 from .twfe import event_study, twfe
 
