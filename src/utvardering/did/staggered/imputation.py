@@ -307,6 +307,8 @@ def imputation_did(
         pre = imputation_pretrend(y, panel.g_ord, panel.t_ord, periods=int(pretrend_periods),
                                   anticipation=anticipation, cluster=panel.cluster)
         gamma, gamma_se = pre["gamma"] * scale, pre["se"] * scale
+        if degenerate:  # the leads' cluster-robust SEs rest on the same too few clusters
+            gamma_se = np.full_like(gamma_se, np.nan)
         lead_path = pd.DataFrame(
             {"effect": gamma, "se": gamma_se, "low": gamma - z * gamma_se,
              "high": gamma + z * gamma_se},
