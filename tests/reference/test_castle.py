@@ -85,7 +85,7 @@ def test_poisson_counts(castle):
 
 def test_wild_bootstrap_p_value(castle):
     y = castle["l_homicide"].to_numpy()
-    from utvardering.did._fixed_effects import Absorber, factorize
+    from utvardering._numerics.fixed_effects import Absorber, factorize
 
     absorber = Absorber([factorize(castle["sid"])[0], factorize(castle["year"])[0]])
     res = wild_cluster_bootstrap(y, castle[["post"]].to_numpy(float), castle["sid"].to_numpy(),
