@@ -113,3 +113,14 @@ def test_f3_honest_did_on_cs_dynamic_matches_moderndid(mpdta, moderndid):
                                moderndid["smoothness"]["lb"], atol=2e-6)
     np.testing.assert_allclose(sd.path["high"].iloc[:-1].astype(float),
                                moderndid["smoothness"]["ub"], atol=2e-6)
+
+
+def test_f10_sun_abraham_takes_control_group(mpdta):
+    """callaway_santanna(control_group=) vs sun_abraham(control=): one name now."""
+    new = utv.sun_abraham(mpdta, **COLUMNS, control_group="last_treated")
+    assert new.params["control_group"] == "last_treated"
+    with pytest.warns(DeprecationWarning, match="control= is renamed control_group="):
+        old = utv.sun_abraham(mpdta, **COLUMNS, control="last_treated")
+    assert old.estimate == new.estimate
+    with pytest.raises(utv.DesignError, match="choose one of"):
+        utv.sun_abraham(mpdta, **COLUMNS, control_group="not_yet")
