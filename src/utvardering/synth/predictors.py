@@ -25,7 +25,8 @@ import pandas as pd
 from ..data.timeparse import format_periods, to_period
 from ..errors import DataError, DesignError
 
-__all__ = ["Predictor", "outcome_predictors", "parse_predictors", "predictor_matrix", "standardise"]
+__all__ = ["Predictor", "outcome_predictors", "parse_predictors", "predictor_matrix", "resolve_periods",
+           "standardise"]
 
 AGGREGATIONS = ("mean", "median", "sum", "min", "max")
 
@@ -51,7 +52,14 @@ class Predictor:
         return Predictor(self.variable, kept, self.aggregation) if kept else None
 
 
-def _periods(value, freq, study_times: Sequence, where: str) -> tuple:
+def resolve_periods(value, freq, study_times: Sequence, where: str) -> tuple:
+    """The periods ``value`` (one or several) as periods of the panel.
+
+    Raises
+    ------
+    DesignError
+        If a value is not a period, or not one of ``study_times`` (quoting ``where``).
+    """
     if isinstance(value, (str, int, np.integer, pd.Period)):
         value = [value]
     try:
@@ -111,7 +119,7 @@ def parse_predictors(specs: Iterable, *, columns: Iterable[str], freq: str | Non
                               f"Study(covariates=[...]) or correct the name.")
         if aggregation not in AGGREGATIONS:
             raise DesignError(f"{where}: aggregation {aggregation!r} is not one of {AGGREGATIONS}.")
-        periods = _periods(periods, freq, times, where)
+        periods = resolve_periods(periods, freq, times, where)
         late = [p for p in periods if not p < start]
         if late:
             raise DesignError(f"{where}: period(s) {format_periods(late)} are not before the start "
