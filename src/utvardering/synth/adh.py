@@ -20,7 +20,7 @@ from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
-from ._panel import check_values, period_mask, unit_masks
+from ._panel import SynthPanel, check_values, period_mask, unit_masks
 from .predictors import parse_predictors, predictor_matrix, standardise
 from .result import SynthEffect, build_effect, set_event_fields
 from .robustness import conformal
@@ -129,21 +129,10 @@ def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarr
 
 
 def _outcome_table(study: Study, rate: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Working copy of the long data (outcome as a rate if asked) and the units × periods Y."""
-    data = study.data.copy()
-    if rate:
-        pop = data.pivot(index=study.unit, columns=study.time, values=study.exposure)
-        check_values(pop, f"exposure {study.exposure!r}", positive=True)
-        data[study.outcome] = data[study.outcome] / data[study.exposure] * per
-    Y = data.pivot(index=study.unit, columns=study.time, values=study.outcome)
-    Y = Y.reindex(index=study.units, columns=study.times)
-    check_values(Y, f"outcome {study.outcome!r}" + (f" per {per:,.0f} exposure" if rate else ""))
-    missing = Y.isna().stack()
-    if missing.any():
-        where = missing[missing].index[:5].tolist()
-        raise DesignError(f"outcome {study.outcome!r} is missing for (unit, period) {where}; "
-                          "synthetic control needs a balanced panel — fill or drop those units.")
-    return data, Y
+    """Working copy of the long data (outcome as a rate if asked) and the units × periods Y,
+    from the family's one panel view (:class:`~utvardering.synth._panel.SynthPanel`)."""
+    panel = SynthPanel.from_study(study, rate, per)
+    return panel.long(), panel.table()
 
 
 def _resolve_v(v, labels: list[str]):

@@ -36,8 +36,8 @@ from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
+from ._panel import panel_matrix
 from .result import AugmentedSynthEffect, assemble
-from .sdid_panel import panel_matrix
 
 __all__ = ["AugmentedSynthEffect", "WeightingRefit", "augmented_synthetic_control",
            "ridge_augmented_weights"]
