@@ -161,8 +161,18 @@ def predictor_matrix(data: pd.DataFrame, predictors: Sequence[Predictor], *, uni
         If a unit has no non-missing value of a predictor's variable in its periods.
     """
     rows = {}
+    units = list(units)
+    times = pd.Index(pd.unique(data[time])).sort_values()
+    rows_of = pd.Index(units).get_indexer(data[unit])
+    cols_of = times.get_indexer(data[time])
+    keep = rows_of >= 0
+    wides: dict[str, pd.DataFrame] = {}
     for p in predictors:
-        wide = data.pivot(index=unit, columns=time, values=p.variable).reindex(index=list(units))
+        wide = wides.get(p.variable)
+        if wide is None:  # units × periods of the variable (one scatter, not a pivot each)
+            matrix = np.full((len(units), len(times)), np.nan)
+            matrix[rows_of[keep], cols_of[keep]] = data[p.variable].to_numpy(dtype=float)[keep]
+            wide = wides[p.variable] = pd.DataFrame(matrix, index=units, columns=times)
         block = wide.reindex(columns=list(p.periods)).astype(float)
         empty = block.index[block.isna().all(axis=1)].tolist()
         if empty:
