@@ -297,7 +297,7 @@ def test_estimate_design_argument_errors(capsys, monthly_csv):
     code, _, err = run(capsys, "estimate", "test_naive_difference", *data, "--treated", "area0")
     assert code == 2 and "--treated needs --start" in err
     code, _, err = run(capsys, "estimate", "test_naive_difference", *data)
-    assert code == 2 and "either --treated A,B with --start PERIOD, or --cohort COL" in err
+    assert code == 2 and "--treated A,B with --start PERIOD, --cohort COL, or --group COL with --post COL" in err
     code, _, err = run(capsys, "estimate", *data)
     assert code == 2 and "name the estimator" in err
 
