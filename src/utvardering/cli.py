@@ -87,13 +87,17 @@ def cmd_datasets_list(args: argparse.Namespace) -> int:
     from .data.datasets import list_datasets
 
     table = list_datasets()
-    for kind in ("simulated", "reference"):
+    from .data.public_record import public_record_rows  # the public record (issue 13)
+
+    table = pd.concat([table, pd.DataFrame(public_record_rows())], ignore_index=True)
+    for kind in ("simulated", "reference", "public"):
         rows = table[table["kind"] == kind]
         print(f"{kind.capitalize()} datasets ({len(rows)})")
         print("=" * (len(kind) + 14))
         for row in rows.itertuples(index=False):
             shape = f"{row.shape[0]} rows × {row.shape[1]} columns" if row.shape else "file not bundled"
-            print(f"{row.name}  [{shape}]  utvardering.datasets.{row.loader}()")
+            call = row.loader if "(" in row.loader else f"{row.loader}()"
+            print(f"{row.name}  [{shape}]  utvardering.datasets.{call}")
             print(f"  {row.description}")
             print(f"  source:    {row.source}")
             print(f"  study:     {row.original_study}")
@@ -329,7 +333,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     elif args.min_pre_periods is not None:
         design["min_pre_periods"] = args.min_pre_periods
     try:
-        study = Study(
+        study = (info.design or Study)(
             frame, outcome=args.outcome, unit=args.unit, time=args.time,
             end=period_arg(args.end, times),
             donors=like_column(split_list(args.donors), units),

@@ -79,6 +79,13 @@ def _run_each(args: argparse.Namespace, draw: bool) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"{name}: {written['report.html']} ({time.perf_counter() - began:.1f} s)")
+    if args.name == "all":  # the three bottom lines side by side (issue 16)
+        from pathlib import Path
+
+        from .report.index import write_index
+
+        root = Path(args.out) if args.out else Path("results")
+        print(f"index: {write_index(root, names, lang=args.lang)}")
     return 0
 
 

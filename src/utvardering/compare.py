@@ -17,7 +17,8 @@ from .effect import Effect
 __all__ = ["compare", "plot_comparison"]
 
 _COLUMNS = ["label", "method", "outcome", "scale", "estimate", "low", "high", "level", "relative",
-            "relative_low", "relative_high", "p_value", "prob", "n_treated", "n_control", "start"]
+            "relative_low", "relative_high", "p_value", "prob", "n_treated", "n_control", "start",
+            "n_warnings", "warnings"]
 
 
 def _labelled(effects: Iterable[Effect] | Mapping[str, Effect]) -> list[tuple[str, Effect]]:
@@ -56,13 +57,17 @@ def compare(
     pandas.DataFrame
         One row per Effect with ``label``, ``method``, ``outcome``, ``scale``, ``estimate``,
         ``low``, ``high``, ``level``, ``relative`` (and its interval), ``p_value``, ``prob``,
-        ``n_treated``, ``n_control`` and ``start``. Rows on different ``scale`` s are not
-        directly comparable in ``estimate``; compare them on ``relative``.
+        ``n_treated``, ``n_control``, ``start``, ``n_warnings`` and ``warnings`` (each
+        Effect's own warnings joined by " | ": an interval or p-value its estimator calls
+        invalid must not stand unflagged next to valid ones). Rows on different ``scale`` s are
+        not directly comparable in ``estimate``; compare them on ``relative``.
     """
     rows = []
     for label, effect in _labelled(effects):
         row = effect.to_frame().iloc[0].to_dict()
         row["label"] = label
+        row["n_warnings"] = len(effect.warnings)
+        row["warnings"] = " | ".join(effect.warnings)
         rows.append(row)
     table = pd.DataFrame(rows, columns=_COLUMNS)
     if truth is not None:
@@ -81,6 +86,8 @@ def plot_comparison(
     ax=None,
 ):
     """Forest plot of several Effects (estimate and interval per row).
+
+    Rows whose estimator raised warnings are marked with an asterisk and a footnote.
 
     Parameters
     ----------

@@ -18,6 +18,16 @@ from .data.timeparse import period_freq
 __all__ = ["decode", "encode"]
 
 
+#: Column name under which an unnamed, non-default index is stored.
+_UNNAMED_INDEX = "__index__"
+
+
+def _default_index(index: pd.Index) -> bool:
+    """True for the 0..n-1 RangeIndex that ``reset_index(drop=True)`` would recreate."""
+    return (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+            and index.name is None)
+
+
 def _encode_column(values: pd.Series) -> dict:
     if isinstance(values.dtype, pd.PeriodDtype):
         return {"kind": "period", "freq": period_freq(values.dtype), "values": values.astype(str).tolist()}
@@ -50,13 +60,21 @@ def encode(value: Any) -> Any:
     """Encode ``value`` into JSON-serialisable types (NaN becomes ``None``)."""
     if isinstance(value, pd.DataFrame):
         names = [n for n in value.index.names]
-        flat = value.reset_index() if any(n is not None for n in names) else value.reset_index(drop=True)
-        return {
-            "__frame__": True,
-            "index": [n for n in names if n is not None],
-            "columns": [str(c) for c in flat.columns],
-            "data": {str(c): _encode_column(flat[c]) for c in flat.columns},
-        }
+        out: dict[str, Any] = {"__frame__": True}
+        if any(n is not None for n in names):
+            flat = value.reset_index()
+            out["index"] = [n for n in names if n is not None]
+        elif _default_index(value.index):
+            flat = value.reset_index(drop=True)
+            out["index"] = []
+        else:  # unnamed labels (e.g. a vcov's term names): kept under a reserved column
+            flat = value.copy()
+            flat.insert(0, _UNNAMED_INDEX, value.index.to_numpy())
+            flat = flat.reset_index(drop=True)
+            out["index"] = [_UNNAMED_INDEX]
+        out["columns"] = [str(c) for c in flat.columns]
+        out["data"] = {str(c): _encode_column(flat[c]) for c in flat.columns}
+        return out
     if isinstance(value, pd.Series):
         return {"__series__": encode(value.to_frame(name=value.name if value.name is not None else "value"))}
     if isinstance(value, pd.Period):
@@ -89,6 +107,8 @@ def decode(value: Any) -> Any:
             frame = pd.DataFrame({c: _decode_column(value["data"][c]) for c in value["columns"]})
             if value["index"]:
                 frame = frame.set_index(value["index"])
+                if value["index"] == [_UNNAMED_INDEX]:
+                    frame.index.name = None
             return frame
         if "__series__" in value:
             frame = decode(value["__series__"])

@@ -94,8 +94,9 @@ class Study:
     window : (period-like, period-like), optional
         First and last period analysed; rows outside are left out (and reported by
         :meth:`describe`).
-    min_pre_periods : int, default 2
-        Fewest pre-treatment periods allowed for any treated unit.
+    min_pre_periods : int, default 1
+        Fewest pre-treatment periods allowed for any treated unit (one is all a 2×2 DiD
+        needs; estimators that need more check it themselves).
     dropna, allow_gaps : bool
         Passed to :func:`~utvardering.data.schema.validate_panel`.
     intervention : str or Intervention, optional
@@ -120,7 +121,7 @@ class Study:
         counts: bool | None = None,
         covariates: Iterable[str] | None = None,
         window: tuple[Any, Any] | None = None,
-        min_pre_periods: int = 2,
+        min_pre_periods: int = 1,
         dropna: bool = False,
         allow_gaps: bool = False,
         intervention: str | Intervention | None = None,
@@ -288,8 +289,8 @@ class Study:
             for u, n in few.items():
                 groups.setdefault(int(n), []).append(u)
             detail = "; ".join(
-                f"{len(us)} treated unit(s) with {n} ({format_periods(_natural(us), 4)})"
-                for n, us in sorted(groups.items()))
+                f"{len(us)} treated unit{'s' if len(us) > 1 else ''} with {n} "
+                f"({format_periods(_natural(us), 4)})" for n, us in sorted(groups.items()))
             raise DesignError(
                 f"too few pre-treatment periods: {detail}; at least {minimum} needed. Start "
                 f"later, extend the data back, or lower min_pre_periods."

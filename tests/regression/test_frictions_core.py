@@ -101,7 +101,7 @@ def test_f15_too_few_pre_periods_names_a_count_and_a_few_units():
                   min_pre_periods=2)
     message = str(info.value)
     assert len(message) < 300, message
-    assert "331 treated unit(s) with 1 (" in message and "(331 in all)" in message
+    assert "331 treated units with 1 (" in message and "(331 in all)" in message
 
 
 def test_f15_command_line_warnings_are_one_plain_line(tmp_path):

@@ -45,8 +45,14 @@ def plot_forest(table: pd.DataFrame, *, relative: bool = False, truth: float | N
     if truth is not None:
         ax.axvline(truth, color="C3", ls="--", lw=1, label="true effect")
         ax.legend(loc="best", frameon=False)
+    warned = (table["n_warnings"].fillna(0).astype(int) > 0 if "n_warnings" in table
+              else pd.Series(False, index=table.index)).to_numpy()
+    labels = [f"{label} *" if flag else str(label) for label, flag in zip(table["label"], warned)]
     ax.set_yticks(y)
-    ax.set_yticklabels(table["label"].astype(str))
+    ax.set_yticklabels(labels)
     ax.set_xlabel("relative effect" if relative else "effect")
-    fig.tight_layout()
+    if warned.any():
+        fig.text(0.01, 0.01, "* the estimator warned (see compare(...)['warnings']); read its "
+                 "interval with care", fontsize=7, color="0.35", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04 if warned.any() else 0, 1, 1))
     return fig

@@ -335,7 +335,9 @@ def run_analysis(
     target = Path(out) if out else Path("results") / name
     check_output_links(target)
     module = _load_script(script)
-    report = Report(resolved.get("title", name), lang=lang,
+    from ..i18n import get_language
+
+    report = Report(get_language(lang).gettext(resolved.get("title", name)), lang=lang,
                     suppress_below=resolved.get("privacy", {}).get("suppress_below", 5))
     draw = (not quiet) and (progress.is_terminal(sys.stderr) if show_progress is None else show_progress)
     steps = getattr(module, "STEPS", None)
@@ -356,11 +358,11 @@ def run_analysis(
             raise
         ctx.timings["total"] = time.perf_counter() - began
         _log_summary(ctx)
-        written = report.write(target)
         inputs = {"config": default, **({"config_override": Path(config)} if config else {}),
                   **ctx.inputs}
         record = provenance_record(config=resolved, inputs=inputs, seeds=ctx.seeds,
                                    timings=ctx.timings, log=log_path.name)
+        written = report.write(target, generated=record["created"])
         written["provenance.json"] = write_provenance(record, target / "provenance.json")
         log.info("[%s] finished in %.2f s; report %s", name, ctx.timings["total"],
                  written["report.html"])

@@ -10,13 +10,13 @@ happened (:mod:`.impact`).
 
 from __future__ import annotations
 
-import warnings
 from typing import Literal
 
 import numpy as np
 
-from ..errors import DesignError
+from ..errors import ConvergenceWarning, DesignError, DesignWarning, InferenceWarning, warn
 from ..estimators import register_estimator
+from ..options import renamed_arguments
 from .design import PRIOR_LEVEL_SD, make_design
 from .diagnostics import mcmc_diagnostics
 from .forecast import forecast_eta, in_sample_eta, observe, one_step_checks, posterior_arrays
@@ -33,6 +33,12 @@ Backend = Literal["auto", "gibbs", "pymc", "mle"]
 
 #: Likelihoods that ``backend="auto"`` samples with the Gibbs samplers.
 GIBBS_AUTO = ("gaussian", "negative_binomial")
+
+#: Draws per chain when ``draws`` is not given (CausalImpact's ``niter``).
+DEFAULT_DRAWS = 1000
+#: With ``draws=None`` and the Gibbs backend, draws are doubled up to this many per chain
+#: while the convergence checks fail.
+MAX_AUTO_DRAWS = 8000
 
 _OPTIONS = {
     "likelihood": ("gaussian", "poisson", "negative_binomial"),
@@ -68,8 +74,9 @@ def _rng(random_state) -> np.random.Generator:
 
 @register_estimator("causal_impact", family="timeseries",
                     summary="Bayesian structural time series (CausalImpact), Gaussian or counts")
+@renamed_arguments(study_or_series="study")
 def causal_impact(
-    study_or_series,
+    study,
     controls=None,
     pre_period=None,
     post_period=None,
@@ -83,7 +90,7 @@ def causal_impact(
     prior_level_sd: float | None = None,
     expected_model_size: float = 3,
     log_controls: bool | None = None,
-    draws: int = 1000,
+    draws: int | None = None,
     tune: int = 1000,
     chains: int = 2,
     backend: Backend = "auto",
@@ -116,7 +123,7 @@ def causal_impact(
 
     Parameters
     ----------
-    study_or_series : Study, pandas.DataFrame or pandas.Series
+    study : Study, pandas.DataFrame or pandas.Series
         A :class:`~utvardering.Study` with one treated unit (its outcome is modelled, the
         donors' outcomes are the controls, pre/post periods come from the study), or a
         DataFrame whose first column is the outcome and other columns the controls, or a
@@ -153,8 +160,13 @@ def causal_impact(
     log_controls : bool, optional
         Use ``log(control + 0.5)``; default true for count likelihoods with non-negative
         controls.
-    draws, tune, chains : int, default 1000, 1000, 2
-        Kept draws per chain, warm-up (NUTS tuning or Gibbs burn-in) per chain, chains.
+    draws : int, optional
+        Kept draws per chain. Default ``None``: 1,000 (CausalImpact's ``niter``), and with the
+        Gibbs backend doubled (to at most ``MAX_AUTO_DRAWS``) while the chains fail the
+        convergence checks (r-hat above 1.01 or bulk/tail ESS below 100 per chain); the draws
+        used are in ``diagnostics["draws"]``. An explicit number is used as given.
+    tune, chains : int, default 1000, 2
+        Warm-up (NUTS tuning or Gibbs burn-in) per chain, and the number of chains.
     backend : {"auto", "gibbs", "pymc", "mle"}, default "auto"
         ``"gibbs"``: Gibbs sampler with forward-filtering backward-sampling of the states
         (CausalImpact's algorithm, linear in the series length, no compilation beyond
@@ -204,14 +216,14 @@ def causal_impact(
         raise DesignError("backend='gibbs' has no Poisson sampler (the Pólya-Gamma "
                           "augmentation mixes badly in the Poisson limit); use backend='pymc' "
                           "(or 'auto'), or likelihood='negative_binomial' with 'gibbs'.")
-    inputs = dict(study_or_series=study_or_series, controls=controls, pre_period=pre_period,
+    inputs = dict(study=study, controls=controls, pre_period=pre_period,
                   post_period=post_period, likelihood=likelihood, exposure=exposure, trend=trend,
                   seasonality=seasonality, regression_prior=regression_prior,
                   standardize=standardize, prior_level_sd=prior_level_sd,
                   expected_model_size=expected_model_size, log_controls=log_controls,
                   draws=draws, tune=tune, chains=chains, backend=backend, level=level,
                   sampler=sampler)
-    inp = series_inputs(study_or_series, controls, pre_period, post_period, exposure)
+    inp = series_inputs(study, controls, pre_period, post_period, exposure)
     if likelihood != "gaussian" and inp.exposure is None and exposure is not None:
         raise DesignError("exposure could not be resolved.")
     design = make_design(inp, likelihood=likelihood, trend=trend, seasonality=seasonality,
@@ -223,24 +235,32 @@ def causal_impact(
     if backend == "mle":
         from .mle import fit_mle
 
-        post, idata, timing = fit_mle(design, draws=draws * chains, rng=rng)
-        diag = {"backend": "mle", **timing}
+        n_draws = DEFAULT_DRAWS if draws is None else draws
+        post, idata, timing = fit_mle(design, draws=n_draws * chains, rng=rng)
+        diag = {"backend": "mle", **timing, "draws": n_draws}
     elif backend == "gibbs":
         if likelihood == "gaussian":
             from .gibbs import fit_gibbs
         else:
             from .gibbs_counts import fit_gibbs_counts as fit_gibbs
 
-        idata, timing = fit_gibbs(design, draws=draws, tune=tune, chains=chains, seed=seed)
+        n_draws = DEFAULT_DRAWS if draws is None else draws
+        while True:
+            idata, timing = fit_gibbs(design, draws=n_draws, tune=tune, chains=chains, seed=seed)
+            checks = mcmc_diagnostics(idata, chains)
+            if draws is not None or not checks["_warnings"] or 2 * n_draws > MAX_AUTO_DRAWS:
+                break
+            n_draws *= 2
         post = posterior_arrays(idata)
-        diag = {"backend": "gibbs", **timing, **mcmc_diagnostics(idata, chains)}
+        diag = {"backend": "gibbs", **timing, **checks, "draws": n_draws}
     else:
         from .model import sample_model
 
-        idata, timing = sample_model(design.spec, design.data, draws=draws, tune=tune,
+        n_draws = DEFAULT_DRAWS if draws is None else draws
+        idata, timing = sample_model(design.spec, design.data, draws=n_draws, tune=tune,
                                      chains=chains, random_state=seed, sampler=sampler)
         post = posterior_arrays(idata)
-        diag = {"backend": "pymc", **timing, **mcmc_diagnostics(idata, chains)}
+        diag = {"backend": "pymc", **timing, **mcmc_diagnostics(idata, chains), "draws": n_draws}
     return _assemble(inp, design, post, idata, diag, rng, likelihood, level, inputs)
 
 
@@ -285,7 +305,7 @@ def _assemble(inp, design, post, idata, diag, rng, likelihood, level, inputs) ->
     rel_int = ((extra["rate_ratio_interval"][0] - 1.0, extra["rate_ratio_interval"][1] - 1.0)
                if extra else (float(avg["rel_effect_lower"]), float(avg["rel_effect_upper"])))
     params = {k: v for k, v in inputs.items()
-              if k not in ("study_or_series", "controls", "exposure")}
+              if k not in ("study", "controls", "exposure")}
     params["seasonality"] = None if params["seasonality"] is None else list(params["seasonality"])
     for key in ("pre_period", "post_period"):
         params[key] = None if params[key] is None else [str(v) for v in params[key]]
@@ -304,23 +324,46 @@ def _assemble(inp, design, post, idata, diag, rng, likelihood, level, inputs) ->
 
 
 def _warn(diag: dict, likelihood: str, table, path, inp) -> None:
+    """Turn the diagnostics into warnings (problems) and notes (worth knowing, not a problem).
+
+    Too-*wide* pre-period predictive intervals are conservative: CausalImpact's informative
+    prior on the observation s.d. does this whenever the controls fit better than it assumes
+    (its own comparison data, Prop 99). That is recorded in ``diagnostics["notes"]``, not
+    warned about; too-*narrow* intervals, autocorrelated residuals, non-converged chains and
+    negative counterfactual counts are warnings.
+    """
     notes = diag.setdefault("warnings", [])
-    notes.extend(diag.pop("_warnings", []))
+    remarks = diag.setdefault("notes", [])
+    convergence = list(diag.pop("_warnings", []))
+    notes.extend(convergence)
+    calibration = []
     if diag.get("pre_pit_ks_p", 1.0) < 0.01:
         wide = diag.get("pre_resid_sd", 1.0) < 1.0
-        notes.append(f"pre-period one-step-ahead forecasts are miscalibrated (PIT uniformity "
-                     f"p = {diag['pre_pit_ks_p']:.3g}, standardised residual s.d. "
-                     f"{diag.get('pre_resid_sd', float('nan')):.2f}): the predictive intervals "
-                     f"look too {'wide' if wide else 'narrow'} for the pre-period data"
-                     + (" (often the informative prior on the observation s.d.)" if wide else
-                        "; check trend, seasonality and likelihood") + ".")
+        message = (f"pre-period one-step-ahead forecasts are miscalibrated (PIT uniformity "
+                   f"p = {diag['pre_pit_ks_p']:.3g}, standardised residual s.d. "
+                   f"{diag.get('pre_resid_sd', float('nan')):.2f}): the predictive intervals "
+                   f"look too {'wide' if wide else 'narrow'} for the pre-period data"
+                   + (" (CausalImpact's informative prior on the observation s.d. when the "
+                      "controls fit well); the effect's interval is conservative." if wide else
+                      "; check trend, seasonality and likelihood."))
+        if wide:
+            remarks.append(message)
+        else:
+            calibration.append(message)
     if diag.get("pre_resid_ljung_box_p", 1.0) < 0.01:
-        notes.append(f"pre-period one-step-ahead residuals are autocorrelated (Ljung–Box p = "
-                     f"{diag['pre_resid_ljung_box_p']:.3g}); consider seasonality or a trend.")
+        calibration.append(f"pre-period one-step-ahead residuals are autocorrelated (Ljung–Box "
+                           f"p = {diag['pre_resid_ljung_box_p']:.3g}); consider seasonality or "
+                           "a trend.")
+    design_notes = []
     if likelihood == "gaussian" and (inp.y[inp.pre] >= 0).all() and \
             (path["counterfactual_low"] < 0).any():
-        notes.append("the Gaussian counterfactual interval includes negative values for a "
-                     "non-negative outcome; for counts use likelihood='poisson' or "
-                     "'negative_binomial'.")
-    for note in notes:
-        warnings.warn(note, stacklevel=3)
+        design_notes.append("the Gaussian counterfactual interval includes negative values for a "
+                            "non-negative outcome; for counts use likelihood='poisson' or "
+                            "'negative_binomial'.")
+    notes.extend(calibration + design_notes)
+    for note in convergence:
+        warn(note, ConvergenceWarning)
+    for note in calibration:
+        warn(note, InferenceWarning)
+    for note in design_notes:
+        warn(note, DesignWarning)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, DesignError
+from ..errors import DataError, DataWarning, DesignError, warn
 from ..study import Study
 
 __all__ = ["SeriesInputs", "fourier_terms", "series_inputs"]
@@ -57,7 +57,13 @@ def _locate(index: pd.Index, value, what: str):
 
 
 def _window(index: pd.Index, window, what: str) -> np.ndarray:
-    if window is None or len(window) != 2:
+    """Boolean mask of the rows from ``window[0]`` to ``window[1]``; both must be index labels.
+
+    A label that is not in the index is refused rather than rounded to the nearest row: R's
+    CausalImpact counts rows from 1, so ``(1, 70)`` on a 0-based index would silently move the
+    first treated row into the pre-period.
+    """
+    if window is None or isinstance(window, str) or len(window) != 2:
         raise DesignError(f"{what} must be a pair (first, last) of index labels, got {window!r}.")
     try:
         lo, hi = (_locate(index, w, what) for w in window)
@@ -65,10 +71,31 @@ def _window(index: pd.Index, window, what: str) -> np.ndarray:
     except (TypeError, ValueError) as exc:
         raise DesignError(f"{what} {window!r} cannot be compared with the series index "
                           f"({index.dtype}): {exc}. Give labels of the same kind.") from exc
+    missing = [str(w) for w, loc in zip(window, (lo, hi)) if loc not in index]
+    if missing:
+        hint = ""
+        if isinstance(index, pd.RangeIndex) and index.start == 0:
+            hint = (" The index counts rows from 0 (R's CausalImpact counts from 1): subtract 1 "
+                    "from both ends, e.g. pre_period=(0, 69), post_period=(70, 99).")
+        raise DesignError(f"{what} {window!r}: {', '.join(missing)} is not a label of the series "
+                          f"index, which runs from {index[0]} to {index[-1]} ({len(index)} rows). "
+                          f"Give labels that are in the data.{hint}")
     if not mask.any():
         raise DesignError(f"{what} {window!r} contains no rows; the series runs from "
                           f"{index[0]} to {index[-1]}.")
     return mask
+
+
+def _numeric(frame: pd.DataFrame | pd.Series, role: str) -> np.ndarray:
+    """``frame`` as floats, or a DataError naming the first column that is not numeric."""
+    columns = frame.to_frame() if isinstance(frame, pd.Series) else frame
+    for name in columns.columns:
+        col = columns[name]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            example = col.dropna().iloc[0] if col.notna().any() else None
+            raise DataError(f"{role} column {name!r} is not numeric (e.g. {example!r}); convert "
+                            "it, or move a date column into the index (df.set_index(...)).")
+    return frame.to_numpy(dtype=float)
 
 
 def _check_finite(values: np.ndarray, index: pd.Index, name: str, rows: np.ndarray) -> None:
@@ -117,10 +144,14 @@ def series_inputs(data, controls=None, pre_period=None, post_period=None,
     if np.flatnonzero(pre)[-1] >= np.flatnonzero(post)[0]:
         raise DesignError(f"post_period {post_period!r} must start after pre_period "
                           f"{pre_period!r} ends.")
+    first_used = np.flatnonzero(pre)[0]
+    if first_used > 0:
+        warn(f"pre_period {pre_period!r} starts at row {first_used}: the {first_used} earlier "
+             f"row(s) ({index[0]} to {index[first_used - 1]}) are not used.", DataWarning)
     if pre.sum() < 3:
         raise DesignError(f"pre_period {pre_period!r} has {pre.sum()} rows; at least 3 needed.")
     exp = _exposure(exposure, data, index)
-    out = SeriesInputs(index=index, y=y_s.to_numpy(dtype=float), X=ctrl.to_numpy(dtype=float),
+    out = SeriesInputs(index=index, y=_numeric(y_s, "outcome"), X=_numeric(ctrl, "control"),
                        control_names=[str(c) for c in ctrl.columns], exposure=exp, pre=pre,
                        post=post, outcome=str(y_s.name) if y_s.name is not None else "y",
                        start=str(index[np.flatnonzero(post)[0]]))
