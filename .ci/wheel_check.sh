@@ -6,7 +6,8 @@
 #
 # Usage: .ci/wheel_check.sh [PYTHON]      (default python3; pip honours PIP_INDEX_URL etc.)
 # Leaves nothing in the repository; works in a temporary folder that is removed at the end
-# (set KEEP_WHEEL_CHECK=1 to keep it).
+# (set KEEP_WHEEL_CHECK=1 to keep it; WHEEL_CHECK_BUILD_ONLY=1 stops after building the wheel
+# and checking that every file of src/utvardering is in it).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 python="${1:-python3}"
@@ -19,18 +20,27 @@ step "build the wheel"
 "$python" -m venv "$work/build-venv"
 "$work/build-venv/bin/python" -m pip install --quiet --upgrade pip
 # a copy without untracked build leftovers (build/, *.egg-info) of the clone
+mkdir -p "$work/src"
 git -C "$repo" ls-files -z --cached --others --exclude-standard | \
-    (cd "$repo" && xargs -0 tar -cf - --ignore-failed-read 2>/dev/null) | (mkdir -p "$work/src" && cd "$work/src" && tar -xf -)
+    tar -C "$repo" --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -C "$work/src" -xf -
 "$work/build-venv/bin/python" -m pip wheel --no-deps --wheel-dir "$work/dist" "$work/src" \
     > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 wheel=$(ls "$work"/dist/utvardering-*.whl)
 echo "$wheel"
-for needed in utvardering/analyses/drogfri_skola.py utvardering/analyses/drogfri_skola.toml \
-              utvardering/analyses/sluta_skjut.toml utvardering/analyses/ordningsvakter_mollevangen.toml \
-              utvardering/data/files/mpdta.csv utvardering/data/files/examples/bra_example.csv; do
-    "$python" -c "import sys, zipfile; names = zipfile.ZipFile(sys.argv[1]).namelist(); \
-sys.exit(0 if sys.argv[2] in names else f'{sys.argv[2]} is not in the wheel')" "$wheel" "$needed"
-done
+# every file of the package in the clone (scripts, .toml, data, templates, catalogues) is in the wheel
+(cd "$work/src/src" && find utvardering -type f ! -path "*/__pycache__/*" ! -name "*.pyc" | sort) \
+    > "$work/package-files.txt"
+"$python" - "$wheel" "$work/package-files.txt" <<'PY'
+import sys, zipfile
+names = set(zipfile.ZipFile(sys.argv[1]).namelist())
+wanted = [line.strip() for line in open(sys.argv[2]) if line.strip()]
+missing = [f for f in wanted if f not in names]
+if missing:
+    sys.exit(f"{len(missing)} package file(s) missing from the wheel (add them to "
+             f"[tool.setuptools.package-data]): {missing[:10]}")
+print(f"all {len(wanted)} package files are in the wheel")
+PY
+[ "${WHEEL_CHECK_BUILD_ONLY:-0}" = 1 ] && { step "built and checked (WHEEL_CHECK_BUILD_ONLY=1)"; exit 0; }
 
 step "install it in a fresh environment"
 "$python" -m venv "$work/venv"
