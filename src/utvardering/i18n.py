@@ -10,12 +10,12 @@ the minus sign U+2212 and "95 % KI".
 Examples
 --------
 >>> sv = Language("sv")
->>> sv.number(1234.5, 1)
-'1\\xa0234,5'
+>>> sv.number(12345.5, 1)
+'12\\xa0345,5'
 >>> sv.p_value(0.0004)
 '<\\xa00,001'
 >>> Language("en").interval(-0.25, 0.125, 2)
-'[−0.25, 0.13]'
+'[−0.25, 0.12]'
 
 To add or change a translation, edit the ``.po`` file and run
 ``python -m utvardering.i18n`` (recompiles every ``.mo``); ``tests/report/test_i18n.py`` fails
@@ -156,7 +156,8 @@ class Language:
 
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return "–" if value is None or math.isnan(value) else ("∞" if value > 0 else _MINUS + "∞")
-        pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+        # thousands grouped from five digits on (1234, 12 345): four-digit numbers such as years stay whole
+        pattern = ("#,##0" if abs(float(value)) >= 10_000 else "0") + ("." + "0" * digits if digits > 0 else "")
         if sign:
             pattern = "+" + pattern + ";-" + pattern
         text = format_decimal(round(float(value), digits) + 0.0, format=pattern, locale=self.locale)
