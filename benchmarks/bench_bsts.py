@@ -75,7 +75,7 @@ def _fit(extra: str = "") -> str:
             f"draws=1000, tune=1000, chains=2, random_state=1{extra})\n")
 
 
-RESULT = ("{'estimate': e.estimate, 'r_hat': e.diagnostics.get('r_hat'), "
+RESULT = ("{'estimate': e.estimate, 'r_hat': e.diagnostics.get('r_hat_max'), "
           "'ess_bulk': e.diagnostics.get('ess_bulk')}")
 
 
@@ -139,7 +139,7 @@ def _count_fit(likelihood: str, extra: str = "") -> str:
             f"random_state=1{extra})\n")
 
 
-COUNT_RESULT = ("{'rate_ratio': e.rate_ratio, 'r_hat': e.diagnostics.get('r_hat'), "
+COUNT_RESULT = ("{'rate_ratio': e.rate_ratio, 'r_hat': e.diagnostics.get('r_hat_max'), "
                 "'ess_bulk': e.diagnostics.get('ess_bulk')}")
 
 

@@ -98,11 +98,11 @@ PANEL = ("import numpy as np, pandas as pd\n"
 
 
 def cs_tasks(paths: dict, sizes: list, only) -> list:
-    ok = have("utvardering.did.callaway_santanna", "callaway_santanna")
+    ok = have("utvardering.did", "callaway_santanna")
     read = f"import pandas as pd, numpy as np\ndf = pd.read_csv({str(paths['mpdta'])!r})\n"
     res = "{" + ", ".join(f"'{k}': a.get('{k}', (None, None))[0], "
                           f"'{k}_se': a.get('{k}', (None, None))[1]" for k in AGGS) + "}"
-    ours = ("from utvardering.did.callaway_santanna import callaway_santanna\n", (
+    ours = ("from utvardering.did import callaway_santanna\n", (
         "cs = callaway_santanna(df, unit='countyreal', time='year', outcome='lemp', "
         "cohort='first.treat'{boot})\n"
         "a = {{k: (e.estimate, e.se) for k in {aggs!r} for e in [cs.aggregate(k)]}}\n"))
@@ -147,7 +147,7 @@ def cs_tasks(paths: dict, sizes: list, only) -> list:
         keys=KEYS, tol=1e-6, available=ok, only=only)
     boot_tol = {k: (1e-9 if not k.endswith("_se") else "15%") for k in KEYS}
     rows += peers.compare(
-        "mpdta CS 999 multiplier boot", snip(ours, ", bootstrap=999, random_state=0"), {
+        "mpdta CS 999 multiplier boot", snip(ours, ", inference='bootstrap', n_draws=999, random_state=0"), {
             "diff-diff": snip(dd, ", n_bootstrap=999, seed=0"),
             "moderndid": snip(md, ", boot=True, biters=999, random_state=0"),
             "csdid": snip(cd, ", bstrap=True", ", biters=999")},
@@ -171,7 +171,7 @@ def cs_tasks(paths: dict, sizes: list, only) -> list:
                 res1, **kw)
         rows += peers.compare(
             f"staggered {n:,} × 20 CS DR", Snippet(
-                setup + "from utvardering.did.callaway_santanna import callaway_santanna\n",
+                setup + "from utvardering.did import callaway_santanna\n",
                 "cs = callaway_santanna(df, unit='unit', time='time', outcome='y', cohort='g')\n"
                 "e = cs.aggregate('simple'); att, se = e.estimate, e.se\n", res1, **kw),
             theirs, keys=("simple", "simple_se"), tol=1e-6, available=ok, only=only)

@@ -194,7 +194,7 @@ def sdid_tasks(paths: dict, only) -> list:
                    "from utvardering.synth.sdid import synthetic_did\n"
                    "study = Study(df, outcome='PacksPerCapita', unit='State', time='Year', "
                    "treated='California', start=1989)\n",
-                   "e = synthetic_did(study, se='placebo', replications=200, random_state=0, "
+                   "e = synthetic_did(study, inference='placebo', n_draws=200, random_state=0, "
                    "enumerate_placebos=False)\n"
                    "att, se = e.estimate, e.se\n", res)
     dd = Snippet(read + "from diff_diff import SyntheticDiD\n"
@@ -271,7 +271,7 @@ def growth_tasks(quick: bool, only) -> list:
                 ("ADH nested V", "e = synthetic_control(study, predictors=PRED, "
                                  "inference=None, random_state=0)\n"),
                 ("outcome-only SC", "e = synthetic_control(study, inference=None)\n"),
-                ("SDID (no SE)", "e = synthetic_did(study, se=None)\n")):
+                ("SDID (no SE)", "e = synthetic_did(study, inference=None)\n")):
             snip = Snippet(setup, stmt, "{'estimate': e.estimate}", timeout=600, budget=60,
                            repeats=3)
             m = ours(snip) if ok else missing()

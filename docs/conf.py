@@ -67,10 +67,9 @@ def _ensure_analysis_reports() -> None:
     from utvardering.report.runner import list_analyses, run_analysis
 
     generated = Path(__file__).parent / "_generated"
-    folder = Path(__file__).resolve().parents[1] / "analyses"
-    for name in list_analyses(folder):
+    for name in list_analyses():
         if not (generated / name / "report.md").exists():
-            run_analysis(name, quick=True, quiet=True, out=generated / name, directory=folder)
+            run_analysis(name, quick=True, quiet=True, out=generated / name)
 
 
 _ensure_analysis_reports()

@@ -1,17 +1,16 @@
-"""The Malmö analyses: they run from the repository's analyses/ folder and reproduce their numbers."""
+"""The Malmö analyses: they run from the package's analyses/ folder and reproduce their numbers."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from utvardering.cli import main
-from utvardering.report.runner import list_analyses, run_analysis
+from utvardering.report.runner import PACKAGED_ANALYSES, list_analyses, run_analysis
 
-ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
+ANALYSES = PACKAGED_ANALYSES
 
 
 def test_the_three_analyses_are_registered():
@@ -58,7 +57,6 @@ def test_drogfri_skola_reports_the_honest_did_sensitivity(tmp_path):
 
 
 def test_run_command_and_swedish_labels(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("UTV_ANALYSES_DIR", str(ANALYSES))
     code = main(["run", "drogfri_skola", "--quick", "--quiet", "--lang", "sv", "--out", str(tmp_path)])
     assert code == 0
     assert str(tmp_path / "report.html") in capsys.readouterr().out

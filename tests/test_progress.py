@@ -171,10 +171,13 @@ def test_bsts_sampler_bar_follows_the_progress_setting(monkeypatch):
         samplers.append("nutpie")
     monkeypatch.setattr(pm, "sample", fake_sample)
     monkeypatch.setattr(pm, "set_data", lambda updates: None)
-    monkeypatch.setattr(model, "get_compiled",
-                        lambda spec, data, sampler: (_NullModel(), _Compiled(), 0.0, True))
+    from utvardering.inference import bayes
+
     monkeypatch.setattr(model, "_updates", lambda spec, data: {})
-    spec = model.ModelSpec("poisson", "local_level", 10, 0, 0, "spike_and_slab", False)
+    spec0 = model.ModelSpec("poisson", "local_level", 10, 0, 0, "spike_and_slab", False)
+    for name in samplers:
+        monkeypatch.setitem(bayes._CACHE, (("bsts", spec0), name), (_NullModel(), _Compiled()))
+    spec = spec0
     for sampler in samplers:
         for on in (False, True):
             with progress.enable(on), pytest.raises(Stop):

@@ -9,7 +9,10 @@ evaluations. The public API is re-exported flat::
 
 from __future__ import annotations
 
-from . import datasets
+from . import (
+    datasets,
+    did,  # the DiD package (callable as the 2×2 estimator until the next release)
+)
 from .compare import compare, plot_comparison
 from .data.schema import Panel, check_panel, validate_panel
 from .data.schema_micro import SurveyData, validate_incidents, validate_survey
@@ -25,7 +28,7 @@ from .data.simulate import (
 from .did import (
     bacon_decomposition,
     callaway_santanna,
-    did,
+    diff_in_diff,
     event_study,
     imputation_did,
     poisson_did,
@@ -83,6 +86,7 @@ __all__ = [
     "compare",
     "datasets",
     "did",
+    "diff_in_diff",
     "event_study",
     "get_estimator",
     "get_intervention",

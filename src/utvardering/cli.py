@@ -10,9 +10,19 @@ Subcommands::
     utvardering estimate METHOD --data FILE --unit U --time T --outcome Y
                          (--treated A,B --start PERIOD | --cohort COL) [--set key=value ...] [--json]
     utvardering estimate --list
+    utvardering run NAME|all [--quick] [--out DIR] [--analyses-dir DIR]
 
-Exit codes: 0 success; 1 ``validate`` found problems; 2 a usage or user error (bad file,
-unknown column, impossible design), reported as ``error: <message>`` without a traceback.
+Exit codes: 0 success; 1 ``validate`` found problems; 2 an error (bad file, unknown column,
+impossible design, unwritable output, or an estimator that stopped), reported on one line as
+``error: <message>`` without a traceback (``utvardering --traceback ...`` shows it).
+
+Adding a subcommand
+-------------------
+Put it in its own module ``utvardering/cli_<name>.py`` with a function
+``register(subparsers)`` that adds the parser and sets ``handler=`` (a function of the parsed
+arguments returning the exit code). Such modules are found automatically (see
+:func:`subcommand_modules`); nothing in this file needs to change. Keep their top-level imports
+light (import estimators and plotting inside the handler) so that ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -22,7 +32,9 @@ import importlib
 import inspect
 import pkgutil
 import sys
+import tomllib
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -38,8 +50,9 @@ from .cli_io import (
 from .data.schema import check_panel
 from .data.schema_micro import validate_survey
 from .errors import DataError, DesignError
+from .options import check_level
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "describe_error", "main", "subcommand_modules"]
 
 #: Estimator packages imported so that their estimators register themselves.
 ESTIMATOR_PACKAGES = ("utvardering.did", "utvardering.synth", "utvardering.timeseries")
@@ -72,13 +85,17 @@ def cmd_datasets_list(args: argparse.Namespace) -> int:
     from .data.datasets import list_datasets
 
     table = list_datasets()
-    for kind in ("simulated", "reference"):
+    from .data.public_record import public_record_rows  # the public record (issue 13)
+
+    table = pd.concat([table, pd.DataFrame(public_record_rows())], ignore_index=True)
+    for kind in ("simulated", "reference", "public"):
         rows = table[table["kind"] == kind]
         print(f"{kind.capitalize()} datasets ({len(rows)})")
         print("=" * (len(kind) + 14))
         for row in rows.itertuples(index=False):
             shape = f"{row.shape[0]} rows × {row.shape[1]} columns" if row.shape else "file not bundled"
-            print(f"{row.name}  [{shape}]  utvardering.datasets.{row.loader}()")
+            call = row.loader if "(" in row.loader else f"{row.loader}()"
+            print(f"{row.name}  [{shape}]  utvardering.datasets.{call}")
             print(f"  {row.description}")
             print(f"  source:    {row.source}")
             print(f"  study:     {row.original_study}")
@@ -218,21 +235,37 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         raise
     options = parse_settings(args.set)
     _check_options(info.function, f"estimator {args.method!r}", options, skip_first=True)
+    if "level" in options:
+        options["level"] = check_level(options["level"])
     frame = read_table(args.data)
     for flag, column in (("--unit", args.unit), ("--time", args.time)):
         if column not in frame.columns:
             raise DataError(f"{flag} column {column!r} is not in {args.data!r}; its columns are "
                             f"{', '.join(map(str, frame.columns))}.")
     units, times = frame[args.unit], frame[args.time]
-    study = Study(
+    study = (info.design or Study)(
         frame, outcome=args.outcome, unit=args.unit, time=args.time,
+        **{k: True for k in ("dropna", "allow_gaps") if getattr(args, k, False)},
         treated=like_column(split_list(args.treated), units),
         start=period_arg(args.start, times), end=period_arg(args.end, times),
         cohort=args.cohort, donors=like_column(split_list(args.donors), units),
         exclude=like_column(split_list(args.exclude), units), exposure=args.exposure,
-        counts=True if args.count else None, min_pre_periods=args.min_pre_periods,
+        counts=True if args.count else None,
+        **({} if args.min_pre_periods is None else {"min_pre_periods": args.min_pre_periods}),
     )
-    effect = info.function(study, **options)
+    try:
+        effect = info.function(study, **options)
+    except (UserError, DataError, DesignError):
+        raise
+    except Exception as exc:
+        if getattr(args, "traceback", False):
+            raise
+        given = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        raise UserError(
+            f"estimator {args.method!r} stopped with {type(exc).__name__}: {exc}"
+            + (f" (options: {given})" if given else "")
+            + ". Check the options and the design; `utvardering --traceback estimate ...` "
+            "shows where it stopped.") from exc
     print(effect.to_json(indent=2) if args.json else effect.summary())
     return 0
 
@@ -243,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="utvardering",
         description="Evaluate crime-prevention interventions (DiD, synthetic control, BSTS).")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of an error (for bug reports)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     ds = sub.add_parser("datasets", help="list or export the bundled datasets")
@@ -291,17 +326,62 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--exclude", help="units kept out of the donor pool, comma-separated")
     est.add_argument("--exposure", help="population (exposure) column")
     est.add_argument("--count", action="store_true", help="the outcome is an event count")
-    est.add_argument("--min-pre-periods", type=int, default=2,
-                     help="fewest pre-treatment periods allowed per treated unit (default 2)")
+    est.add_argument("--min-pre-periods", type=int, default=None,
+                     help="fewest pre-treatment periods allowed per treated unit "
+                          "(default: the Study's)")
     est.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="estimator option; values parsed as JSON when possible (repeatable)")
     est.add_argument("--json", action="store_true", help="print the Effect as JSON")
+    est.add_argument("--dropna", action="store_true",
+                     help="drop rows with a missing outcome (they are reported)")
+    est.add_argument("--allow-gaps", action="store_true",
+                     help="accept an unbalanced panel (for estimators that handle one)")
     est.set_defaults(handler=cmd_estimate)
-    add_run_parser(sub)
+    for module in subcommand_modules():
+        module.register(sub)
     return parser
 
 
-from .cli_run import add_run_parser  # noqa: E402
+def subcommand_modules() -> list:
+    """The modules ``utvardering.cli_<name>`` that define ``register(subparsers)``, by name.
+
+    Each adds one subcommand (``cli_run`` adds ``run``); a new subcommand is a new module, so
+    several people can add commands without editing this file.
+    """
+    found = []
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if info.name.startswith("cli_"):
+            module = importlib.import_module(f"utvardering.{info.name}")
+            if callable(getattr(module, "register", None)):
+                found.append(module)
+    return found
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line saying what went wrong, for ``error: ...`` (no traceback).
+
+    The library's own errors (:class:`~utvardering.errors.DataError`,
+    :class:`~utvardering.errors.DesignError`) and command-line mistakes already say what to
+    fix; file-system errors name the file; anything else is reported with its type, as an
+    estimator or reader that stopped, with the hint to rerun with ``--traceback``.
+    """
+    if isinstance(exc, UserError | DataError | DesignError):
+        text = str(exc)
+    elif isinstance(exc, tomllib.TOMLDecodeError):
+        text = f"a configuration file is not valid TOML: {exc}"
+    elif isinstance(exc, IsADirectoryError):
+        text = f"{exc.filename!s} is a folder, not a file."
+    elif isinstance(exc, FileExistsError):
+        text = f"{exc.filename!s} already exists and is not a folder."
+    elif isinstance(exc, OSError) and exc.filename is not None:
+        text = f"cannot use {exc.filename!s}: {exc.strerror or exc}."
+    elif isinstance(exc, OSError):
+        text = f"{exc.strerror or exc}."
+    else:
+        text = (f"stopped with {type(exc).__name__}: {exc} (rerun with "
+                "`utvardering --traceback ...` to see where; please report it if the input is "
+                "valid).")
+    return " ".join(text.split("\n")) if "\n" in text else text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -313,11 +393,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(args.handler(args))
-    except (UserError, DataError, DesignError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # e.g. `utvardering datasets list | head`
         return 0
+    except KeyboardInterrupt:
+        print("error: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.traceback:
+            raise
+        print(f"error: {describe_error(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

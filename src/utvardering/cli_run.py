@@ -1,4 +1,7 @@
-"""``utvardering run NAME|all``: run the Malmö evaluations in ``analyses/`` and write their reports.
+"""``utvardering run NAME|all``: run the Malmö evaluations and write their reports.
+
+The analyses are loaded from the package (``utvardering/analyses/``) or, with
+``--analyses-dir DIR``, from that folder only; never from the working directory.
 
 On a terminal each analysis shows a progress bar over its steps (and the MCMC sampler its own
 bar); ``--quiet`` or a non-terminal standard error (CI, redirected output) draws nothing.
@@ -13,7 +16,7 @@ import logging
 import sys
 import time
 
-__all__ = ["add_run_parser", "cmd_run"]
+__all__ = ["add_run_parser", "cmd_run", "register"]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -37,13 +40,35 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_each(args: argparse.Namespace, draw: bool) -> int:
-    from .report.runner import find_analyses_dir, list_analyses, run_analysis
+    from .cli_io import UserError, check_output_folder, read_config_file
+    from .report.runner import (
+        check_analysis_name,
+        check_output_links,
+        find_analyses_dir,
+        list_analyses,
+        run_analysis,
+    )
 
-    folder = find_analyses_dir()
-    names = list_analyses(folder) if args.name == "all" else [args.name]
+    try:
+        folder = find_analyses_dir(args.analyses_dir)
+        if args.name != "all":
+            check_analysis_name(args.name)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    known = list_analyses(folder)
+    if args.name != "all" and args.name not in known:
+        raise UserError(f"no analysis named {args.name!r} in {folder}; known: "
+                        f"{', '.join(known) or 'none'}.")
+    names = known if args.name == "all" else [args.name]
     if args.name == "all" and args.config:
-        print("error: --config applies to one analysis; run them one at a time.", file=sys.stderr)
-        return 2
+        raise UserError("--config applies to one analysis; run them one at a time.")
+    if args.config:
+        read_config_file(args.config)  # a bad file stops here, before minutes of work
+    out_root = check_output_folder(args.out or "results", create=True)
+    try:
+        check_output_links(out_root)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     for name in names:
         began = time.perf_counter()
         out = f"{args.out}/{name}" if args.out and args.name == "all" else args.out
@@ -66,8 +91,11 @@ def _run_each(args: argparse.Namespace, draw: bool) -> int:
 
 def add_run_parser(sub) -> None:
     """Register the ``run`` subcommand on an argparse subparsers object."""
-    run = sub.add_parser("run", help="run an evaluation in analyses/ (or all) and write its report")
+    run = sub.add_parser("run", help="run a Malmö evaluation (or all) and write its report")
     run.add_argument("name", help="analysis name (sluta_skjut, ordningsvakter_mollevangen, drogfri_skola) or 'all'")
+    run.add_argument("--analyses-dir", metavar="DIR",
+                     help="load the analysis from this folder (NAME.py with NAME.toml beside it) "
+                          "instead of the package's own analyses")
     run.add_argument("--config", help="TOML file overriding keys of the analysis's default configuration")
     run.add_argument("--out", help="output folder (default results/<name>)")
     run.add_argument("--quick", action="store_true", help="small draws and few replications (CI, docs)")
@@ -75,3 +103,7 @@ def add_run_parser(sub) -> None:
                      "(warnings only); run.log is still written")
     run.add_argument("--lang", choices=["en", "sv"], default="en", help="report language")
     run.set_defaults(handler=cmd_run)
+
+
+#: Found by :func:`utvardering.cli.subcommand_modules`.
+register = add_run_parser

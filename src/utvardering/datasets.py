@@ -34,6 +34,9 @@ from .data.datasets import (
     load_shootings,
 )
 
+# -- the public record: real published figures with their sources (issue 13) --
+from .data.public_record import load_public_record, sources
+
 #: ``utvardering.datasets.list()`` — every bundled dataset with its provenance
 #: (:func:`~utvardering.data.datasets.list_datasets`).
 list = list_datasets
@@ -55,8 +58,10 @@ __all__ = [
     "load_mpdta",
     "load_prop99",
     "load_prop99_covariates",
+    "load_public_record",
     "load_safety_survey",
     "load_school_survey",
     "load_schools",
     "load_shootings",
+    "sources",
 ]

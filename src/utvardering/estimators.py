@@ -20,18 +20,25 @@ __all__ = ["EstimatorInfo", "get_estimator", "list_estimators", "register_estima
 
 @dataclass(frozen=True)
 class EstimatorInfo:
-    """A registered estimator: its public ``name``, method ``family`` and one-line ``summary``."""
+    """A registered estimator: its public ``name``, method ``family`` and one-line ``summary``.
+
+    ``design`` builds the estimator's first argument from a DataFrame and the Study keywords
+    (``None``: :class:`~utvardering.Study` itself); e.g. ``survey_did`` takes respondent
+    micro-data, which is not a panel Study.
+    """
 
     name: str
     family: str
     summary: str
     function: Callable
+    design: Callable | None = None
 
 
 _REGISTRY: dict[str, EstimatorInfo] = {}
 
 
-def register_estimator(name: str, *, family: str, summary: str) -> Callable[[Callable], Callable]:
+def register_estimator(name: str, *, family: str, summary: str,
+                       design: Callable | None = None) -> Callable[[Callable], Callable]:
     """Decorator registering ``f(study, **options) -> Effect`` under ``name``.
 
     Parameters
@@ -42,12 +49,15 @@ def register_estimator(name: str, *, family: str, summary: str) -> Callable[[Cal
         ``"did"``, ``"synth"`` or ``"timeseries"``.
     summary : str
         One line for listings.
+    design : callable, optional
+        ``design(frame, **study_keywords)`` building the first argument when it is not a
+        :class:`~utvardering.Study` (default: the Study).
     """
 
     def decorate(function: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].function is not function:
             raise ValueError(f"estimator {name!r} is registered twice.")
-        _REGISTRY[name] = EstimatorInfo(name, family, summary, function)
+        _REGISTRY[name] = EstimatorInfo(name, family, summary, function, design)
         return function
 
     return decorate

@@ -38,10 +38,8 @@ import numpy as np
 import pytest
 
 from utvardering.data.simulate import simulate_area_crime, simulate_school_survey, simulate_schools
-from utvardering.did.callaway_santanna import callaway_santanna
-from utvardering.did.imputation import imputation_did
+from utvardering.did import callaway_santanna, imputation_did, sun_abraham
 from utvardering.did.poisson import poisson_did
-from utvardering.did.sun_abraham import sun_abraham
 from utvardering.did.survey import survey_did
 from utvardering.did.twfe import twfe
 from utvardering.study import Study

@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 
 from utvardering import DesignError, Effect, Study, list_estimators
-from utvardering.did.callaway_santanna import callaway_santanna
-from utvardering.did.imputation import imputation_did
-from utvardering.did.staggered_result import EventStudyEffect, StaggeredEffect
-from utvardering.did.sun_abraham import sun_abraham
+from utvardering.did import (
+    EventStudyEffect,
+    StaggeredEffect,
+    callaway_santanna,
+    imputation_did,
+    sun_abraham,
+)
 
 FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
 COLUMNS = {"unit": "countyreal", "time": "year", "outcome": "lemp", "cohort": "first.treat"}
@@ -58,11 +61,47 @@ SIM = {"unit": "unit", "time": "time", "outcome": "y", "cohort": "cohort"}
 # -- options ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("option", "value"), [
     ("control_group", "nevertreated"), ("estimation", "ols"), ("base_period", "fixed"),
-    ("bootstrap_weights", "normal"),
+    ("weights_type", "normal"), ("inference", "wild"),
 ])
 def test_unknown_option_lists_allowed_values(mpdta, option, value):
     with pytest.raises(DesignError, match="choose one of"):
         callaway_santanna(mpdta, **COLUMNS, **{option: value})
+
+
+def test_old_option_names_still_work_with_a_deprecation_warning(mpdta):
+    """Issue 11: bootstrap=/bootstrap_weights=/study_or_data= (CS) and control= (SA) map to
+    inference=/n_draws=/weights_type=/study= and control_group=, with the same numbers."""
+    new = callaway_santanna(mpdta, **COLUMNS, inference="bootstrap", n_draws=99,
+                            weights_type="rademacher", random_state=3)
+    with pytest.warns(DeprecationWarning, match="bootstrap="):
+        old = callaway_santanna(study_or_data=mpdta, **COLUMNS, bootstrap=99,
+                                bootstrap_weights="rademacher", random_state=3)
+    assert old.se == new.se and old.params["n_draws"] == 99
+    assert old.params["inference"] == "bootstrap" and old.params["weights_type"] == "rademacher"
+    with pytest.warns(DeprecationWarning, match="bootstrap="):
+        analytic = callaway_santanna(mpdta, **COLUMNS, bootstrap=False)
+    assert analytic.params["inference"] == "cluster" and analytic.params["n_draws"] == 0
+    sa_new = sun_abraham(mpdta, **COLUMNS, control_group="last_treated")
+    with pytest.warns(DeprecationWarning, match="control= is renamed control_group="):
+        sa_old = sun_abraham(mpdta, **COLUMNS, control="last_treated")
+    assert sa_old.estimate == sa_new.estimate
+    with pytest.raises(DesignError, match="give control_group= only"):
+        sun_abraham(mpdta, **COLUMNS, control="last_treated", control_group="last_treated")
+    with pytest.warns(DeprecationWarning, match="study_or_data"):
+        imp = imputation_did(study_or_data=mpdta, **COLUMNS)
+    assert imp.estimate == imputation_did(mpdta, **COLUMNS).estimate
+    with pytest.raises(TypeError, match="bootstrp"):
+        callaway_santanna(mpdta, **COLUMNS, bootstrp=99)
+
+
+def test_options_validated_before_fitting(mpdta):
+    with pytest.raises(DesignError, match="n_draws=1"):
+        callaway_santanna(mpdta, **COLUMNS, inference="bootstrap", n_draws=1)
+    with pytest.raises(DesignError, match=r"level=1\.5"):
+        sun_abraham(mpdta, **COLUMNS, level=1.5)
+    with pytest.raises(DesignError, match="got a Study and also"):
+        imputation_did(Study(mpdta, outcome="lemp", unit="countyreal", time="year",
+                             cohort="first.treat", min_pre_periods=1), unit="countyreal")
 
 
 def test_aggregate_type_validated(cs):
@@ -192,8 +231,8 @@ def test_influence_function_se_matches_row_bootstrap(panel, method):
     terms of the outcome regression and propensity score matter; a mis-scaled correction
     would miss the bootstrap by far more than its Monte Carlo error (about 4 %).
     """
-    from utvardering.did.att_gt import did_panel_2x2
-    from utvardering.did.att_gt_rcs import did_rc_2x2
+    from utvardering.did.staggered.att_gt import did_panel_2x2
+    from utvardering.did.staggered.att_gt_rcs import did_rc_2x2
 
     rng = np.random.default_rng(7)
     n = 800
@@ -216,15 +255,15 @@ def test_influence_function_se_matches_row_bootstrap(panel, method):
 
 # -- inference ---------------------------------------------------------------------------------
 def test_bootstrap_is_reproducible_and_close_to_analytic(mpdta, cs):
-    a = callaway_santanna(mpdta, **COLUMNS, bootstrap=999, random_state=11)
-    b = callaway_santanna(mpdta, **COLUMNS, bootstrap=999, random_state=11)
+    a = callaway_santanna(mpdta, **COLUMNS, inference="bootstrap", n_draws=999, random_state=11)
+    b = callaway_santanna(mpdta, **COLUMNS, inference="bootstrap", n_draws=999, random_state=11)
     pd.testing.assert_frame_equal(a.att_gt, b.att_gt)
     ratio = a.att_gt["se"] / cs.att_gt["se"]
     assert ratio.between(0.85, 1.15).all()  # IQR-based SE from 999 draws: MC error ~ 5 %
     crit = a.diagnostics["critical_value"]
     assert 1.96 < crit < 3.5  # sup-t over 12 correlated cells exceeds the pointwise value
     assert a.aggregate("dynamic").diagnostics["critical_value"] > 1.96
-    rad = callaway_santanna(mpdta, **COLUMNS, bootstrap=499, bootstrap_weights="rademacher",
+    rad = callaway_santanna(mpdta, **COLUMNS, inference="bootstrap", n_draws=499, weights_type="rademacher",
                             random_state=2)
     assert (rad.att_gt["se"] / cs.att_gt["se"]).between(0.8, 1.2).all()
 
@@ -240,7 +279,7 @@ def test_cluster_analytic_standard_errors(mpdta, cs):
     sums = pd.DataFrame(inf).groupby(state).sum().to_numpy()
     expected = np.sqrt((sums**2).sum(axis=0)) / inf.shape[0]  # R did: sqrt(sum S_c^2) / n
     np.testing.assert_allclose(fit.att_gt["se"], expected, rtol=1e-12)
-    boot = callaway_santanna(data, **COLUMNS, cluster="state", bootstrap=999, random_state=4)
+    boot = callaway_santanna(data, **COLUMNS, cluster="state", inference="bootstrap", n_draws=999, random_state=4)
     assert (boot.att_gt["se"] / fit.att_gt["se"]).between(0.75, 1.3).all()
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utvardering.did import aggregate
-from utvardering.did.callaway_santanna import callaway_santanna
+from utvardering.did import callaway_santanna
+from utvardering.did.staggered import aggregate
 from utvardering.study import Study
 
 

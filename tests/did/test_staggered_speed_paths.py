@@ -17,16 +17,14 @@ import pytest
 
 from utvardering import Study
 from utvardering.data.schema import validate_panel
-from utvardering.did._cell_influence import CellInfluence
-from utvardering.did.aggregate import (
-    Inference,
-    MultiplierStream,
-    _Shares,
+from utvardering.did import callaway_santanna
+from utvardering.did.staggered.aggregate import (
+    CohortShares,
     wald_pretest,
     weight_influence,
 )
-from utvardering.did.att_gt import att_gt_means, att_gt_panel
-from utvardering.did.callaway_santanna import callaway_santanna
+from utvardering.did.staggered.att_gt import att_gt_means, att_gt_panel
+from utvardering.did.staggered.influence import CellInfluence, Inference, MultiplierStream
 
 COLUMNS = {"unit": "countyreal", "time": "year", "outcome": "lemp", "cohort": "first.treat"}
 
@@ -85,7 +83,7 @@ def test_share_influence_product_equals_dense_matrix():
     keep = np.array([0, 2, 3, 5, 6])
     a = rng.normal(size=keep.size)
     dense = weight_influence(keep, pg, cell_group, unit_group, unit_weight) @ a
-    shares = _Shares(pg, cell_group, unit_group, unit_weight)
+    shares = CohortShares(pg, cell_group, unit_group, unit_weight)
     np.testing.assert_allclose(shares.dot(keep, a), dense, rtol=0, atol=1e-13)
 
 
@@ -174,10 +172,10 @@ def test_validation_sorts_and_parses_like_the_row_wise_reference():
 
 @pytest.mark.parametrize("cluster", [None, "state"])
 def test_bootstrap_from_linear_forms_equals_direct_draws(mpdta, cluster):
-    from utvardering.did.aggregate import aggregate_gt
+    from utvardering.did.staggered.aggregate import aggregate_gt
 
     data = mpdta.assign(state=mpdta["countyreal"] // 1000)
-    effect = callaway_santanna(data, **COLUMNS, cluster=cluster, bootstrap=199,
+    effect = callaway_santanna(data, **COLUMNS, cluster=cluster, inference="bootstrap", n_draws=199,
                                random_state=3)
     d, inf = effect._design, effect._influence
     inference = d["inference"]

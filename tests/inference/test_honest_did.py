@@ -330,3 +330,16 @@ def test_relative_magnitudes_with_12_post_periods_is_fast_and_nested():
     assert elapsed < 20.0  # ~1 s measured on one loaded core
     width = (res.path["high"] - res.path["low"]).to_numpy(float)[:-1]
     assert np.all(np.diff(width) >= -1e-12)
+
+
+def test_seed_is_renamed_random_state():
+    """Issue 11: honest_did(seed=) is the old name of random_state= (DeprecationWarning)."""
+    beta = np.array([0.01, -0.02, 0.3, 0.4])
+    sigma = np.diag([0.01, 0.01, 0.02, 0.02])
+    new = honest_did(beta, sigma, num_pre_periods=2, num_post_periods=2, random_state=0,
+                     grid_points=50, m_values=[0.5])
+    with pytest.warns(DeprecationWarning, match="seed= is renamed random_state="):
+        old = honest_did(beta, sigma, num_pre_periods=2, num_post_periods=2, seed=0,
+                         grid_points=50, m_values=[0.5])
+    pd.testing.assert_frame_equal(old.path, new.path)
+    assert new.params["random_state"] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from utvardering.did._fixed_effects import Absorber, factorize, fe_ols
+from utvardering._numerics.fixed_effects import Absorber, factorize, fe_ols
 from utvardering.inference.randomization import (
     conley_taber_interval,
     permutation_test,

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from utvardering import Study
-from utvardering.did.callaway_santanna import callaway_santanna
+from utvardering.did import callaway_santanna
 
 TOL = 1e-6  # absolute, as R did's own tests of published tables
 
@@ -118,7 +118,7 @@ def test_plain_arguments_equal_study(mpdta, fit):
 def test_callers_data_not_modified(mpdta):
     before = mpdta.copy()
     callaway_santanna(mpdta, unit="countyreal", time="year", outcome="lemp",
-                      cohort="first.treat", bootstrap=49, random_state=0)
+                      cohort="first.treat", inference="bootstrap", n_draws=49, random_state=0)
     pd.testing.assert_frame_equal(mpdta, before)
 
 

@@ -23,9 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utvardering.did.callaway_santanna import callaway_santanna
-from utvardering.did.imputation import imputation_did
-from utvardering.did.sun_abraham import sun_abraham
+from utvardering.did import callaway_santanna, imputation_did, sun_abraham
 
 COLUMNS = {"unit": "countyreal", "time": "year", "outcome": "lemp", "cohort": "first.treat"}
 
@@ -130,7 +128,7 @@ def test_imputation_equals_cs_single_cohort_one_pre_period(mpdta):
 
 def test_last_treated_control_equals_never_treated_after_recoding(mpdta):
     """SA with the last cohort as control = SA on data where that cohort is never treated."""
-    sa_last = sun_abraham(mpdta, **COLUMNS, control="last_treated")
+    sa_last = sun_abraham(mpdta, **COLUMNS, control_group="last_treated")
     recoded = mpdta[mpdta["year"] < 2007].copy()
     recoded.loc[recoded["first.treat"] == 2007, "first.treat"] = 0
     sa_never = sun_abraham(recoded, **COLUMNS)

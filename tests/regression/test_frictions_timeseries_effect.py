@@ -88,7 +88,7 @@ def test_f9_prop99_causal_impact_converges_at_defaults():
         warnings.simplefilter("always")
         fit = utv.causal_impact(study, random_state=1)
     assert not [w for w in caught if issubclass(w.category, utv.ConvergenceWarning)]
-    assert fit.diagnostics["r_hat"] <= 1.01
+    assert fit.diagnostics["r_hat_max"] <= 1.01
     assert fit.diagnostics["draws"] > 1000  # extended because 1,000 draws did not converge
 
 
@@ -121,3 +121,37 @@ def test_f15_causal_impact_names_a_non_numeric_column():
     frame = _comparison().reset_index()[["CHANGED", "DATE", "NOT_CHANGED_1"]]
     with pytest.raises(utv.DataError, match="control column 'DATE' is not numeric"):
         utv.causal_impact(frame, pre_period=(0, 89), post_period=(90, 107), backend="mle")
+
+
+def test_f14_its_figure_has_fitted_segments_and_the_datas_time_label():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    index = pd.period_range("2015-01", periods=60, freq="M", name="month")
+    calls = pd.Series(50 + 0.2 * np.arange(60) + rng.normal(0, 2, 60) - 8 * (np.arange(60) >= 40),
+                      index=index, name="calls")
+    fit = utv.interrupted_time_series(calls, pre_period=("2015-01", "2018-04"),
+                                      post_period=("2018-05", "2019-12"))
+    figure = fit.plot()
+    top = figure.axes[0]
+    fitted = [line for line in top.get_lines() if line.get_color() == "C1"]
+    assert len(fitted) == 2  # one line per segment: the break is drawn, not bridged
+    assert len(fitted[0].get_xdata()) == 40 and len(fitted[1].get_xdata()) == 20
+    assert figure.axes[-1].get_xlabel() == "month"
+    plt.close(figure)
+
+
+def test_f10_time_series_estimators_speak_the_one_vocabulary():
+    sim = _sim()
+    new = utv.interrupted_time_series(sim[["y"]], pre_period=(0, 69), post_period=(70, 99),
+                                      likelihood="gaussian", vcov="iid")
+    with pytest.warns(DeprecationWarning, match="errors= is renamed vcov="):
+        old = utv.interrupted_time_series(study_or_series=sim[["y"]], pre_period=(0, 69),
+                                          post_period=(70, 99), family="gaussian", errors="iid")
+    assert old.estimate == new.estimate and old.se == new.se
+    with pytest.raises(DesignError, match="vcov='robust' is not an option"):
+        utv.interrupted_time_series(sim[["y"]], pre_period=(0, 69), post_period=(70, 99),
+                                    vcov="robust")
+    with pytest.warns(DeprecationWarning, match="study_or_series= is renamed study="):
+        utv.causal_impact(study_or_series=sim, pre_period=(0, 69), post_period=(70, 99),
+                          backend="mle")

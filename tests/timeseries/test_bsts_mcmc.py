@@ -39,7 +39,7 @@ def test_count_intervals_are_never_negative_and_cache_is_reused(likelihood, coun
         elo, ehi = e.events_prevented_interval
         assert elo <= e.events_prevented <= ehi
         assert e.events_prevented == pytest.approx(-e.table.at["Cumulative", "abs_effect"])
-        assert {"r_hat", "ess_bulk", "ess_tail", "divergences", "pre_pit_ks_p"} <= set(e.diagnostics)
+        assert {"r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences", "pre_pit_ks_p"} <= set(e.diagnostics)
     assert second.diagnostics["cache_hit"] and second.diagnostics["compile_seconds"] == 0.0
     again = _fit(df, pre, post, likelihood=likelihood, backend="pymc", random_state=1)
     assert again.estimate == first.estimate and again.rate_ratio == first.rate_ratio  # same seed

@@ -58,6 +58,8 @@ def sample_cached(
     random_state=None,
     sampler: str | None = None,
     progressbar: bool | None = None,
+    target_accept: float | None = None,
+    cores: int | None = None,
 ):
     """Sample the model built by ``build(data)``, reusing the compiled model for ``key``.
 
@@ -78,6 +80,10 @@ def sample_cached(
     progressbar : bool, optional
         Show the sampler's progress bar. Default: :func:`utvardering.progress.enabled`
         (off unless switched on, e.g. by ``utvardering run`` on a terminal).
+    target_accept : float, optional
+        NUTS target acceptance rate; default the sampler's own (0.8).
+    cores : int, optional
+        Processes for PyMC's sampler (ignored by nutpie); default PyMC's choice.
 
     Returns
     -------
@@ -108,13 +114,18 @@ def sample_cached(
         if sampler == "nutpie":
             import nutpie
 
-            idata = nutpie.sample(compiled.with_data(**{k: np.asarray(v) for k, v in data.items()}),
-                                  draws=draws, tune=tune, chains=chains, seed=seed, progress_bar=show)
+            extra = {} if target_accept is None else {"target_accept": target_accept}
+            known = {k: np.asarray(v) for k, v in data.items() if k in compiled.shared_data}
+            idata = nutpie.sample(compiled.with_data(**known), draws=draws, tune=tune,
+                                  chains=chains, seed=seed, progress_bar=show, **extra)
         else:
+            extra = {} if target_accept is None else {"target_accept": target_accept}
+            if cores is not None:
+                extra["cores"] = cores
             with model:
                 pm.set_data({k: np.asarray(v) for k, v in data.items()})
                 idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
-                                  progressbar=show, compute_convergence_checks=False)
+                                  progressbar=show, compute_convergence_checks=False, **extra)
     info = {"sampler": sampler, "compile_seconds": round(compile_seconds, 3),
             "sample_seconds": round(time.perf_counter() - began, 3), "cache_hit": hit}
     return idata, info
@@ -127,8 +138,8 @@ def convergence_diagnostics(idata, var_names: list[str]) -> dict[str, Any]:
     -------
     dict
         ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``divergences`` and a list of
-        ``warnings`` (r-hat > 1.01, ESS < 400, any divergence — the thresholds of Vehtari
-        et al. 2021).
+        ``warnings`` (r-hat > 1.01, bulk or tail ESS below 100 per chain, any divergence —
+        the thresholds of Vehtari et al. 2021, shared with the BSTS diagnostics).
     """
     import arviz as az
 
@@ -143,8 +154,9 @@ def convergence_diagnostics(idata, var_names: list[str]) -> dict[str, Any]:
     warnings = []
     if out["r_hat_max"] > 1.01:
         warnings.append(f"r-hat up to {out['r_hat_max']:.3f} (> 1.01): chains disagree; draw more or reparametrise.")
-    if min(out["ess_bulk_min"], out["ess_tail_min"]) < 400:
-        warnings.append(f"effective sample size down to {min(out['ess_bulk_min'], out['ess_tail_min']):.0f} (< 400): "
+    need = 100 * int(idata.posterior.sizes.get("chain", 1))
+    if min(out["ess_bulk_min"], out["ess_tail_min"]) < need:
+        warnings.append(f"effective sample size down to {min(out['ess_bulk_min'], out['ess_tail_min']):.0f} (< {need}): "
                         "intervals are imprecise; draw more.")
     if divergences:
         warnings.append(f"{divergences} divergent transitions: the posterior may be biased.")

@@ -20,6 +20,7 @@ from scipy import stats
 
 from ..effect import Effect
 from ..errors import DataError, DesignError
+from ..options import renamed
 from .honest_rm import rm_confidence_set, rm_grid
 from .honest_sd import flci
 
@@ -63,26 +64,60 @@ class HonestEffect(Effect):
         return plot_honest_did(self, ax=ax, **kwargs)
 
 
-def _from_event_study(effect) -> tuple[np.ndarray, np.ndarray, int, int]:
+def _from_event_study(effect) -> tuple[np.ndarray, np.ndarray, int, int, list[str]]:
+    """Coefficients (pre then post), covariance, counts and notes from an event-study Effect.
+
+    Two shapes are read: a TWFE ``event_study`` table (column ``estimate``) with ``vcov``,
+    or a staggered estimator's ``path`` (column ``effect``, index ``event_time``) with its
+    event-time ``vcov`` (Sun–Abraham, Callaway–Sant'Anna ``aggregate("dynamic")``,
+    imputation). Either way the ``vcov`` labels ``event_time[e]`` say which event times are
+    coefficients (a reference period fixed at 0 is not among them).
+    """
     table = getattr(effect, "event_study", None)
+    column = "estimate"
+    if table is None:
+        table, column = getattr(effect, "path", None), "effect"
     vcov = getattr(effect, "vcov", None)
-    if table is None or vcov is None:
+    if table is None or vcov is None or column not in getattr(table, "columns", []):
         raise DataError("honest_did needs event-study coefficients and their covariance: pass "
-                        "(betahat, sigma) arrays or the result of did.twfe.event_study(...).")
-    reference = effect.params.get("reference", -1)
-    if reference != -1:
-        raise DesignError(f"the event study uses reference period {reference}; HonestDiD "
-                          "normalises the period just before treatment (event time -1). "
-                          "Refit with event_study(..., reference=-1).")
-    times = [int(e) for e in table.index if e != reference and f"event_time[{e}]" in vcov.index]
+                        "(betahat, sigma) arrays, an event_study(...) or sun_abraham(...) or "
+                        "imputation_did(...) result, or callaway_santanna(...)"
+                        ".aggregate('dynamic').")
+    notes: list[str] = []
+    if column == "estimate":
+        reference = effect.params.get("reference", -1)
+        if reference != -1:
+            raise DesignError(f"the event study uses reference period {reference}; HonestDiD "
+                              "normalises the period just before treatment (event time -1). "
+                              "Refit with event_study(..., reference=-1).")
+    elif effect.params.get("aggregation") == "dynamic" and \
+            effect.params.get("base_period") != "universal":
+        notes.append("callaway_santanna with base_period='varying': the pre-period "
+                     "coefficients compare adjacent periods, not the period before treatment; "
+                     "HonestDiD (as R's honest_did.AGGTEobj warns) should be run with "
+                     "base_period='universal'.")
+    elif effect.method == "imputation_did":
+        notes.append("imputation_did: the pre-period coefficients are the BJS pre-trend leads "
+                     "(deviations of untreated outcomes from the fixed-effects model), not "
+                     "event-study coefficients relative to event time -1; read the bounds with "
+                     "that in mind.")
+    times = [int(e) for e in table.index
+             if not _missing(e) and f"event_time[{int(e)}]" in vcov.index]
     if not times:
-        raise DataError("the effect's vcov has no 'event_time[e]' rows matching its event_study "
+        raise DataError("the effect's vcov has no 'event_time[e]' rows matching its event-time "
                         "table; pass (betahat, sigma) arrays for this estimator instead.")
     names = [f"event_time[{e}]" for e in times]
-    betahat = table.loc[times, "estimate"].to_numpy(float)
+    betahat = table.loc[times, column].to_numpy(float)
     sigma = vcov.loc[names, names].to_numpy(float)
     n_pre = sum(e < 0 for e in times)
-    return betahat, sigma, n_pre, len(times) - n_pre
+    return betahat, sigma, n_pre, len(times) - n_pre, notes
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _validate(betahat, sigma, n_pre, n_post, l_vec, level):
@@ -145,7 +180,8 @@ def honest_did(
     grid_points: int = 1000,
     hybrid: bool = True,
     simulated_quantile: bool = True,
-    seed: int = 0,
+    random_state: int = 0,
+    **old_names: Any,
 ) -> HonestEffect:
     r"""Sensitivity of an event-study effect to bounded violations of parallel trends.
 
@@ -185,8 +221,8 @@ def honest_did(
     simulated_quantile : bool, default True
         Smoothness: HonestDiD's simulated folded-normal critical value (matches R); false
         for the exact one.
-    seed : int, default 0
-        R seed of the simulated critical values (HonestDiD uses 0).
+    random_state : int, default 0
+        R seed of the simulated critical values (HonestDiD uses 0; old name ``seed=``).
 
     Returns
     -------
@@ -209,10 +245,20 @@ def honest_did(
     Armstrong, T. B. & Kolesár, M. (2018). Optimal inference in a class of regression models.
     *Econometrica* 86(2), 655–683.
     """
-    source = None
+    unknown = sorted(set(old_names) - {"seed"})
+    if unknown:
+        raise TypeError(f"honest_did() got unexpected keyword argument(s) {', '.join(unknown)}")
+    if old_names:
+        if random_state != 0:
+            raise DesignError("honest_did: give random_state= only (seed= is its old name).")
+        random_state = renamed(old_names, {"seed": "random_state"}, "honest_did")["random_state"]
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        raise DesignError(f"random_state={random_state!r}: honest_did needs an integer R seed "
+                          "(HonestDiD uses 0).")
+    source, source_notes = None, []
     if isinstance(event_study_or_betahat, Effect):
         source = event_study_or_betahat
-        betahat, sigma, n_pre, n_post = _from_event_study(source)
+        betahat, sigma, n_pre, n_post, source_notes = _from_event_study(source)
         num_pre_periods = n_pre if num_pre_periods is None else num_pre_periods
         num_post_periods = n_post if num_post_periods is None else num_post_periods
     else:
@@ -232,13 +278,13 @@ def honest_did(
     if m_values.size == 0 or not np.all(np.isfinite(m_values)) or np.any(m_values < 0):
         raise DataError("m_values must be finite and non-negative.")
 
-    warnings: list[str] = []
+    warnings: list[str] = list(source_notes)
     if method == "relative_magnitudes":
         grid = rm_grid(sigma, n_pre, l_vec, grid_points)
         rows = []
         for mbar in m_values:
             _, acc = rm_confidence_set(betahat, sigma, n_pre, l_vec, mbar, alpha=alpha,
-                                       hybrid=hybrid, grid=grid, seed=seed)
+                                       hybrid=hybrid, grid=grid, seed=int(random_state))
             if not acc.any():
                 warnings.append(f"M̄ = {mbar:g}: no θ on the grid accepted (empty robust set).")
                 rows.append((math.nan, math.nan))
@@ -286,6 +332,6 @@ def honest_did(
         start=getattr(source, "start", None),
         params={"method": method, "m_values": [float(m) for m in m_values], "level": level,
                 "grid_points": grid_points, "hybrid": hybrid,
-                "simulated_quantile": simulated_quantile, "seed": seed},
+                "simulated_quantile": simulated_quantile, "random_state": int(random_state)},
         breakdown=breakdown, restriction=method, l_vec=[float(x) for x in l_vec],
     )

@@ -63,6 +63,12 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
         top = axes[0]
         top.plot(x, path["observed"], color="black", lw=1.4, label="observed")
         top.plot(x, path["counterfactual"], color="C0", ls="--", lw=1.4, label="counterfactual")
+        if "fitted" in path.columns:  # segmented regression: one fitted line per segment
+            after = _after_start(effect, path.index)
+            for part, label in ((~after, "fitted"), (after, None)):
+                if part.any():
+                    top.plot(x[part], path["fitted"].to_numpy()[part], color="C1", lw=1.2,
+                             label=label)
         top.set_ylabel(effect.outcome or "outcome")
         top.legend(loc="best", frameon=False)
         if start is not None:
@@ -86,6 +92,22 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
     axes[0].set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _after_start(effect, index: pd.Index) -> np.ndarray:
+    """Boolean mask of the path rows at or after the effect's start."""
+    if effect.start is None:
+        return np.zeros(len(index), dtype=bool)
+    try:
+        if isinstance(index, pd.PeriodIndex):
+            first = pd.Period(effect.start, freq=index.freq)
+        elif isinstance(index, pd.DatetimeIndex):
+            first = pd.Timestamp(effect.start)
+        else:
+            first = type(index[0])(effect.start)
+        return np.asarray(index >= first)
+    except (ValueError, TypeError):
+        return np.zeros(len(index), dtype=bool)
 
 
 def _start_x(effect, index: pd.Index):

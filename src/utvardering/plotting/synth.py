@@ -62,12 +62,25 @@ def plot_synth(effect, ax=None, title: str | None = None, **kwargs: Any):
     top.set_ylabel(f"{effect.outcome or 'outcome'} ({effect.scale})")
     top.legend(frameon=False)
     if "low" in path and path["low"].notna().any():
-        bottom.fill_between(x, path["low"], path["high"], color="C0", alpha=0.2, lw=0,
-                            label=f"{effect.level:.0%} conformal band")
-        bottom.legend(frameon=False, loc="lower left")
+        low, high = path["low"].to_numpy(dtype=float), path["high"].to_numpy(dtype=float)
+        finite = np.isfinite(low) & np.isfinite(high)
+        tested = ~np.isnan(low)
+        if finite.any():
+            label = f"{effect.level:.0%} conformal band"
+            if (tested & ~finite).any():
+                label += " (unbounded where not drawn)"
+            bottom.fill_between(x, np.where(finite, low, np.nan), np.where(finite, high, np.nan),
+                                color="C0", alpha=0.2, lw=0, label=label)
+            bottom.legend(frameon=False, loc="lower left")
+        else:
+            bottom.text(0.01, 0.03, f"{effect.level:.0%} pointwise conformal band unbounded "
+                        "(pre-period too short); not drawn", transform=bottom.transAxes,
+                        fontsize="small", color="grey")
     bottom.plot(x, path["effect"], color="C0", lw=1.6)
     bottom.axhline(0, color="grey", lw=0.8)
     bottom.set_ylabel("gap (treated − synthetic)")
+    bottom.set_xlabel(effect.params.get("time_column", "time") if path.index.name != "event_time"
+                      else "periods since the start")
     for a in (top, bottom):
         if start is not None:
             a.axvline(start, color="grey", ls=":", lw=1)

@@ -32,8 +32,8 @@ __all__ = [
     "write_provenance",
 ]
 
-_PACKAGES = ("utvardering", "numpy", "scipy", "pandas", "statsmodels", "linearmodels", "scikit-learn",
-             "pymc", "pytensor", "arviz", "matplotlib", "nutpie")
+_PACKAGES = ("utvardering", "numpy", "scipy", "pandas", "statsmodels", "pymc", "pytensor", "arviz",
+             "matplotlib", "numba", "polyagamma", "nutpie")
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

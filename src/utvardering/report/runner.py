@@ -1,7 +1,7 @@
 """Running an analysis reproducibly: configuration, logged steps, timings and provenance.
 
-An analysis script (``analyses/<name>.py``) defines ``run(ctx)`` and a TOML configuration
-beside it. :func:`run_analysis` loads the configuration (a user file may override any key of
+An analysis script (``<name>.py`` in the package's ``utvardering/analyses/`` folder, or in a
+folder given explicitly) defines ``run(ctx)`` and a TOML configuration beside it. :func:`run_analysis` loads the configuration (a user file may override any key of
 the default), creates an :class:`AnalysisContext` that times and logs each step, lets the
 script fill a :class:`~utvardering.report.document.Report`, and writes the report with a
 ``provenance.json`` (package versions, git commit, SHA-256 of every input, seeds, the full
@@ -35,7 +35,16 @@ from .. import progress
 from .document import Report
 from .provenance import provenance_record, write_provenance
 
-__all__ = ["AnalysisContext", "find_analyses_dir", "list_analyses", "load_config", "run_analysis"]
+__all__ = [
+    "PACKAGED_ANALYSES",
+    "AnalysisContext",
+    "check_analysis_name",
+    "check_output_links",
+    "find_analyses_dir",
+    "list_analyses",
+    "load_config",
+    "run_analysis",
+]
 
 log = logging.getLogger("utvardering.analysis")
 
@@ -60,31 +69,76 @@ def load_config(default: str | Path, override: str | Path | None = None) -> dict
     return config
 
 
-def find_analyses_dir(start: str | Path | None = None) -> Path:
-    """Locate the repository's ``analyses/`` folder.
+#: The analyses shipped with the package (``utvardering/analyses/``).
+PACKAGED_ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
 
-    Looks at ``$UTV_ANALYSES_DIR``, then upwards from ``start`` (default: the working
-    directory), then beside the source tree of the installed package (editable installs).
+
+def find_analyses_dir(directory: str | Path | None = None) -> Path:
+    """The folder the analyses are loaded from: ``directory`` when given, else the package's.
+
+    Analyses are code, so they are loaded only from the installed package
+    (``utvardering/analyses/``) or from a folder named explicitly (``--analyses-dir``); never
+    from the working directory or its parents.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``directory`` is not a folder.
     """
-    env = os.environ.get("UTV_ANALYSES_DIR")
-    if env:
-        return Path(env)
-    here = Path(start or Path.cwd()).resolve()
-    for folder in [here, *here.parents]:
-        if (folder / "analyses").is_dir() and any((folder / "analyses").glob("*.toml")):
-            return folder / "analyses"
-    source = Path(__file__).resolve().parents[3] / "analyses"
-    if source.is_dir():
-        return source
-    raise FileNotFoundError(
-        "could not find the analyses/ folder: run from a clone of the repository or set UTV_ANALYSES_DIR."
-    )
+    if directory is None:
+        return PACKAGED_ANALYSES
+    folder = Path(directory).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--analyses-dir {str(directory)!r} is not a folder.")
+    return folder.resolve()
+
+
+def check_analysis_name(name: str) -> str:
+    """``name`` when it is a plain analysis name (letters, digits, ``_``, ``-``), else an error.
+
+    A name is never a path: ``../x``, ``a/b`` or an absolute path are refused, so that a run
+    loads only ``<folder>/<name>.py`` and writes only below its output folder.
+    """
+    if not name or not all(c.isalnum() or c in "_-" for c in name) or name.startswith("-"):
+        raise ValueError(f"analysis name {name!r} is not a plain name (letters, digits, _ or -; "
+                         "no path separators or '..'); give the folder with --analyses-dir.")
+    return name
+
+
+def check_output_links(folder: str | Path) -> None:
+    """Refuse an output folder holding symbolic links that lead out of it.
+
+    A run writes ``report.html``, ``effects.json``, ``run.log``, tables and figures into its
+    folder with ordinary file writes, which follow links; a link planted there (``run.log`` →
+    ``~/.bashrc``) would make the run overwrite a file elsewhere. Links that stay inside the
+    folder are harmless and allowed.
+
+    Raises
+    ------
+    ValueError
+        Naming the first link and where it leads.
+    """
+    root = Path(folder)
+    if not root.exists():
+        return
+    base = root.resolve()
+    for parent, dirs, files in os.walk(root, followlinks=False):
+        for entry in [*dirs, *files]:
+            path = Path(parent) / entry
+            if path.is_symlink():
+                resolved = path.resolve()
+                if resolved != base and base not in resolved.parents:
+                    raise ValueError(
+                        f"the output folder {str(root)!r} holds {str(path)!r}, a symbolic link to "
+                        f"{str(resolved)!r} outside it; a run does not write through such links. "
+                        "Remove the link or choose a fresh output folder.")
 
 
 def list_analyses(directory: str | Path | None = None) -> list[str]:
     """Names of the analyses (scripts with a TOML configuration beside them)."""
-    folder = Path(directory) if directory else find_analyses_dir()
-    return sorted(p.stem for p in folder.glob("*.toml") if (folder / f"{p.stem}.py").exists())
+    folder = find_analyses_dir(directory)
+    return sorted(p.stem for p in folder.glob("*.toml")
+                  if (folder / f"{p.stem}.py").is_file() and p.stem != "__init__")
 
 
 @dataclass
@@ -237,7 +291,7 @@ def run_analysis(
     directory: str | Path | None = None,
     show_progress: bool | None = None,
 ) -> dict[str, Path]:
-    """Run ``analyses/<name>.py`` and write its report, provenance and run log.
+    """Run the analysis ``<name>.py`` and write its report, provenance and run log.
 
     Parameters
     ----------
@@ -254,7 +308,7 @@ def run_analysis(
     lang : {"en", "sv"}
         Report language.
     directory : path, optional
-        Folder holding the analyses (default: :func:`find_analyses_dir`).
+        Folder holding the analyses (default: the package's own, :data:`PACKAGED_ANALYSES`).
     show_progress : bool, optional
         Draw the step bar on standard error and let samplers draw theirs. Default: when
         standard error is a terminal and ``quiet`` is false. ``quiet=True`` always wins.
@@ -270,7 +324,8 @@ def run_analysis(
     The script may declare ``STEPS`` (the names of its steps) so that the bar shows
     ``k/N``; a previous run into the same folder (same ``quick``) gives the time left. ``run.log`` is written even when the analysis fails (the error is its last line).
     """
-    folder = Path(directory) if directory else find_analyses_dir()
+    check_analysis_name(name)
+    folder = find_analyses_dir(directory)
     script, default = folder / f"{name}.py", folder / f"{name}.toml"
     if not script.exists() or not default.exists():
         known = ", ".join(list_analyses(folder)) or "none"
@@ -278,6 +333,7 @@ def run_analysis(
     resolved = load_config(default, config)
     resolved.setdefault("run", {}).update({"quick": quick, "lang": lang})
     target = Path(out) if out else Path("results") / name
+    check_output_links(target)
     module = _load_script(script)
     from ..i18n import get_language
 

@@ -15,12 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DesignError
+from ..errors import DesignError, DesignWarning, warn
 from ..estimators import register_estimator
+from ..options import check_level, check_option
 from ..study import Study
+from ._legacy import take_renamed
+from ._panel import check_values
 from .predictors import parse_predictors, predictor_matrix, standardise
-from .result import SynthEffect, build_effect
-from .vweights import choose_v
+from .result import SynthEffect, build_effect, set_event_fields
+from .vweights import TIE_BREAKS, break_tie, choose_v, near_optima
 
 __all__ = ["V_CHOICES", "UnitFit", "fit_study", "fit_unit", "synthetic_control"]
 
@@ -47,6 +50,9 @@ class UnitFit:
         Mean squared gap before the start and over the post-period.
     info : dict
         Optimiser details.
+    near_optima : list of LocalOptimum
+        The nested search's distinct local optima within ``tie_tol`` of the best loss (best
+        first; more than one: the weights are not identified by the nested criterion).
     """
 
     w: np.ndarray
@@ -58,11 +64,12 @@ class UnitFit:
     post_mspe: float
     method: str
     info: dict = field(default_factory=dict)
+    near_optima: list = field(default_factory=list)
 
 
 def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarray,
              pre: np.ndarray, post: np.ndarray, opt: np.ndarray, v, *, n_starts: int = 6,
-             random_state=None) -> UnitFit:
+             random_state=None, tie_break: str = "loss", tie_tol: float = 0.1) -> UnitFit:
     """Synthetic control for one treated unit, on arrays.
 
     Parameters
@@ -82,7 +89,13 @@ def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarr
     n_starts : int, default 6
         Local searches of the nested V optimisation.
     random_state : int or numpy.random.Generator, optional
-        Seed of the nested V optimisation.
+        Seed of the nested V optimisation (None: seed 0).
+    tie_break : {"loss", "min_norm", "pre_fit"}, default "loss"
+        Which of the near-optimal nested solutions to keep
+        (:func:`~utvardering.synth.vweights.break_tie`).
+    tie_tol : float, default 0.1
+        Local optima whose loss is within this relative tolerance of the best count as
+        near-optimal.
 
     Returns
     -------
@@ -96,20 +109,33 @@ def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarr
         X1 = X0 = None
         v = "outcome"
     res = choose_v(X1, X0, Z1, Z0, v, n_starts=n_starts, random_state=random_state)
-    synthetic = res.w @ Y[donors]
+    w, vv, loss = res.w, res.v, res.loss
+    near = []
+    if res.optima:
+        Yd = Y[donors]
+        for o in res.optima:
+            o.pre_mspe = float(np.mean((Y[treated, pre] - o.w @ Yd[:, pre]) ** 2))
+        near = near_optima(res.optima, tie_tol)
+        chosen = break_tie(near, tie_break)
+        if chosen is not res.optima[0]:
+            w, vv, loss = chosen.w, chosen.v, chosen.loss
+    synthetic = w @ Y[donors]
     gap = Y[treated] - synthetic
-    return UnitFit(w=res.w, v=res.v, synthetic=synthetic, gap=gap, v_loss=res.loss,
+    return UnitFit(w=w, v=vv, synthetic=synthetic, gap=gap, v_loss=loss,
                    pre_mspe=float(np.mean(gap[pre] ** 2)), post_mspe=float(np.mean(gap[post] ** 2)),
-                   method=res.method, info=res.info)
+                   method=res.method, info=res.info, near_optima=near)
 
 
-def _outcome_table(study: Study, rates: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _outcome_table(study: Study, rate: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Working copy of the long data (outcome as a rate if asked) and the units × periods Y."""
     data = study.data.copy()
-    if rates:
+    if rate:
+        pop = data.pivot(index=study.unit, columns=study.time, values=study.exposure)
+        check_values(pop, f"exposure {study.exposure!r}", positive=True)
         data[study.outcome] = data[study.outcome] / data[study.exposure] * per
     Y = data.pivot(index=study.unit, columns=study.time, values=study.outcome)
     Y = Y.reindex(index=study.units, columns=study.times)
+    check_values(Y, f"outcome {study.outcome!r}" + (f" per {per:,.0f} exposure" if rate else ""))
     missing = Y.isna().stack()
     if missing.any():
         where = missing[missing].index[:5].tolist()
@@ -193,18 +219,6 @@ def concentration_warning(fit: UnitFit, unit, donors) -> list:
     return []
 
 
-def _as_study(study, study_kwargs) -> Study:
-    if isinstance(study, Study):
-        if study_kwargs:
-            raise DesignError(f"got a Study and also {sorted(study_kwargs)}; set those on the Study "
-                              "(study.replace(...)) instead.")
-        return study
-    if isinstance(study, pd.DataFrame):
-        return Study(study, **study_kwargs)
-    raise DesignError("synthetic_control needs a Study or a DataFrame with outcome=, unit=, "
-                      "time=, treated= and start=.")
-
-
 @register_estimator("synthetic_control", family="synth",
                     summary="Abadie–Diamond–Hainmueller synthetic control with nested V")
 def synthetic_control(
@@ -215,11 +229,13 @@ def synthetic_control(
     v: str | np.ndarray | Mapping | pd.Series | None = None,
     n_starts: int = 6,
     demean: bool = False,
-    rates: bool | None = None,
+    rate: bool | None = None,
     per: float = 100_000,
     inference: str | None = "conformal",
     random_state: int | np.random.Generator | None = None,
     level: float = 0.95,
+    tie_break: str = "loss",
+    tie_tol: float = 0.1,
     **study_kwargs: Any,
 ) -> SynthEffect:
     """Abadie–Diamond–Hainmueller synthetic control.
@@ -254,9 +270,10 @@ def synthetic_control(
         Pinto 2021): allows a constant level difference, for a treated unit outside the
         donors' hull. Outcome-only fit, one common start; see
         :func:`~utvardering.synth.demeaned.demeaned_synthetic_control`.
-    rates : bool, optional
+    rate : bool, optional
         Analyse the outcome per ``per`` inhabitants using the study's ``exposure`` column.
-        Default: true when the study has an exposure column.
+        Default: true when the study has an exposure column. (Old name ``rates=``, accepted
+        with a DeprecationWarning until the next release.)
     per : float, default 100000
         Rate denominator.
     inference : {"conformal", None}, default "conformal"
@@ -264,9 +281,23 @@ def synthetic_control(
         (one treated unit; see :func:`~utvardering.synth.conformal_refit.conformal`). Placebo
         inference: call :meth:`SynthEffect.placebo_in_space`.
     random_state : int or numpy.random.Generator, optional
-        Seed of the nested V optimisation (same seed, same result).
+        Seed of the nested V optimisation. The default (None) is seed 0: two calls with the
+        same arguments give the same weights, whatever ``inference`` is. Other seeds start
+        the local searches elsewhere; if they change the donors, the diagnostics below say
+        so already.
     level : float, default 0.95
         Interval coverage.
+    tie_break : {"loss", "min_norm", "pre_fit"}, default "loss"
+        The nested V criterion often has several local optima with almost the same loss but
+        different donors (Becker & Klößner 2018; the Basque example). Among the distinct
+        optima within ``tie_tol`` of the best loss: ``"loss"`` keeps the lowest loss (as
+        R ``Synth``), ``"min_norm"`` the most spread-out weights (smallest
+        :math:`\\lVert w\\rVert^2`), ``"pre_fit"`` the best outcome fit over every
+        pre-period. Whatever the rule, the competing solutions are reported.
+    tie_tol : float, default 0.1
+        Relative tolerance: local optima with loss :math:`\\le (1 + \\text{tie\\_tol})` times
+        the best count as near-optimal. Two solutions are different donor sets when at least
+        a fifth of the weight sits on other donors (total-variation distance > 0.2).
     **study_kwargs
         Study arguments when ``study`` is a DataFrame.
 
@@ -278,6 +309,15 @@ def synthetic_control(
         (``pre_rmspe``, ``v_loss``, optimiser details, events difference for counts, and
         ``warnings`` for a poor pre-fit, a treated unit outside the donors' hull or weights
         concentrated on one donor). Several treated units: one fit per unit, averaged.
+        ``diagnostics["weights_identified"]`` is False when the nested search found
+        near-optimal solutions with different donors; ``diagnostics["identification"]``
+        then lists them (unit → ``optima``: loss, pre-period MSPE and donor weights, the
+        kept one first) and a :class:`~utvardering.DesignWarning` names them.
+
+    Warns
+    -----
+    DesignWarning
+        When the donor weights are not identified (competing near-optimal donor sets).
 
     References
     ----------
@@ -285,6 +325,8 @@ def synthetic_control(
     comparative case studies. *JASA* 105(490), 493–505.
     Abadie, A. (2021). Using synthetic controls. *Journal of Economic Literature* 59(2),
     391–425.
+    Becker, M. & Klößner, S. (2018). Fast and reliable computation of generalized synthetic
+    controls. *Econometrics and Statistics* 5, 1–19.
 
     Examples
     --------
@@ -292,32 +334,41 @@ def synthetic_control(
     >>> fit = synthetic_control(study, predictors=[("income", range(1980, 1989), "mean")])  # doctest: +SKIP
     >>> fit.weights.sort_values().tail()  # doctest: +SKIP
     """
-    study = _as_study(study, study_kwargs)
-    if inference not in ("conformal", None):
-        raise DesignError(f"inference={inference!r} must be 'conformal' or None.")
-    rates = bool(study.exposure) if rates is None else bool(rates)
-    if rates and not study.exposure:
-        raise DesignError("rates=True needs an exposure (population) column: Study(exposure=...).")
+    given = take_renamed(study_kwargs, {"rates": "rate"}, "synthetic_control", {"rate": rate},
+                         {"rate": None})
+    rate = given["rate"]
+    check_option("inference", inference, ("conformal", None))
+    check_option("tie_break", tie_break, TIE_BREAKS)
+    level = check_level(level)
+    if not tie_tol >= 0:
+        raise DesignError(f"tie_tol={tie_tol!r} must be a non-negative number, e.g. 0.1.")
+    study = Study.coerce(study, where="synthetic_control", **study_kwargs)
+    rate = bool(study.exposure) if rate is None else bool(rate)
+    if rate and not study.exposure:
+        raise DesignError("rate=True needs an exposure (population) column: Study(exposure=...).")
     options = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
-               "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
-               "random_state": random_state, "level": level}
+               "n_starts": n_starts, "rate": rate, "per": per, "inference": inference,
+               "random_state": random_state, "level": level, "tie_break": tie_break,
+               "tie_tol": tie_tol}
     if demean:
         from .demeaned import demeaned_synthetic_control
+
+        _outcome_table(study, rate, per)  # value checks on the original outcome
 
         return demeaned_synthetic_control(study, **options)
     return fit_study(study, **options)
 
 
-def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, rates: bool,
+def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, rate: bool,
               per: float, inference: str | None, random_state, level: float,
-              warn=None) -> SynthEffect:
+              tie_break: str = "loss", tie_tol: float = 0.1, warn=None) -> SynthEffect:
     """:func:`synthetic_control` on a validated study (options resolved; ``warn`` replaces
     the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``)."""
-    data, Ywide = _outcome_table(study, rates, per)
+    data, Ywide = _outcome_table(study, rate, per)
     Y = Ywide.to_numpy(dtype=float)
     units, times = list(Ywide.index), list(Ywide.columns)
     donors = np.array([units.index(d) for d in study.donors])
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(0 if random_state is None else random_state)
     fits, parsed, X = {}, None, None
     v_default = "nested" if predictors is not None else "outcome"
     for u in study.treated:
@@ -326,6 +377,7 @@ def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, r
             parsed = parse_predictors(predictors, columns=data.columns, freq=study.freq,
                                       times=times, start=s)
             Xf = predictor_matrix(data, parsed, unit=study.unit, time=study.time, units=units)
+            check_values(Xf.T, "predictor value")
             X = Xf.to_numpy(dtype=float)
             labels = list(Xf.index)
         else:
@@ -340,15 +392,57 @@ def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, r
         post = np.array([t >= s and (study.end is None or t <= study.end) for t in times])
         opt = _periods_mask(study, optimize_periods, s, "optimize_periods")
         fit = fit_unit(Y, X, units.index(u), donors, pre, post, opt, vv, n_starts=n_starts,
-                       random_state=rng)
+                       random_state=rng, tie_break=tie_break, tie_tol=tie_tol)
         fits[u] = (fit, pre, post, labels, X)
     spec = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
-            "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
-            "random_state": random_state, "level": level, "demean": False, "Y": Ywide}
+            "n_starts": n_starts, "rate": rate, "per": per, "inference": inference,
+            "random_state": random_state, "level": level, "demean": False, "Y": Ywide,
+            "tie_break": tie_break, "tie_tol": tie_tol}
     effect = build_effect(study, fits, Ywide, data, spec, _warnings if warn is None else warn)
+    _report_identification(effect, fits, list(study.donors), tie_break, tie_tol)
     if inference == "conformal":
         _add_conformal(effect)
+    if "events" in spec:
+        set_event_fields(effect, *spec["events"])
     return effect
+
+
+def _donor_text(w: np.ndarray, donors: list) -> str:
+    order = np.argsort(-w, kind="stable")
+    return ", ".join(f"{donors[j]} {w[j]:.2f}" for j in order if w[j] >= 0.005)
+
+
+def _report_identification(effect: SynthEffect, fits: dict, donors: list, tie_break: str,
+                           tie_tol: float) -> None:
+    """Record competing near-optimal donor sets in the diagnostics and warn about them."""
+    table, identified = {}, True
+    for u, (fit, *_rest) in fits.items():
+        if not fit.near_optima:
+            continue
+        optima = [{"loss": o.loss, "pre_mspe": o.pre_mspe,
+                   "weights": {str(donors[j]): float(o.w[j]) for j in np.flatnonzero(o.w >= 0.005)}}
+                  for o in fit.near_optima]
+        kept = next(i for i, o in enumerate(fit.near_optima) if np.array_equal(o.w, fit.w))
+        optima.insert(0, optima.pop(kept))
+        table[str(u)] = {"optima": optima, "identified": len(optima) == 1}
+        if len(optima) == 1:
+            continue
+        identified = False
+        others = [o for i, o in enumerate(fit.near_optima) if i != kept]
+        listed = "; ".join(f"{_donor_text(o.w, donors)} (loss {o.loss:.4g})" for o in others)
+        message = (
+            f"{u}: the donor weights are not identified — the nested V search found "
+            f"{len(optima)} local optima with different donors whose losses are within "
+            f"{tie_tol:.0%} of the best (Becker & Klößner 2018). Kept ({tie_break!r} rule): "
+            f"{_donor_text(fit.w, donors)} (loss {fit.v_loss:.4g}); competing: {listed}. "
+            "Report the alternatives, choose among them with tie_break='min_norm' or "
+            "'pre_fit', or fit without predictors (the outcome-only weights).")
+        effect.diagnostics["warnings"].append(message)
+        warn(message, DesignWarning)
+    if table:
+        effect.diagnostics["weights_identified"] = identified
+        effect.diagnostics["identification"] = {
+            "tie_break": tie_break, "tie_tol": tie_tol, "units": table}
 
 
 def _add_conformal(effect: SynthEffect) -> None:
@@ -370,6 +464,23 @@ def _add_conformal(effect: SynthEffect) -> None:
     effect.diagnostics["inference"] = (
         "conformal (Chernozhukov–Wüthrich–Zhu 2021): moving-block permutations, outcome "
         "synthetic control refitted under each null; interval for a constant effect")
+    if effect.v_weights is not None:
+        effect.diagnostics["inference_model"] = (
+            "conformal inference on the OUTCOME-ONLY synthetic control (refitted on every "
+            "period under each null), not on the predictor model whose weights and estimate "
+            "are shown; for a test of this model use placebo_in_space()")
+    else:
+        effect.diagnostics["inference_model"] = (
+            "conformal inference on this (outcome-only) synthetic control, refitted on every "
+            "period under each null")
+    pw = effect.path.loc[effect.path["low"].notna(), ["low", "high"]].to_numpy(dtype=float)
+    if pw.size and not np.isfinite(pw).any():
+        effect.diagnostics["warnings"].append(
+            f"the pointwise {effect.level:.0%} conformal band is unbounded in every post-period: "
+            "each post-period is tested on its own against the pre-periods, which are too few "
+            "for a p-value below "
+            f"{1 - effect.level:.2g} (it needs at least {int(np.ceil(1 / (1 - effect.level)))} "
+            "periods); only the interval for the whole post-period is informative.")
     effect.diagnostics["conformal_average"] = {
         "p_value": res.average_p_value, "interval": list(res.average_interval),
         "n_blocks": res.n_blocks,

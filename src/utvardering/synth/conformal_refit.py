@@ -14,7 +14,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ConformalResult", "conformal", "conformal_arrays"]
+from ._legacy import take_renamed
+
+__all__ = ["ConformalResult", "conformal", "conformal_arrays", "legacy_n_draws"]
+
+
+def legacy_n_draws(deprecated: dict, n_draws: int, where: str) -> int:
+    """``n_draws`` with the old name ``n_permutations=`` moved in (DeprecationWarning); any
+    other unexpected keyword is a TypeError, as for a normal signature."""
+    given = take_renamed(deprecated, {"n_permutations": "n_draws"}, where,
+                         {"n_draws": n_draws}, {"n_draws": 999})
+    if deprecated:
+        raise TypeError(f"{where}() got unexpected keyword argument(s) {sorted(deprecated)}")
+    return given["n_draws"]
 
 
 @dataclass
@@ -54,8 +66,8 @@ class ConformalResult:
 
 
 def conformal(effect, *, null: float | np.ndarray = 0.0, scheme: str = "moving_block",
-              q: float = 1.0, level: float | None = None, n_permutations: int = 999,
-              random_state: int | None = 0) -> ConformalResult:
+              q: float = 1.0, level: float | None = None, n_draws: int = 999,
+              random_state: int | None = 0, **deprecated) -> ConformalResult:
     """Conformal p-value and intervals for a synthetic-control effect.
 
     The counterfactual model is the outcome synthetic control refitted on all periods under
@@ -74,8 +86,8 @@ def conformal(effect, *, null: float | np.ndarray = 0.0, scheme: str = "moving_b
         Exponent of the test statistic.
     level : float, optional
         Interval coverage (default: the fit's ``level``).
-    n_permutations : int, default 999
-        Random permutations for ``scheme="iid"``.
+    n_draws : int, default 999
+        Random permutations for ``scheme="iid"`` (old name ``n_permutations=``).
     random_state : int, default 0
         Seed for ``scheme="iid"``.
 
@@ -85,18 +97,20 @@ def conformal(effect, *, null: float | np.ndarray = 0.0, scheme: str = "moving_b
     """
     from .placebo import _refit_args
 
+    n_draws = legacy_n_draws(deprecated, n_draws, "conformal")
+
     study, _spec, Y, _X, units, times, u, pre, post, _opt, _v = _refit_args(effect)
     didx = [units.index(d) for d in study.donors]
     return conformal_arrays(Y[units.index(u)], Y[didx].T, pre, post, times,
                             effect.path["effect"].to_numpy(dtype=float),
                             level=effect.level if level is None else level, null=null,
-                            scheme=scheme, q=q, n_permutations=n_permutations,
+                            scheme=scheme, q=q, n_draws=n_draws,
                             random_state=random_state)
 
 
 def conformal_arrays(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, post: np.ndarray, times: list,
                      gap: np.ndarray, *, level: float, null: float | np.ndarray = 0.0,
-                     scheme: str = "moving_block", q: float = 1.0, n_permutations: int = 999,
+                     scheme: str = "moving_block", q: float = 1.0, n_draws: int = 999,
                      random_state: int | None = 0, residuals=None) -> ConformalResult:
     """Sharp-null p-value, constant-effect, pointwise and average-effect intervals on arrays.
 
@@ -112,7 +126,7 @@ def conformal_arrays(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, post: np.nd
         Period labels.
     gap : numpy.ndarray
         The fit's effect path ``(T,)`` (reported in ``pointwise``).
-    level, null, scheme, q, n_permutations, random_state :
+    level, null, scheme, q, n_draws, random_state :
         As in :func:`conformal`.
     residuals : callable, optional
         Counterfactual model refitted on all periods (default: the outcome synthetic control,
@@ -131,7 +145,7 @@ def conformal_arrays(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, post: np.nd
 
     residuals = sc_residuals if residuals is None else residuals
     keep = pre | post
-    kw = {"scheme": scheme, "q": q, "n_permutations": n_permutations, "residuals": residuals}
+    kw = {"scheme": scheme, "q": q, "n_permutations": n_draws, "residuals": residuals}
     p = conformal_pvalue(y[keep], Y0[keep], post[keep], null, random_state=random_state, **kw)
     ci = conformal_interval(y[keep], Y0[keep], post[keep], level=level, random_state=random_state,
                             **kw)

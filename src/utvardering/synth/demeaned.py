@@ -1,6 +1,6 @@
 """Demeaned synthetic control: ``synthetic_control(..., demean=True)``.
 
-Every unit's outcome (its rate when ``rates`` applies) has its own pre-period mean removed,
+Every unit's outcome (its rate when ``rate`` applies) has its own pre-period mean removed,
 the synthetic control is fitted to that panel, and the treated unit's pre-period mean is added
 back. The maths is on the methods page (``docs/methods/synthetic_control.md``).
 """
@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import DesignError
 from ..study import Study
 from .adh import concentration_warning, fit_study
-from .result import SynthEffect
+from .result import SynthEffect, set_event_fields
 
 __all__ = ["demeaned_synthetic_control", "pre_period_means"]
 
@@ -46,12 +46,13 @@ def _demeaned_column(data: pd.DataFrame, outcome: str) -> str:
 
 
 def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_periods=None, v=None,
-                               n_starts: int = 6, rates: bool = False, per: float = 100_000,
+                               n_starts: int = 6, rate: bool = False, per: float = 100_000,
                                inference: str | None = "conformal", random_state=None,
-                               level: float = 0.95) -> SynthEffect:
+                               level: float = 0.95, tie_break: str = "loss",
+                               tie_tol: float = 0.1) -> SynthEffect:
     """Synthetic control on outcomes net of each unit's pre-period mean ("demeaned SC").
 
-    With :math:`y_{jt}` the outcome (rate per ``per`` when ``rates``) and
+    With :math:`y_{jt}` the outcome (rate per ``per`` when ``rate``) and
     :math:`\\bar y_j = |T_0|^{-1} \\sum_{t < T_0} y_{jt}` its pre-period mean, the simplex
     weights :math:`w \\ge 0`, :math:`\\sum_j w_j = 1` are fitted to
     :math:`\\tilde y_{jt} = y_{jt} - \\bar y_j` (the outcome-only fit) and
@@ -83,7 +84,7 @@ def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_period
         One common start (several treated units with that start are averaged).
     predictors : None
         Must be None: the demeaned fit uses the outcome path only.
-    optimize_periods, v, n_starts, rates, per, inference, random_state, level :
+    optimize_periods, v, n_starts, rate, per, inference, random_state, level, tie_break, tie_tol :
         As in :func:`~utvardering.synth.adh.synthetic_control`; ``v`` may only be None or
         ``"outcome"``.
 
@@ -120,7 +121,7 @@ def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_period
                           "before it); fit each cohort separately with study.replace(treated=..., "
                           "start=...).")
     data = study.data.copy()
-    y = data[study.outcome] / data[study.exposure] * per if rates else data[study.outcome]
+    y = data[study.outcome] / data[study.exposure] * per if rate else data[study.outcome]
     means = pre_period_means(study, y)
     column = _demeaned_column(data, study.outcome)
     data[column] = y - data[study.unit].map(means)
@@ -128,12 +129,13 @@ def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_period
     shifts = means.reindex(study.treated).to_numpy(dtype=float)
 
     def warn(fit, y_tilde, Y0, pre, unit, donors):
-        return _fit_warning(study, data, y, unit, fit, rates, per) \
+        return _fit_warning(study, data, y, unit, fit, rate, per) \
             + concentration_warning(fit, unit, donors)
 
     fit = fit_study(inner, predictors=None, optimize_periods=optimize_periods, v=v,
-                    n_starts=n_starts, rates=False, per=per, inference=inference,
-                    random_state=random_state, level=level, warn=warn)
+                    n_starts=n_starts, rate=False, per=per, inference=inference,
+                    random_state=random_state, level=level, tie_break=tie_break,
+                    tie_tol=tie_tol, warn=warn)
     shift = float(shifts.mean())
     for name in ("observed", "counterfactual"):
         fit.path[name] = fit.path[name] + shift
@@ -144,23 +146,27 @@ def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_period
     fit.relative_interval = None
     if fit.relative is not None and np.all(np.isfinite(fit.interval)):
         fit.relative_interval = (fit.interval[0] / cf, fit.interval[1] / cf)
-    events = _events(study, data, fit, post, rates, per)
+    events = _events(study, data, fit, post, rate, per)
+    fit.events_prevented = fit.events_prevented_interval = None
+    fit.rate_ratio = fit.rate_ratio_interval = None
+    fit.diagnostics.pop("events_difference", None)
+    fit.diagnostics.pop("events_prevented", None)
     if events is not None:
-        fit.diagnostics.update(events_difference=events, events_prevented=-events)
+        set_event_fields(fit, *events)
     fit.diagnostics.update(demean=True, treated_pre_mean=shift,
                            pre_means={str(u): float(m) for u, m in means.items()})
     fit.outcome = study.outcome
-    fit.scale = f"rate per {per:,.0f}" if rates else "outcome units"
+    fit.scale = f"rate per {per:,.0f}" if rate else "outcome units"
     fit.estimand = ("average gap treated − synthetic over the post-period, "
-                    + (f"rates per {per:,.0f}" if rates else "outcomes")
+                    + (f"rates per {per:,.0f}" if rate else "outcomes")
                     + " net of each unit's pre-period mean (demeaned synthetic control)")
-    fit.params = {**fit.params, "rates": rates, "demean": True}
-    fit.spec.update(rates=rates, demean=True, shift=shift)
+    fit.params = {**fit.params, "rate": rate, "demean": True}
+    fit.spec.update(rate=rate, demean=True, shift=shift)
     fit.study = study
     return fit
 
 
-def _fit_warning(study: Study, data: pd.DataFrame, y: pd.Series, unit, fit, rates: bool,
+def _fit_warning(study: Study, data: pd.DataFrame, y: pd.Series, unit, fit, rate: bool,
                  per: float) -> list:
     """Poor pre-period fit, judged against the treated unit's level on the original scale."""
     rows = (data[study.unit] == unit) & (data[study.time] < study.start)
@@ -168,7 +174,7 @@ def _fit_warning(study: Study, data: pd.DataFrame, y: pd.Series, unit, fit, rate
     rmspe = float(np.sqrt(fit.pre_mspe))
     if not (level > 0 and rmspe > 0.1 * level):
         return []
-    if rates and study.is_count:
+    if rate and study.is_count:
         # Poisson sd of a rate per `per` with mean `level` and population `pop`: sqrt(level per / pop)
         pop = float(data.loc[rows, study.exposure].mean())
         every = {"M": "monthly ", "Q": "quarterly ", "Y": "yearly ", "A": "yearly "}.get(
@@ -181,10 +187,11 @@ def _fit_warning(study: Study, data: pd.DataFrame, y: pd.Series, unit, fit, rate
             "dynamics before the start."]
 
 
-def _events(study: Study, data: pd.DataFrame, fit: SynthEffect, post: list, rates: bool,
-            per: float) -> float | None:
-    """Treated − synthetic events over the post-period (counts, or rates × exposure / per)."""
-    if not (rates or study.is_count):
+def _events(study: Study, data: pd.DataFrame, fit: SynthEffect, post: list, rate: bool,
+            per: float) -> tuple[float, float] | None:
+    """Treated − synthetic and observed events over the post-period (counts, or rates ×
+    exposure / per)."""
+    if not (rate or study.is_count):
         return None
     if len(study.treated) == 1:
         gaps = {study.treated[0]: fit.path.loc[post, "effect"]}
@@ -193,11 +200,13 @@ def _events(study: Study, data: pd.DataFrame, fit: SynthEffect, post: list, rate
         weights = fit.unit_weights
         gaps = {u: (Y.loc[u] - weights[u].to_numpy() @ Y.loc[list(study.donors)].to_numpy()
                     ).reindex(post) for u in study.treated}
-    events = 0.0
+    events = observed = 0.0
     for u, gap in gaps.items():
-        if rates:
-            pop = data[data[study.unit] == u].set_index(study.time)[study.exposure].reindex(post)
+        rows = data[data[study.unit] == u].set_index(study.time)
+        if rate:
+            pop = rows[study.exposure].reindex(post)
             events += float((gap * pop / per).sum())
         else:
             events += float(gap.sum())
-    return events
+        observed += float(rows[study.outcome].reindex(post).sum())
+    return events, observed

@@ -112,7 +112,7 @@ def _refit_args(effect) -> tuple:
     X = None
     if spec["predictors"] is not None:
         data = study.data.copy()
-        if spec["rates"]:
+        if spec["rate"]:
             data[study.outcome] = data[study.outcome] / data[study.exposure] * spec["per"]
         parsed = parse_predictors(spec["predictors"], columns=data.columns, freq=study.freq,
                                   times=times, start=s)
@@ -275,7 +275,7 @@ def placebo_in_time(effect, start: Any, **overrides: Any):
             notes.append("placebo in time: optimize_periods restricted to periods before "
                          f"{fake.start}.")
         opt = kept or None
-    kwargs = {"n_starts": spec["n_starts"], "rates": spec["rates"], "per": spec["per"],
+    kwargs = {"n_starts": spec["n_starts"], "rate": spec["rate"], "per": spec["per"],
               "inference": spec["inference"], "random_state": spec["random_state"],
               "level": spec["level"], "demean": spec.get("demean", False)}
     kwargs.update(overrides)

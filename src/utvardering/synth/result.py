@@ -17,7 +17,43 @@ import pandas as pd
 from ..effect import Effect
 from ..errors import DesignError
 
-__all__ = ["AugmentedSynthEffect", "SynthEffect"]
+__all__ = ["AugmentedSynthEffect", "SynthEffect", "set_event_fields"]
+
+
+def set_event_fields(effect: Effect, events: float | None, observed: float | None) -> None:
+    """Fill ``events_prevented(_interval)`` and ``rate_ratio(_interval)`` of a synth effect.
+
+    Parameters
+    ----------
+    effect : Effect
+        A synth result with those four fields; its ``estimate`` and ``interval`` are read.
+    events : float or None
+        Treated − counterfactual events over the post-period (None: not a count outcome).
+    observed : float or None
+        Observed events of the treated units over the post-period.
+
+    Notes
+    -----
+    The events interval is the effect interval converted with the same factor
+    (events / estimate; the effect is an average over post-periods of the events per period
+    up to the exposure weights); the rate ratio is observed / counterfactual events,
+    :math:`O / (O - \\Delta)`, and its interval follows from the events interval.
+    """
+    if events is None:
+        return
+    effect.events_prevented = -float(events)
+    effect.diagnostics["events_difference"] = float(events)
+    effect.diagnostics["events_prevented"] = -float(events)
+    lo = hi = None
+    if np.all(np.isfinite(effect.interval)) and effect.estimate != 0:
+        factor = events / effect.estimate
+        lo, hi = sorted((effect.interval[0] * factor, effect.interval[1] * factor))
+        effect.events_prevented_interval = (-hi, -lo)
+    if observed is not None and observed - events > 0:
+        effect.rate_ratio = float(observed / (observed - events))
+        if lo is not None and observed - hi > 0 and observed - lo > 0:
+            effect.rate_ratio_interval = (float(observed / (observed - lo)),
+                                          float(observed / (observed - hi)))
 
 
 @dataclass(repr=False)
@@ -56,6 +92,10 @@ class SynthEffect(Effect):
     pre_rmspe: float | None = None
     unit_weights: pd.DataFrame | None = None
     unit_effects: pd.DataFrame | None = None
+    events_prevented: float | None = None
+    events_prevented_interval: tuple[float, float] | None = None
+    rate_ratio: float | None = None
+    rate_ratio_interval: tuple[float, float] | None = None
     study: Any = None
     spec: dict | None = None
 
@@ -97,6 +137,17 @@ class SynthEffect(Effect):
         from .conformal_refit import conformal
 
         return conformal(self, **kwargs)
+
+    def summary(self) -> str:
+        """Readable text table; says which model the interval and p-value come from."""
+        text = super().summary()
+        source = self.diagnostics.get("inference_model")
+        if source:
+            lines = text.split("\n")
+            at = next((i for i, line in enumerate(lines) if line.startswith("Design:")), len(lines))
+            lines.insert(at, f"Interval and p-value: {source}")
+            text = "\n".join(lines)
+        return text
 
     def plot(self, ax=None, kind: str = "path", **kwargs: Any):
         """Standard figures.
@@ -151,6 +202,10 @@ class AugmentedSynthEffect(Effect):
     penalty: float | None = None
     cv: pd.DataFrame | None = None
     unit_effects: pd.DataFrame | None = None
+    events_prevented: float | None = None
+    events_prevented_interval: tuple[float, float] | None = None
+    rate_ratio: float | None = None
+    rate_ratio_interval: tuple[float, float] | None = None
     study: Any = None
     spec: dict | None = None
 
@@ -185,7 +240,7 @@ def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, me
     """Average per-unit fits ``{unit: (weights, synth_weights, penalty, cv, y, Y0, pre, post)}``."""
     times = list(table.columns)
     rows, paths = [], []
-    events = 0.0
+    events = observed = 0.0
     for u, (w, ws, pen, _cv, y, Y0, pre, post) in fits.items():
         cf = w @ Y0
         gap = y - cf
@@ -207,6 +262,7 @@ def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, me
             post_times = [t for t, p in zip(times, post) if p]
             scale_u = exposure.loc[u, post_times].to_numpy() / per if exposure is not None else 1.0
             events += float(np.sum(gap[post] * scale_u))
+            observed += float(np.sum(y[post] * scale_u))
     effects = pd.DataFrame(rows).set_index("unit")
     estimate = float(effects["estimate"].mean())
     long = pd.concat(paths)
@@ -238,17 +294,18 @@ def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, me
         "negative_weight_share": float(np.clip(-weights.to_numpy(), 0, None).sum()),
         "warnings": warnings,
     }
-    if study.is_count:
-        diagnostics["events_difference"] = events
-        diagnostics["events_prevented"] = -events
-    return AugmentedSynthEffect(
+    effect = AugmentedSynthEffect(
         method=method, estimate=estimate, interval=interval, level=level, se=se_value,
         relative=relative, relative_interval=rel_int, p_value=p_value, path=path,
         diagnostics=diagnostics, outcome=study.outcome, scale=scale, estimand=estimand,
-        n_treated=len(fits), n_control=len(study.donors), start=str(study.start), params=params,
+        n_treated=len(fits), n_control=len(study.donors), start=str(study.start),
+        params={**params, "time_column": study.time},
         weights=weights, synth_weights=synth, penalty=float(effects["penalty"].mean()),
         cv=first[3], unit_effects=effects.drop(columns="counterfactual"), study=study, spec=spec,
     )
+    if study.is_count:
+        set_event_fields(effect, events, observed)
+    return effect
 
 
 def _index(times: list, name: str) -> pd.Index:
@@ -265,7 +322,7 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
     donors = list(study.donors)
     didx = [units.index(d) for d in donors]
     warnings_, rows, wcols, vcols, balances = [], [], {}, {}, []
-    events = 0.0
+    events = observed = 0.0
     for u, (fit, pre, post, labels, X) in fits.items():
         i = units.index(u)
         warnings_ += warn(fit, Y[i], Y[didx], pre, u, donors)
@@ -279,12 +336,14 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
             balances.append(pd.DataFrame({
                 "treated": X[:, i], "synthetic": X[:, didx] @ fit.w,
                 "donor_mean": X[:, didx].mean(axis=1), "v": fit.v}, index=pd.Index(labels, name="predictor")))
-        if study.exposure and spec["rates"]:
+        if study.exposure and spec["rate"]:
             pop = data.pivot(index=study.unit, columns=study.time, values=study.exposure)
-            events += float((fit.gap[post] * pop.loc[u, list(np.array(times)[post])].to_numpy()
-                             / spec["per"]).sum())
+            scale_u = pop.loc[u, list(np.array(times)[post])].to_numpy() / spec["per"]
+            events += float((fit.gap[post] * scale_u).sum())
+            observed += float((Y[i][post] * scale_u).sum())
         elif study.is_count:
             events += float(fit.gap[post].sum())
+            observed += float(Y[i][post].sum())
     unit_effects = pd.DataFrame(rows).set_index("unit")
     estimate = float(unit_effects["estimate"].mean())
     counterfactual = float(unit_effects["counterfactual"].mean())
@@ -321,17 +380,19 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
         "n_positive_weights": int((weights > 1e-6).sum()),
         "warnings": warnings_,
     }
-    if (study.exposure and spec["rates"]) or study.is_count:
+    if (study.exposure and spec["rate"]) or study.is_count:
         diagnostics["events_difference"] = events
         diagnostics["events_prevented"] = -events
+        spec["events"] = (events, observed)
     interval, p_value = (float("nan"), float("nan")), None
     rel = estimate / counterfactual if counterfactual else None
     rel_int = (interval[0] / counterfactual, interval[1] / counterfactual) if rel is not None \
         and np.all(np.isfinite(interval)) else None
-    scale = f"rate per {spec['per']:,.0f}" if spec["rates"] else "outcome units"
-    params = {k: (repr(val) if k not in ("n_starts", "rates", "per", "level", "inference", "demean")
+    scale = f"rate per {spec['per']:,.0f}" if spec["rate"] else "outcome units"
+    params = {k: (repr(val) if k not in ("n_starts", "rate", "per", "level", "inference", "demean")
                   else val)
               for k, val in spec.items() if k != "Y"}
+    params["time_column"] = study.time
     return SynthEffect(
         method="synthetic_control", estimate=estimate, interval=interval, level=spec["level"],
         relative=rel, relative_interval=rel_int, p_value=p_value, path=path,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import DataError, DesignError
 from ..study import Study
+from ._panel import check_values
 
 __all__ = ["event_summary", "panel_matrix"]
 
@@ -49,6 +50,7 @@ def panel_matrix(study: Study, rate: bool | None, per: float) -> tuple[pd.DataFr
     scale = "outcome units"
     if rate:
         exposure = study.wide(study.exposure, units=units)[times].astype(float)
+        check_values(exposure.fillna(1.0), f"exposure {study.exposure!r}")
         if (exposure <= 0).to_numpy().any():
             bad = exposure.stack()
             bad = bad[bad <= 0].index[0]
@@ -56,6 +58,7 @@ def panel_matrix(study: Study, rate: bool | None, per: float) -> tuple[pd.DataFr
                             f"period {bad[1]}; rates need a positive population. Fix the data.")
         Y = Y / exposure * per
         scale = f"rate per {per:,.0f}"
+    check_values(Y, f"outcome {study.outcome!r}" + (f" per {per:,.0f} exposure" if rate else ""))
     if Y.isna().to_numpy().any():
         bad = Y.stack(future_stack=True)
         bad = bad[bad.isna()].index[0]
@@ -65,11 +68,14 @@ def panel_matrix(study: Study, rate: bool | None, per: float) -> tuple[pd.DataFr
 
 
 def event_summary(study: Study, effect_path: pd.Series, exposure: pd.DataFrame | None, per: float,
-                  interval: tuple[float, float], estimate: float) -> dict:
+                  interval: tuple[float, float], estimate: float,
+                  observed_path: pd.Series | None = None) -> dict:
     """Effects in events for count outcomes (negative = events prevented).
 
     With an exposure the rate effect of each post-period is multiplied by the treated
-    units' population / ``per``; without one, by the number of treated units.
+    units' population / ``per``; without one, by the number of treated units. With
+    ``observed_path`` (the treated units' mean outcome) the observed events are returned
+    too, under ``"observed_events"``.
     """
     if not study.is_count:
         return {}
@@ -81,5 +87,8 @@ def event_summary(study: Study, effect_path: pd.Series, exposure: pd.DataFrame |
     events = float((post * pop).sum())
     factor = events / estimate if estimate != 0 else float(pop.sum())
     lo, hi = sorted((interval[0] * factor, interval[1] * factor))
-    return {"events_difference": events, "events_prevented": -events,
-            "events_difference_interval": (lo, hi)}
+    out = {"events_difference": events, "events_prevented": -events,
+           "events_difference_interval": (lo, hi)}
+    if observed_path is not None:
+        out["observed_events"] = float((observed_path.reindex(post.index) * pop).sum())
+    return out

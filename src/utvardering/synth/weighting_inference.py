@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DesignError
-from .conformal_refit import ConformalResult, conformal_arrays
+from .conformal_refit import ConformalResult, conformal_arrays, legacy_n_draws
 from .placebo import PlaceboResult, _placebo_result
 
 __all__ = ["weighting_conformal", "weighting_placebo_in_space"]
@@ -30,8 +30,8 @@ def _weighting_args(effect):
 
 
 def weighting_conformal(effect, *, null: float | np.ndarray = 0.0, scheme: str = "moving_block",
-                        q: float = 1.0, level: float | None = None, n_permutations: int = 999,
-                        random_state: int | None = 0) -> ConformalResult:
+                        q: float = 1.0, level: float | None = None, n_draws: int = 999,
+                        random_state: int | None = 0, **deprecated) -> ConformalResult:
     """Conformal inference for augmented or penalized synthetic control.
 
     Under each null the estimator is refitted on all periods — ridge ASCM with the fit's
@@ -43,13 +43,14 @@ def weighting_conformal(effect, *, null: float | np.ndarray = 0.0, scheme: str =
     ----------
     effect : AugmentedSynthEffect
         A fit with one treated unit.
-    null, scheme, q, level, n_permutations, random_state :
-        As in :func:`conformal`.
+    null, scheme, q, level, n_draws, random_state :
+        As in :func:`conformal` (``n_draws`` was ``n_permutations``).
 
     Returns
     -------
     ConformalResult
     """
+    n_draws = legacy_n_draws(deprecated, n_draws, "conformal")
     study, spec, table, times, u, pre, post = _weighting_args(effect)
     donors = list(study.donors)
     residuals = spec["residuals"](u, donors, spec["lam"])
@@ -57,7 +58,7 @@ def weighting_conformal(effect, *, null: float | np.ndarray = 0.0, scheme: str =
                             table.loc[donors].to_numpy(dtype=float).T, pre, post, times,
                             effect.path["effect"].to_numpy(dtype=float),
                             level=effect.level if level is None else level, null=null,
-                            scheme=scheme, q=q, n_permutations=n_permutations,
+                            scheme=scheme, q=q, n_draws=n_draws,
                             random_state=random_state, residuals=residuals)
 
 

@@ -25,8 +25,9 @@ def mcmc_diagnostics(idata, chains: int) -> dict:
     Returns
     -------
     dict
-        ``r_hat``, ``ess_bulk``, ``ess_tail`` (worst over parameters), ``divergences`` and
-        ``_warnings`` (a list of messages).
+        ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min`` (worst over parameters),
+        ``divergences`` and ``_warnings`` (a list of messages) — the same keys and thresholds
+        as :func:`utvardering.inference.bayes.convergence_diagnostics`.
     """
     import arviz as az
 
@@ -46,20 +47,20 @@ def mcmc_diagnostics(idata, chains: int) -> dict:
         return float(fn(values)) if values.size else float("nan")
 
     out = {
-        "r_hat": worst(rhat, np.max),
-        "ess_bulk": worst(bulk, np.min),
-        "ess_tail": worst(tail, np.min),
+        "r_hat_max": worst(rhat, np.max),
+        "ess_bulk_min": worst(bulk, np.min),
+        "ess_tail_min": worst(tail, np.min),
         "divergences": (int(idata.sample_stats["diverging"].values.sum())
                         if "sample_stats" in idata and "diverging" in idata.sample_stats else 0),
     }
     notes = []
-    if chains > 1 and out["r_hat"] > 1.01:
-        notes.append(f"r-hat {out['r_hat']:.3f} > 1.01: chains disagree; increase tune/draws "
+    if chains > 1 and out["r_hat_max"] > 1.01:
+        notes.append(f"r-hat {out['r_hat_max']:.3f} > 1.01: chains disagree; increase tune/draws "
                      "or simplify the model.")
     need = 100 * chains
-    if out["ess_bulk"] < need or out["ess_tail"] < need:
-        notes.append(f"effective sample size low (bulk {out['ess_bulk']:.0f}, tail "
-                     f"{out['ess_tail']:.0f}; want ≥ {need}); increase draws.")
+    if out["ess_bulk_min"] < need or out["ess_tail_min"] < need:
+        notes.append(f"effective sample size low (bulk {out['ess_bulk_min']:.0f}, tail "
+                     f"{out['ess_tail_min']:.0f}; want ≥ {need}); increase draws.")
     if out["divergences"] > 0:
         notes.append(f"{out['divergences']} divergent transitions; the posterior may be "
                      "biased — inspect idata and consider stronger priors.")

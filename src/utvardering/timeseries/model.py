@@ -1,4 +1,4 @@
-r"""PyMC builders for the structural time-series model, and a cache of compiled models.
+r"""PyMC builders for the structural time-series model, sampled through the shared model cache.
 
 The model is fitted on the pre-period only. Its pieces, on the modelling scale
 (standardised outcome for ``likelihood="gaussian"``, log expected count for the count
@@ -15,20 +15,19 @@ with :math:`z_t, w_t \sim N(0, 1)` sampled directly (the *non-centred* random wa
 
 Compiling a model (numba via nutpie) takes 10–20 s; the data and prior hyper-parameters
 are ``pm.Data`` containers, so a compiled model is reused for any data of the same shape
-and options (:func:`get_compiled`).
+and options (:func:`utvardering.inference.bayes.sample_cached`, the library's one cache of
+compiled PyMC models).
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import progress
+from ..inference.bayes import sample_cached
 
-__all__ = ["ModelSpec", "build_model", "clear_cache", "get_compiled", "sample_model"]
+__all__ = ["ModelSpec", "build_model", "sample_model"]
 
 
 @dataclass(frozen=True)
@@ -132,22 +131,6 @@ def build_model(spec: ModelSpec, data: dict):
     return model
 
 
-_CACHE: dict[tuple, object] = {}
-
-
-def clear_cache() -> None:
-    """Forget all compiled models."""
-    _CACHE.clear()
-
-
-def _nutpie_available() -> bool:
-    try:
-        import nutpie  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _updates(spec: ModelSpec, data: dict) -> dict:
     out = {name: np.asarray(data[name], dtype=float) for name in _hyper_names()}
     out["y"] = np.asarray(data["y"], dtype=float if spec.likelihood == "gaussian" else "int64")
@@ -158,37 +141,6 @@ def _updates(spec: ModelSpec, data: dict) -> dict:
     if spec.likelihood != "gaussian":
         out["offset"] = np.asarray(data["offset"], dtype=float)
     return out
-
-
-def get_compiled(spec: ModelSpec, data: dict, sampler: str):
-    """The model (and, for nutpie, its compiled form) for ``spec``, built once per process.
-
-    Returns
-    -------
-    tuple
-        ``(model, compiled_or_None, seconds_spent_building, cache_hit)``.
-    """
-    key = (spec, sampler)
-    if key in _CACHE:
-        model, compiled = _CACHE[key]
-        return model, compiled, 0.0, True
-    t0 = time.perf_counter()
-    model = build_model(spec, data)
-    compiled = None
-    if sampler == "nutpie":
-        import nutpie
-
-        compiled = nutpie.compile_pymc_model(model)
-    _CACHE[key] = (model, compiled)
-    return model, compiled, time.perf_counter() - t0, False
-
-
-def _seed(random_state) -> int:
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**31 - 1))
-    if random_state is None:
-        return int(np.random.default_rng().integers(0, 2**31 - 1))
-    return int(random_state)
 
 
 def sample_model(spec: ModelSpec, data: dict, *, draws: int, tune: int, chains: int,
@@ -212,31 +164,10 @@ def sample_model(spec: ModelSpec, data: dict, *, draws: int, tune: int, chains: 
         ``(idata, timing)`` where ``timing`` holds ``compile_seconds``, ``sample_seconds``,
         ``cache_hit`` and ``sampler``.
     """
-    sampler = sampler or ("nutpie" if _nutpie_available() else "pymc")
-    seed = _seed(random_state)
     # The horseshoe's funnel needs smaller steps (fewer divergences) than the default 0.8.
     target_accept = 0.95 if spec.regression_prior == "horseshoe" and spec.k > 0 else 0.8
-    model, compiled, build_s, hit = get_compiled(spec, data, sampler)
-    updates = _updates(spec, data)
-    t0 = time.perf_counter()
-    show = progress.enabled()  # the sampler's own bar only in `utvardering run` on a terminal
-    with progress.external() if show else contextlib.nullcontext():
-        if sampler == "nutpie":
-            import nutpie
-
-            known = {k: v for k, v in updates.items() if k in compiled.shared_data}
-            idata = nutpie.sample(compiled.with_data(**known), draws=draws, tune=tune,
-                                  chains=chains, seed=seed, progress_bar=show,
-                                  target_accept=target_accept)
-        else:
-            import pymc as pm
-
-            with model:
-                pm.set_data(updates)
-                idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
-                                  target_accept=target_accept,
-                                  progressbar=show, compute_convergence_checks=False,
-                                  cores=min(chains, 2))
-    timing = {"sampler": sampler, "compile_seconds": build_s, "cache_hit": hit,
-              "sample_seconds": time.perf_counter() - t0}
-    return idata, timing
+    idata, info = sample_cached(("bsts", spec), lambda values: build_model(spec, data),
+                                _updates(spec, data), draws=draws, tune=tune, chains=chains,
+                                random_state=random_state, sampler=sampler,
+                                target_accept=target_accept, cores=min(chains, 2))
+    return idata, info
