@@ -119,7 +119,7 @@ class Language:
             catalogue = read_mo(handle)
         out = []
         for message in catalogue:
-            if message.context == "warning" and message.string and "{" in str(message.id):
+            if message.context in ("warning", "figure") and message.string and "{" in str(message.id):
                 parts = re.split(r"\{(\w+)\}", str(message.id))
                 regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
                                 for i, p in enumerate(parts))
@@ -137,6 +137,11 @@ class Language:
                           self.pgettext("method", text)):
             if candidate != text:
                 return candidate
+        if text.endswith(" *"):  # the comparison plot's mark for an estimate with warnings
+            return self.figure_text(text[:-2]) + " *"
+        templated = self.warning(text)
+        if templated != text:
+            return templated
         for sep in (": ", ", ", " — ", " vs "):
             if sep in text:
                 return sep.join(self.figure_text(part) for part in text.split(sep))

@@ -44,15 +44,15 @@ Communities That Care BID
 
 
 def english_words(text: str) -> list[str]:
-    """English words found in ``text`` (identifiers with ``_`` and file names ignored)."""
-    words = re.findall(r"[A-Za-zÅÄÖåäö'_.-]+", text)
+    """English words found in ``text`` (identifiers, paths and file names ignored)."""
     found = []
-    for word in words:
-        bare = word.strip(".'-")
-        if not bare or "_" in bare or "/" in bare or bare.endswith(".py") or bare in ALLOWED:
+    for token in text.split():
+        if any(mark in token for mark in ("/", "_", "=", "(..")) or re.search(r"\.(py|toml|csv|json)\b", token):
             continue
-        if bare.lower() in ENGLISH:
-            found.append(bare)
+        for word in re.findall(r"[A-Za-zÅÄÖåäö']+", token):
+            bare = word.strip("'")
+            if bare and bare not in ALLOWED and bare.lower() in ENGLISH:
+                found.append(bare)
     return found
 
 
