@@ -39,6 +39,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 #: Report languages and the CLDR locale used to format their numbers.
 LANGUAGES = {"en": "en_GB", "sv": "sv_SE"}
 _MINUS = "\u2212"
+_P_ZERO = re.compile(r"\bp = 0\.0+(?![0-9]*[1-9])")
 
 
 class Language:
@@ -96,6 +97,7 @@ class Language:
         (``"only {n} treated cluster: ..."``); the fields are read from the English message
         and numbers in them re-formatted for the language. Unknown warnings stay as they are.
         """
+        message = _P_ZERO.sub("p < 0.001", message)  # F15: never "p = 0.000"
         if self.code == "en":
             return message
         for exact in (self.pgettext("warning", message), self.gettext(message)):

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Swedish ("start", "data", "design", "form", "placebo", "is") are not listed.
 ENGLISH = set("""
 the of and or to with without from than that this these those which while when where because
-was were are been has have had will would should could can not no yes only also between over
+was were are been has have had will would should could can no yes only also between over
 after before into each every other their there they them its it an as at by on
 effect effects estimate estimates estimated treated comparison control synthetic average
 interval intervals outcome outcomes units unit periods month months year years
@@ -39,7 +39,7 @@ ALLOWED = set("""
 DiD BSTS SC RMSPE WDQ HonestDiD TWFE Callaway Sant'Anna Sun Abraham Chernozhukov Wüthrich Zhu
 Conley Taber Ferman Pinto Doudchenko Imbens Bowers Johnson Rimfrost utvardering provenance json
 r-hat tune draws bulk CR1 ATT demean synthetic_control synthetic_did poisson_did
-Communities That Care BID
+Communities That Care BID ITS
 """.split())
 
 
