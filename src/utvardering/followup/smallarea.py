@@ -283,7 +283,8 @@ def small_area_nuts(
             theta = pm.Deterministic("theta", beta[None, :] + sigma_a * za[:, None] + sigma_u * zu)
             eta = theta[ai, ti]
             if kind == "share":
-                pm.Potential("lik", pt.sum(y * pm.math.log_sigmoid(eta) + (nn - y) * pm.math.log_sigmoid(-eta)))
+                # binomial log-likelihood on the (non-integer) effective counts
+                pm.Potential("lik", -pt.sum(y * pt.softplus(-eta) + (nn - y) * pt.softplus(eta)))
             elif kind == "rate":
                 pm.Poisson("lik", mu=nn * pt.exp(eta), observed=y)
             else:
