@@ -10,18 +10,20 @@ T = {
     "en": {
         "title": "Annual follow-up {year}: safety survey and reported crime by area",
         "conclusion": "Conclusion",
-        "n_real": "Of {m} area × indicator pairs, {k} changed for real this year: {k1} "
-                  "against last year and {k2} against the area's own baseline (its previous {b} "
-                  "years relative to the city), at a false discovery rate of {fdr:.0%} (at most "
-                  "about one in {inv} flags is expected to be noise){tail}",
-        "none": " No area changed beyond what sampling noise produces.",
+        "n_real": "Of {m} area × indicator pairs, {k1} changed since last year beyond sampling "
+                  "noise, at a false discovery rate of {fdr:.0%} (at most about one in {inv} such "
+                  "flags is expected to be noise){tail}",
+        "n_base": "{k2} more differ from the area's own level in the previous {b} years (relative "
+                  "to the city). This comparison is more sensitive, but it also picks up gradual "
+                  "drift, not only sudden change{tail}",
+        "none": ".",
         "list": ":",
         "noise": "Everything else moved within sampling noise: {big} area × indicator pairs changed by "
                  "{thr} or more since last year without that being distinguishable from noise "
                  "(about {n:.0f} respondents per area).",
         "change_line": "• {unit} — {label}: {v0} → {v1} ({d}; city {dc}); {which}",
-        "q_last": "vs last year q = {q}",
-        "q_base": "vs own baseline q = {q}",
+        "q_last": "vs last year q {q}",
+        "q_base": "vs own baseline q {q}",
         "up": "higher", "down": "lower",
         "programme_note": "Programmes in force in flagged areas are listed under Programmes: "
                           "that is co-occurrence, not an evaluation.",
@@ -80,18 +82,20 @@ T = {
     "sv": {
         "title": "Årlig uppföljning {year}: trygghetsmätning och anmälda brott per område",
         "conclusion": "Slutsats",
-        "n_real": "Av {m} par område × indikator har {k} förändrats på riktigt i år: {k1} "
-                  "mot förra året och {k2} mot områdets egen baslinje (de {b} föregående åren i "
-                  "förhållande till staden), med andelen falska upptäckter {fdr:.0%} (högst "
-                  "ungefär en av {inv} flaggor väntas vara brus){tail}",
-        "none": " Inget område förändrades mer än vad slumpen i urvalet ger.",
+        "n_real": "Av {m} par område × indikator har {k1} förändrats sedan förra året mer än "
+                  "slumpen i urvalet förklarar, med andelen falska upptäckter {fdr:.0%} (högst "
+                  "ungefär en av {inv} sådana flaggor väntas vara brus){tail}",
+        "n_base": "Ytterligare {k2} skiljer sig från områdets egen nivå de {b} föregående åren "
+                  "(i förhållande till staden). Den jämförelsen är känsligare men fångar också "
+                  "gradvisa förskjutningar, inte bara plötsliga förändringar{tail}",
+        "none": ".",
         "list": ":",
         "noise": "Allt annat rörde sig inom slumpvariationen: {big} par område × indikator "
                  "ändrades med {thr} eller mer sedan förra året utan att det går att skilja från "
                  "brus (cirka {n:.0f} svarande per område).",
         "change_line": "• {unit} — {label}: {v0} → {v1} ({d}; staden {dc}); {which}",
-        "q_last": "mot förra året q = {q}",
-        "q_base": "mot egen baslinje q = {q}",
+        "q_last": "mot förra året q {q}",
+        "q_base": "mot egen baslinje q {q}",
         "up": "högre", "down": "lägre",
         "programme_note": "Insatser i de flaggade områdena listas under Insatser: det är "
                           "samförekomst, inte en utvärdering.",
@@ -170,7 +174,21 @@ def format_value(value: float, kind: str, lang: str = "en", change: bool = False
 
 
 def _q(value: float) -> str:
-    return "< 0.001" if value < 1e-3 else f"{value:.3f}"
+    return "< 0.001" if value < 1e-3 else f"= {value:.3f}"
+
+
+def _change_line(row, result, t: dict, lang: str) -> str:
+    ind = result.indicators[row.indicator]
+    which = []
+    if row.flag_last:
+        which.append(t["q_last"].format(q=_q(row.q_last)))
+    if row.flag_baseline:
+        which.append(t["q_base"].format(q=_q(row.q_baseline)))
+    return t["change_line"].format(
+        unit=row.unit, label=ind.label(lang),
+        v0=format_value(row.value_last, ind.kind, lang), v1=format_value(row.value, ind.kind, lang),
+        d=format_value(row.change, ind.kind, lang, change=True),
+        dc=format_value(row.city_change, ind.kind, lang, change=True), which="; ".join(which))
 
 
 def conclusion_lines(result, lang: str = "en") -> list[str]:
@@ -180,23 +198,14 @@ def conclusion_lines(result, lang: str = "en") -> list[str]:
     fdr = c.attrs.get("fdr", 0.1)
     m = len(c)
     real = result.real_changes
-    tail = t["list"] if len(real) else t["none"]
     b = c.attrs.get("baseline_years", 4)
-    lines = [t["n_real"].format(m=m, k=len(real), k1=int(c["flag_last"].sum()),
-                                k2=int(c["flag_baseline"].sum()), b=b, fdr=fdr,
-                                inv=round(1 / fdr), tail=tail)]
-    for row in real.itertuples(index=False):
-        ind = result.indicators[row.indicator]
-        which = []
-        if row.flag_last:
-            which.append(t["q_last"].format(q=_q(row.q_last)))
-        if row.flag_baseline:
-            which.append(t["q_base"].format(q=_q(row.q_baseline)))
-        lines.append(t["change_line"].format(
-            unit=row.unit, label=ind.label(lang),
-            v0=format_value(row.value_last, ind.kind, lang), v1=format_value(row.value, ind.kind, lang),
-            d=format_value(row.change, ind.kind, lang, change=True),
-            dc=format_value(row.city_change, ind.kind, lang, change=True), which="; ".join(which)))
+    last = real[real["flag_last"]]
+    base = real[~real["flag_last"]]
+    lines = [t["n_real"].format(m=m, k1=len(last), fdr=fdr, inv=round(1 / fdr),
+                                tail=t["list"] if len(last) else t["none"])]
+    lines += [_change_line(row, result, t, lang) for row in last.itertuples(index=False)]
+    lines.append(t["n_base"].format(k2=len(base), b=b, tail=t["list"] if len(base) else t["none"]))
+    lines += [_change_line(row, result, t, lang) for row in base.itertuples(index=False)]
     shares = c[(c["kind"] == "share") & ~(c["flag_last"] | c["flag_baseline"])]
     big = int((shares["change"].abs() >= 0.06).sum())
     n_typ = float(np.nanmedian(result.estimates.loc[result.estimates["kind"] == "share", "n"])) \
