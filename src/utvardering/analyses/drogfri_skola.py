@@ -177,6 +177,10 @@ def run(ctx) -> None:
 
     add_public_record_section(report, "drogfri_skola")
 
+    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+
+    report_design_diagnosis(ctx, "drogfri_skola", study)  # power, MDE and spec curve
+
 
 def _honest_section(ctx, study, d) -> None:
     """HonestDiD relative-magnitudes bounds on the first post-period event-study effect."""

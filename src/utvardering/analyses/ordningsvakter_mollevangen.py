@@ -251,6 +251,10 @@ def run(ctx) -> None:
 
     add_public_record_section(report, "ordningsvakter_mollevangen")
 
+    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+
+    report_design_diagnosis(ctx, "ordningsvakter_mollevangen", study)  # power, MDE and spec curve
+
 
 def _truth(data: pd.DataFrame, d: dict, offence: str) -> float:
     rows = (data["unit"] == d["treated"]) & (data["time"] >= pd.Period(d["start"], "M"))

@@ -297,6 +297,10 @@ def run(ctx) -> None:
 
     add_public_record_section(report, "sluta_skjut")
 
+    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+
+    report_design_diagnosis(ctx, "sluta_skjut", study, sc_fn)  # power, MDE and spec curve
+
 
 if __name__ == "__main__":
     from utvardering.cli import main
