@@ -227,7 +227,7 @@ def randomization_inference(design: PanelDesign, res: FERegression, *, n_draws: 
     cov = frame[design.covariates].to_numpy(float) if design.covariates else None
     out = {"randomization": permutation_test(
         res.y, ucodes, pos, unit_starts, res.absorber, covariates=cov, scheme=scheme,
-        n_permutations=n_draws, random_state=random_state)}
+        n_draws=n_draws, random_state=random_state)}
     if np.isfinite(unit_starts).sum() == 1 and not design.covariates:
         w = res.absorber.weights
         tcodes = factorize(frame[design.time])[0]
