@@ -398,3 +398,9 @@ def test_top_level_analysis_entry_points_run_the_packaged_analyses():
     done = subprocess.run([sys.executable, str(folder / "drogfri_skola.py"), "--help"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "usage: utvardering run" in done.stdout
+
+
+def test_python_dash_m_runs_the_command_line():
+    done = subprocess.run([sys.executable, "-m", "utvardering", "run", "../x"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and done.stderr.startswith("error: analysis name '../x'")
