@@ -22,11 +22,15 @@ LANDMARKS = [("header", "1"), ("nav.toc", "2"), ("section.conclusion", "3"), ("h
              ("table.results", "5"), ("details", "6")]
 
 
-def _shrink(path: Path, colours: int = 96) -> None:
+def _shrink(path: Path, colours: int = 96, width: int | None = None) -> None:
+    """Fewer colours (smaller file); ``width``: crop to the viewport (phone widths are framed)."""
     from PIL import Image
 
     with Image.open(path) as image:
-        image.convert("RGB").quantize(colours, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+        image = image.convert("RGB")
+        if width is not None:
+            image = image.crop((0, 0, width, image.height))
+        image.quantize(colours, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def annotate(page: Path, out: Path) -> None:
@@ -69,7 +73,7 @@ def main(english: str, swedish: str, target: str) -> None:
         _shrink(shot)
         phone = out / f"{name}-sv-phone.png"
         measure(swedish_root / name / "report.html", 390, height=1400, screenshot=phone)
-        _shrink(phone)
+        _shrink(phone, width=390)
     annotate(english_root / "sluta_skjut" / "report.html", out / "reading-a-report-annotated.png")
     index = out / "index-en.png"
     measure(english_root / "index.html", 1280, height=900, screenshot=index)

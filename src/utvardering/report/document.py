@@ -111,7 +111,6 @@ class Report:
     effects: dict[str, Effect] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     overlap: list[str] = field(default_factory=list)
-    summary_text: str = ""
 
     def __post_init__(self) -> None:
         self.tr = get_language(self.lang)
