@@ -247,7 +247,7 @@ def run(ctx) -> None:
         tests=[NullTest("randomization", total.p_value, supported=True)],
         detection=_("reported crime measures detection as well as crime: guards can raise recorded "
                     "drug and public-order offences while crime falls"))
-    from utvardering.data.public_section import add_public_record_section  # real figures
+    from utvardering.report.public_record import add_public_record_section  # real figures
 
     add_public_record_section(report, "ordningsvakter_mollevangen")
 

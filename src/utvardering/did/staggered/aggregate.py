@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 
-from .influence import TINY, CellInfluence, Inference, LinearForm, as_cell_influence
+from .influence import TINY, CellInfluence, Inference, LinearForm, as_cell_influence, joint_wald
 
 __all__ = ["AggregateResult", "CohortShares", "aggregate_gt", "summaries_vcov", "wald_pretest",
            "weight_influence"]
@@ -147,10 +147,11 @@ def summaries_vcov(att: np.ndarray, inf, keeps: list, weights: list, shares: Coh
     """
     inf = as_cell_influence(inf)
     m = len(keeps)
-    V = sparse.lil_matrix((len(att), m))
-    for j, (keep, weight) in enumerate(zip(keeps, weights)):
-        V[np.asarray(keep), j] = np.asarray(weight, dtype=float)
-    V = V.tocsr()
+    rows = np.concatenate([np.asarray(k, dtype=np.intp) for k in keeps])
+    cols = np.repeat(np.arange(m), [len(k) for k in keeps])
+    data = np.concatenate([np.broadcast_to(np.asarray(w, dtype=float), (len(k),))
+                           for k, w in zip(keeps, weights)])
+    V = sparse.csr_matrix((data, (rows, cols)), shape=(len(att), m))
     coef = np.stack([shares.coefficients(k, att[k]) for k in keeps], axis=1)  # (slots, m)
     out = np.zeros((m, m))
     sums = None if engine.cluster is None else np.zeros((engine.n_clusters, m))
@@ -344,7 +345,7 @@ def aggregate_gt(
 
 
 def wald_pretest(att: np.ndarray, inf, pre: np.ndarray,
-                 inference: Inference, *, se: np.ndarray | None = None) -> dict:
+                 inference: Inference, *, se: np.ndarray | None = None) -> tuple[dict, str | None]:
     """Joint Wald test that every pre-treatment ATT(g,t) is zero.
 
     :math:`W = \\hat a^\\top \\hat V^{-1} \\hat a \\sim \\chi^2_q` under the null, with
@@ -352,24 +353,27 @@ def wald_pretest(att: np.ndarray, inf, pre: np.ndarray,
     :math:`\\hat V` their analytic (cluster-robust) covariance. ``se`` (the analytic
     standard errors of all cells, when already computed) saves one pass over the units.
 
+    :math:`\\hat V` is built from :math:`G` clusters, so its rank is below :math:`G`: with
+    :math:`q \\ge G` pre-treatment cells the test is not computed (and the ``q × q`` matrix
+    is never formed — at 2,000 units × 200 periods ``q`` is about 4,000); otherwise the
+    rank-aware :func:`~utvardering.did.staggered.influence.joint_wald` decides.
+
     Returns
     -------
     dict
         ``pretrend_wald``, ``pretrend_df``, ``pretrend_p_value`` (NaN when there are no
         usable pre-treatment cells or the covariance is singular).
+    str or None
+        Why the test was not computed, if it was not.
     """
     if se is None:
         inference = replace(inference, multipliers=None)
         se = inference.standard_errors(inf)[0]
         se = np.where(np.isnan(se), 0.0, se)
     use = pre & (se > TINY)
-    out = {"pretrend_wald": np.nan, "pretrend_df": int(use.sum()), "pretrend_p_value": np.nan}
-    if not use.any():
-        return out
+    q = int(use.sum())
+    if q == 0 or q >= inference.n_clusters:
+        return joint_wald(att[use], np.zeros((q, q)), inference.n_clusters,
+                          what="pre-treatment ATT(g,t) cells")
     v = inference.gram(inf, use) / inference.n**2
-    if 1.0 / np.linalg.cond(v) <= np.finfo(float).eps:
-        return out
-    a = att[use]
-    wald = float(a @ np.linalg.solve(v, a))
-    out.update(pretrend_wald=wald, pretrend_p_value=float(stats.chi2.sf(wald, use.sum())))
-    return out
+    return joint_wald(att[use], v, inference.n_clusters, what="pre-treatment ATT(g,t) cells")

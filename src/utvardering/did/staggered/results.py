@@ -157,7 +157,8 @@ class StaggeredEffect(EventStudyEffect):
             d["att"], self._cell_influence, d["group"], d["time"], d["unit_group"], d["unit_weight"],
             type, balance_e=balance_e, min_e=-np.inf if min_e is None else min_e,
             max_e=np.inf if max_e is None else max_e, first_time=d["first_time"],
-            cohort_values=d.get("cohort_values"),
+            # the bootstrap shortcut's linear forms (cells × cells) only when bootstrapping
+            cohort_values=d.get("cohort_values") if inference.multipliers is not None else None,
             # analytic, unclustered: event-time paths a few at a time, only their standard
             # errors kept (clustered sums would be summed in another order)
             path_se=(lambda psi: inference.standard_errors(psi)[0])
