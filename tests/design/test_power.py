@@ -111,18 +111,20 @@ def test_unit_placebos_for_a_staggered_design():
 
 @pytest.mark.slow
 def test_power_at_zero_is_the_false_positive_rate_and_the_curve_rises():
-    """On worlds without effects: power(0) <= 0.05 + 2 MC s.e. for a valid test; monotone curve."""
-    worlds = 4 if FAST else 12
+    """On worlds without effects, with a valid test (Poisson DiD with randomization inference,
+    exact under exchangeable units): power(0) <= 0.05 + 2 MC s.e.; the curve rises with |effect|."""
+    worlds = 3 if FAST else 12
     effects = [-0.1, -0.2, -0.3, -0.5]
     tables = []
     for w in range(worlds):
-        study = utv.Study(null_world(n_units=20, seed=100 + w), outcome="y", treated="u00",
+        study = utv.Study(null_world(n_units=30, seed=100 + w), outcome="y", treated="u00",
                           start="2018-01")
-        res = power(study, "synthetic_did", effects=effects, n_sims=19, placebo="unit",
-                    random_state=w)
+        res = power(study, "poisson_did", effects=effects, n_sims=29, placebo="unit",
+                    random_state=w, inference="randomization")
+        assert res.table["n_failed"].sum() == 0
         tables.append(res.table.set_index("effect")["power"])
     p = pd.concat(tables, axis=1).mean(axis=1)
-    n = worlds * 19
+    n = worlds * 29
     se0 = math.sqrt(0.05 * 0.95 / n)
     assert p.loc[0.0] <= 0.05 + 2 * se0
     mags = [0.0, -0.1, -0.2, -0.3, -0.5]
@@ -130,3 +132,26 @@ def test_power_at_zero_is_the_false_positive_rate_and_the_curve_rises():
         se = math.sqrt(p.loc[a] * (1 - p.loc[a]) / n + p.loc[b] * (1 - p.loc[b]) / n)
         assert p.loc[b] >= p.loc[a] - 2 * se
     assert p.loc[-0.5] > p.loc[0.0] + 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")
+def test_power_at_zero_matches_the_estimators_own_false_positive_rate():
+    """power(0) is the method's false-positive rate: SDID's placebo-SE interval over-rejects on
+    these 20-unit worlds, and power() at effect 0 measures the same rate as fitting SDID directly
+    to fresh null worlds (within Monte Carlo error)."""
+    worlds = 4 if FAST else 12
+    via_power, direct = [], []
+    for w in range(worlds):
+        data = null_world(n_units=20, seed=300 + w)
+        study = utv.Study(data, outcome="y", treated="u00", start="2018-01")
+        res = power(study, "synthetic_did", effects=[-0.5], n_sims=19, placebo="unit",
+                    random_state=w)
+        via_power.append(res.false_positive_rate)
+        for u in study.units:  # every unit as the treated one: the direct false-positive rate
+            fit = utv.synthetic_did(study.replace(treated=u, donors=None), random_state=w)
+            direct.append(fit.interval[0] > 0 or fit.interval[1] < 0)
+    a, b = float(np.mean(via_power)), float(np.mean(direct))
+    n = worlds * 19
+    se = math.sqrt(a * (1 - a) / n + b * (1 - b) / len(direct))
+    assert abs(a - b) <= 3 * se + 1e-9
