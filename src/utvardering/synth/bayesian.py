@@ -45,7 +45,7 @@ from ..inference.bayes import convergence_diagnostics, sample_cached, seed_from
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
-from ._panel import check_values
+from ._panel import SynthPanel, unit_masks
 
 __all__ = ["BayesianSynthEffect", "bayesian_synthetic_control"]
 
@@ -137,28 +137,21 @@ def _draws(idata, name: str) -> np.ndarray:
 
 def _fit_unit(study: Study, unit, likelihood, weights, alpha, draws, tune, chains, rng, sampler,
               parametrization="gamma", sigma_prior=None, rate=True, per=100_000.0):
-    y_all = study.wide().astype(float)
-    check_values(y_all, f"outcome {study.outcome!r}")
-    times = list(y_all.columns)
-    start = study.starts[unit]
-    pre = np.array([t < start for t in times])
-    post = np.array([t >= start and (study.end is None or t <= study.end) for t in times])
+    # the family's one panel view: Gaussian models on rates per `per`; count models combine
+    # donor rates per unit of exposure (per = 1) with the treated unit's exposure as offset
+    panel = SynthPanel.from_study(study, rate, per if likelihood == "gaussian" else 1.0)
+    table = panel.table()
+    times = list(table.columns)
+    pre, post = unit_masks(times, study.starts[unit], study.end)
     donors = study.donors
-    X = y_all.loc[donors].to_numpy().T
-    y = y_all.loc[unit].to_numpy()
+    X = table.loc[donors].to_numpy().T
     exposure = None
-    if rate:
-        pop = study.wide(study.exposure).astype(float)
-        check_values(pop, f"exposure {study.exposure!r}", positive=True)
-    if likelihood == "gaussian" and rate:
-        X = X / pop.loc[donors].to_numpy().T * per
-        y = y / pop.loc[unit].to_numpy() * per
-    elif likelihood != "gaussian":
-        if rate:
-            X = X / pop.loc[donors].to_numpy().T
-            exposure = pop.loc[unit].to_numpy()
-        else:
-            exposure = np.ones_like(y)
+    if likelihood == "gaussian":
+        y = table.loc[unit].to_numpy()
+    else:
+        y = study.wide(units=[unit]).astype(float).loc[unit, times].to_numpy()
+        exposure = (panel.exposure.loc[unit, times].to_numpy() if rate
+                    else np.ones_like(y))
     scale = float(np.std(y[pre]) or 1.0)
     data = {"X": X[pre], "y": y[pre]}
     if weights == "horseshoe":
