@@ -31,14 +31,12 @@ and effects :math:`y_{1t} - y^{(0)}_{1t}` are summarised over draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from .._numerics.simplex import simplex_lstsq
-from ..effect import Effect
 from ..errors import DesignError
 from ..estimators import register_estimator
 from ..inference.bayes import convergence_diagnostics, sample_cached, seed_from
@@ -46,6 +44,7 @@ from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
 from ._panel import SynthPanel, unit_masks
+from .result import BayesianSynthEffect
 
 __all__ = ["BayesianSynthEffect", "bayesian_synthetic_control"]
 
@@ -54,28 +53,6 @@ Weights = Literal["simplex", "horseshoe"]
 Parametrization = Literal["gamma", "dirichlet", "logistic_normal"]
 _LIKELIHOODS = ("gaussian", "poisson", "negative_binomial")
 _WEIGHTS = ("simplex", "horseshoe")
-
-
-@dataclass(repr=False)
-class BayesianSynthEffect(Effect):
-    """Effect of a Bayesian synthetic control.
-
-    Extra attributes: ``weights`` (posterior mean donor weights), ``weights_interval``
-    (DataFrame with low/high), ``rate_ratio`` and ``rate_ratio_interval`` (counts: observed
-    over expected counterfactual events in the post-period), ``events_prevented`` and its
-    interval (counts: counterfactual minus observed events), and ``idata`` (arviz
-    InferenceData; not exported by ``to_dict``).
-    """
-
-    weights: pd.Series | None = None
-    weights_interval: pd.DataFrame | None = None
-    rate_ratio: float | None = None
-    rate_ratio_interval: tuple[float, float] | None = None
-    events_prevented: float | None = None
-    events_prevented_interval: tuple[float, float] | None = None
-    idata: object | None = None
-
-    _transient = ("idata",)
 
 
 def _build(likelihood: str, weights: str, alpha: float, parametrization: str = "gamma"):
