@@ -107,8 +107,8 @@ def adh_tasks(paths: dict, only) -> list:
         rows.append(Row(rows[0].task, "published (synth2)", rows[0].ours,
                         reference({f"w_{s}": v for s, v in PUBLISHED.items()} | {"gap": -19.0}),
                         keys, tol))
-    ok_pl = ok and have("utvardering.synth.placebo", "placebo_in_space")
-    mine = Snippet(setup_ours + "from utvardering.synth.placebo import placebo_in_space\n"
+    ok_pl = ok and have("utvardering.synth.robustness", "placebo_in_space")
+    mine = Snippet(setup_ours + "from utvardering.synth.robustness import placebo_in_space\n"
                    + fit_ours, "pl = placebo_in_space(e)\np = pl.p_value\n",
                    "{'p': p, 'n_units': len(pl.table)}", timeout=600, budget=120)
     hand = Snippet(read + PYSYNCON,

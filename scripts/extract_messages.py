@@ -1,7 +1,7 @@
 """List the report strings marked for translation (msgids) and check a catalogue against them.
 
 Usage: ``python scripts/extract_messages.py [LANG]`` prints every msgid used in
-``src/utvardering`` and ``analyses/`` (Babel's extractor, keywords ``_``, ``tr``, ``N_``,
+``src/utvardering`` (the analyses included) (Babel's extractor, keywords ``_``, ``tr``, ``N_``,
 ``ngettext``) that the catalogue of LANG (default ``sv``) does not translate. The same check
 runs in ``tests/report/test_i18n.py``.
 """
@@ -19,7 +19,7 @@ def extract(root: Path = ROOT) -> dict[str | tuple[str, str], list[str]]:
     """msgid → files using it, from the Python sources and the Jinja2 templates."""
     from babel.messages.extract import extract_from_dir
 
-    method_map = [("src/utvardering/**.py", "python"), ("analyses/**.py", "python"),
+    method_map = [("src/utvardering/**.py", "python"),
                   ("src/utvardering/report/templates/**.j2", "jinja2")]
     found: dict = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(

@@ -44,7 +44,7 @@ def test_start_outside_the_data(panel, start):
 
 
 def test_too_few_pre_periods(panel):
-    with pytest.raises(DesignError, match=r"too few pre-treatment periods \(area0 has 2; at least 6 needed\)"):
+    with pytest.raises(DesignError, match=r"too few pre-treatment periods: 1 treated unit with 2 \('area0'\); at least 6 needed"):
         Study(panel, outcome="crimes", treated="area0", start="2017-03", min_pre_periods=6)
 
 

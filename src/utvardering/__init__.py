@@ -25,6 +25,7 @@ from .data.simulate import (
     simulate_schools,
     simulate_shootings,
 )
+from .design import MDE, PowerResult, SpecCurve, power, specification_curve
 from .did import (
     bacon_decomposition,
     callaway_santanna,
@@ -64,6 +65,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "MALMO_PROGRAMMES",
+    "MDE",
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
@@ -73,6 +75,8 @@ __all__ = [
     "InferenceWarning",
     "Intervention",
     "Panel",
+    "PowerResult",
+    "SpecCurve",
     "Study",
     "SurveyData",
     "UtvarderingWarning",
@@ -98,6 +102,7 @@ __all__ = [
     "penalized_synthetic_control",
     "plot_comparison",
     "poisson_did",
+    "power",
     "read_bundled_simulation",
     "register_estimator",
     "simulate",
@@ -106,6 +111,7 @@ __all__ = [
     "simulate_school_survey",
     "simulate_schools",
     "simulate_shootings",
+    "specification_curve",
     "sun_abraham",
     "survey_did",
     "synthetic_control",

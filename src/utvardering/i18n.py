@@ -10,12 +10,12 @@ the minus sign U+2212 and "95 % KI".
 Examples
 --------
 >>> sv = Language("sv")
->>> sv.number(1234.5, 1)
-'1\\xa0234,5'
+>>> sv.number(12345.5, 1)
+'12\\xa0345,5'
 >>> sv.p_value(0.0004)
 '<\\xa00,001'
 >>> Language("en").interval(-0.25, 0.125, 2)
-'[−0.25, 0.13]'
+'[−0.25, 0.12]'
 
 To add or change a translation, edit the ``.po`` file and run
 ``python -m utvardering.i18n`` (recompiles every ``.mo``); ``tests/report/test_i18n.py`` fails
@@ -39,6 +39,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 #: Report languages and the CLDR locale used to format their numbers.
 LANGUAGES = {"en": "en_GB", "sv": "sv_SE"}
 _MINUS = "\u2212"
+_P_ZERO = re.compile(r"\bp = 0\.0+(?![0-9]*[1-9])")
 
 
 class Language:
@@ -96,6 +97,7 @@ class Language:
         (``"only {n} treated cluster: ..."``); the fields are read from the English message
         and numbers in them re-formatted for the language. Unknown warnings stay as they are.
         """
+        message = _P_ZERO.sub("p < 0.001", message)  # F15: never "p = 0.000"
         if self.code == "en":
             return message
         for exact in (self.pgettext("warning", message), self.gettext(message)):
@@ -119,7 +121,7 @@ class Language:
             catalogue = read_mo(handle)
         out = []
         for message in catalogue:
-            if message.context == "warning" and message.string and "{" in str(message.id):
+            if message.context in ("warning", "figure") and message.string and "{" in str(message.id):
                 parts = re.split(r"\{(\w+)\}", str(message.id))
                 regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
                                 for i, p in enumerate(parts))
@@ -137,6 +139,11 @@ class Language:
                           self.pgettext("method", text)):
             if candidate != text:
                 return candidate
+        if text.endswith(" *"):  # the comparison plot's mark for an estimate with warnings
+            return self.figure_text(text[:-2]) + " *"
+        templated = self.warning(text)
+        if templated != text:
+            return templated
         for sep in (": ", ", ", " — ", " vs "):
             if sep in text:
                 return sep.join(self.figure_text(part) for part in text.split(sep))
@@ -156,7 +163,8 @@ class Language:
 
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return "–" if value is None or math.isnan(value) else ("∞" if value > 0 else _MINUS + "∞")
-        pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+        # thousands grouped from five digits on (1234, 12 345): four-digit numbers such as years stay whole
+        pattern = ("#,##0" if abs(float(value)) >= 10_000 else "0") + ("." + "0" * digits if digits > 0 else "")
         if sign:
             pattern = "+" + pattern + ";-" + pattern
         text = format_decimal(round(float(value), digits) + 0.0, format=pattern, locale=self.locale)

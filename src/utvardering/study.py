@@ -40,6 +40,15 @@ def _listify(value) -> list:
     return list(value)
 
 
+def _natural(units: Iterable) -> list:
+    """Units in reading order for a message: numbers by value (1, 2, 10), others as given."""
+    units = list(units)
+    if units and all(isinstance(u, (int, float, np.integer, np.floating))
+                     and not isinstance(u, bool) for u in units):
+        return sorted(units)
+    return units
+
+
 _FREQ_WORDS = {"M": "months", "Q": "quarters", "D": "days", "W": "weeks"}
 
 
@@ -233,7 +242,7 @@ class Study:
         hint = f" Did you mean {format_periods(close)}?" if close else ""
         return DesignError(
             f"{role} unit {name!r} is not in column {self.unit!r}.{hint} The panel's units are "
-            f"{format_periods(self.units, 12)}."
+            f"{format_periods(_natural(self.units), 12)}."
         )
 
     def _resolve_donors(self, donors) -> list:
@@ -253,9 +262,9 @@ class Study:
             if bad_t or bad_x:
                 parts = []
                 if bad_t:
-                    parts.append(f"treated unit(s) {format_periods(bad_t)}")
+                    parts.append(f"treated unit(s) {format_periods(_natural(bad_t))}")
                 if bad_x:
-                    parts.append(f"excluded unit(s) {format_periods(bad_x)}")
+                    parts.append(f"excluded unit(s) {format_periods(_natural(bad_x))}")
                 raise DesignError(
                     f"the donor pool contains {' and '.join(parts)}; a comparison unit must be "
                     "untreated and not excluded. Remove them from donors=."
@@ -263,7 +272,7 @@ class Study:
         if not pool and not self.is_staggered:
             raise DesignError(
                 f"the donor pool is empty: all {len(self.units)} units are treated or excluded "
-                f"(excluded: {format_periods(self.excluded)}). Add comparison units."
+                f"(excluded: {format_periods(_natural(self.excluded))}). Add comparison units."
             )
         return pool if donors is None else sorted(pool, key=str)
 
@@ -276,10 +285,14 @@ class Study:
         n_pre = starts.map(counts)
         few = n_pre[n_pre < minimum].to_dict()
         if few:
-            shown = ", ".join(f"{u} has {n}" for u, n in list(few.items())[:3])
-            detail = shown if len(few) <= 3 else f"{len(few)} treated units, e.g. {shown}"
+            groups: dict[int, list] = {}
+            for u, n in few.items():
+                groups.setdefault(int(n), []).append(u)
+            detail = "; ".join(
+                f"{len(us)} treated unit{'s' if len(us) > 1 else ''} with {n} "
+                f"({format_periods(_natural(us), 4)})" for n, us in sorted(groups.items()))
             raise DesignError(
-                f"too few pre-treatment periods ({detail}; at least {minimum} needed): start "
+                f"too few pre-treatment periods: {detail}; at least {minimum} needed. Start "
                 f"later, extend the data back, or lower min_pre_periods."
             )
 
@@ -305,7 +318,7 @@ class Study:
         else:
             if cohort not in self._sorted_view()[0].columns:
                 raise DesignError(f"cohort column {cohort!r} is not in the data; it has "
-                                  f"{format_periods(list(map(str, self.data.columns)), 30)}.")
+                                  f"{format_periods(list(map(str, self.columns)), 30)}.")
             resolved = self._cohort_starts(cohort)
         if not resolved:
             raise DesignError("no treated units: give at least one treated unit.")
@@ -319,7 +332,8 @@ class Study:
             self._start_values = _distinct(resolved.values())
         if any(not (first < s <= last) for s in self._start_values):
             outside = {u: s for u, s in resolved.items() if not (first < s <= last)}
-            detail = ", ".join(f"{u}: {s}" for u, s in list(outside.items())[:5])
+            detail = ", ".join(f"{u}: {s}" for u, s in list(outside.items())[:5]) + (
+                f" ({len(outside)} units in all)" if len(outside) > 5 else "")
             raise DesignError(
                 f"start outside the data for {detail}: the panel covers {first} to {last}, and a "
                 "start must leave at least one pre-period and fall on or before the last period."
@@ -425,7 +439,7 @@ class Study:
         if varying:
             raise DesignError(
                 f"cohort column {cohort!r} changes over time within unit(s) "
-                f"{format_periods(varying)}; it must hold each unit's first treated period."
+                f"{format_periods(_natural(varying))}; it must hold each unit's first treated period."
             )
         first_values = column.groupby(self.data[self.unit]).first()
         never = per_unit["min"].isna()
@@ -613,12 +627,12 @@ class Study:
             + (f", exposure {self.exposure}" if self.exposure else ""),
             f"Panel: {len(self.units)} units × {len(self.times)} periods "
             f"({self.times[0]} to {self.times[-1]})",
-            f"Treated: {format_periods(self.treated, 12)}"
+            f"Treated: {format_periods(_natural(self.treated), 12)}"
             + (f" from {self.start}" if not self.is_staggered else " (staggered starts)"),
             f"End: {self.end if self.end is not None else 'open'}; "
             f"pre-periods {len(self.pre_times)}, post-periods {len(self.post_times)}",
-            f"Donor pool ({len(self.donors)}): {format_periods(self.donors, 12)}",
-            f"Excluded: {format_periods(self.excluded, 12) or 'none'}",
+            f"Donor pool ({len(self.donors)}): {format_periods(_natural(self.donors), 12)}",
+            f"Excluded: {format_periods(_natural(self.excluded), 12) or 'none'}",
         ]
         if self.window_dropped:
             lines.append(f"Rows outside the window left out: {self.window_dropped}")

@@ -153,7 +153,7 @@ def test_datasets_list_shows_the_public_record_with_sources(capsys):
 
 
 # -- "What the public record says" (Sluta skjut) ------------------------------------------
-from utvardering.data.public_section import (  # noqa: E402
+from utvardering.report.public_record import (  # noqa: E402
     data_request_paragraph,
     poisson_did_mde,
     poisson_did_power,
@@ -271,7 +271,7 @@ class _Report:
 
 
 def test_public_record_section_is_added_to_reports_in_both_languages():
-    from utvardering.data.public_section import add_public_record_section
+    from utvardering.report.public_record import add_public_record_section
 
     sv = _Report("sv")
     add_public_record_section(sv, "sluta_skjut")

@@ -112,3 +112,21 @@ def test_inference_never_imports_a_family_and_no_private_names_cross_modules():
         for module, names in _imports(path):
             private = [n for n in names if n.startswith("_") and n != "__future__"]
             assert not private, (path.name, module, private)
+
+
+def test_resample_counts_are_n_draws():
+    """permutation_test's count is n_draws (n_permutations= still works, with a warning)."""
+    from utvardering._numerics.fixed_effects import Absorber, factorize
+    from utvardering.inference.randomization import permutation_test
+
+    frame = _panel()
+    unit, _ = factorize(frame["unit"])
+    pos = frame["time"].to_numpy(float) - 2000
+    starts = np.where(np.arange(8) < 2, 6.0, np.inf)
+    absorber = Absorber([unit, factorize(frame["time"])[0]])
+    new = permutation_test(frame["y"].to_numpy(), unit, pos, starts, absorber, n_draws=30,
+                           random_state=1)
+    with pytest.warns(DeprecationWarning, match="n_permutations= is renamed n_draws="):
+        old = permutation_test(frame["y"].to_numpy(), unit, pos, starts, absorber,
+                               n_permutations=30, random_state=1)
+    assert new.p_value == old.p_value and new.n_permutations == 31

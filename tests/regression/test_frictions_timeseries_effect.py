@@ -155,3 +155,13 @@ def test_f10_time_series_estimators_speak_the_one_vocabulary():
     with pytest.warns(DeprecationWarning, match="study_or_series= is renamed study="):
         utv.causal_impact(study_or_series=sim, pre_period=(0, 69), post_period=(70, 99),
                           backend="mle")
+
+
+def test_f16_load_castle_documents_the_adoption_year_mismatch():
+    castle = utv.datasets.load_castle()
+    first_post = castle.loc[castle["post"] == 1].groupby("sid")["year"].min()
+    first_lag0 = castle.loc[castle["lag0"] == 1].groupby("sid")["year"].min()
+    gap = (first_post - first_lag0).dropna().value_counts().to_dict()
+    assert gap == {1: 19, 2: 2} and "effyear" not in castle.columns
+    doc = utv.datasets.load_castle.__doc__
+    assert "19 of the 21 adopting states" in doc and "effyear" in doc

@@ -122,6 +122,20 @@ def test_r5_utc_instants_of_swedish_month_starts_stay_monthly():
     assert utv.did(study).estimate == utv.did(df, **KW).estimate
 
 
+def test_r5_utc_instants_written_to_csv_are_read_as_the_same_months(tmp_path, capsys):
+    df = _panel()
+    utc = df.assign(time=pd.to_datetime(df.time).dt.tz_localize("Europe/Stockholm")
+                    .dt.tz_convert("UTC"))
+    file = tmp_path / "utc.csv"
+    utc.to_csv(file, index=False)
+    text = pd.read_csv(file)
+    assert text.time.iloc[0] == "2018-12-31 23:00:00+00:00"
+    study = utv.Study(text, **KW)
+    assert study.freq == "M" and [str(t) for t in study.times[:2]] == ["2019-01", "2019-02"]
+    assert cli.main(["validate", str(file), "--outcome", "y"]) == 0
+    assert "10 units × 24 periods (2019-01 to 2020-12)" in capsys.readouterr().out
+
+
 def test_r5_months_stored_as_dates_are_not_advised_to_allow_gaps():
     df = _panel()
     days = df.assign(time=pd.PeriodIndex(df.time, freq="M").end_time.normalize())  # month ends

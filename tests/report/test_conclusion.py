@@ -51,7 +51,7 @@ def test_headline_in_events_per_year_with_its_interval_and_caveats():
                               "without the programme (−30% change; 95% CI −80 to −4 a year).")
     assert "2 of 2 methods" in c.sentences[1] and "1 of them" in c.sentences[1]
     assert "Main caveats:" in c.sentences[-1] and "Operation Rimfrost" in c.sentences[-1]
-    assert "pre-trend test p = 0.010" in c.sentences[-1] and "1 treated unit" in c.sentences[-1]
+    assert "pre-trend test of did: p = 0.010" in c.sentences[-1] and "1 treated unit" in c.sentences[-1]
     assert len(c.sentences) <= 5 and report._conclusion is c
 
 

@@ -19,10 +19,10 @@ def test_markdown_table():
 
 
 def test_markdown_table_in_swedish_formats_numbers_and_translates_headers():
-    frame = pd.DataFrame({"shootings": [1234.0], "rate": [12.345], "p_value": [0.0004]})
+    frame = pd.DataFrame({"year": [2014], "shootings": [12345.0], "rate": [12.345], "p_value": [0.0004]})
     text = markdown_table(frame, Report("t", lang="sv").tr)
-    assert text.splitlines()[0] == "| skjutningar | rate | p |"
-    assert text.splitlines()[2] == "| 1\xa0234 | 12,3 | <\xa00,001 |"  # decimal comma, space separator; F15
+    assert text.splitlines()[0] == "| år | skjutningar | rate | p |"
+    assert text.splitlines()[2] == "| 2014 | 12\xa0345 | 12,3 | <\xa00,001 |"  # decimal comma, space separator; F15
 
 
 def test_report_writes_every_output(tmp_path):

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Swedish ("start", "data", "design", "form", "placebo", "is") are not listed.
 ENGLISH = set("""
 the of and or to with without from than that this these those which while when where because
-was were are been has have had will would should could can not no yes only also between over
+was were are been has have had will would should could can no yes only also between over
 after before into each every other their there they them its it an as at by on
 effect effects estimate estimates estimated treated comparison control synthetic average
 interval intervals outcome outcomes units unit periods month months year years
@@ -39,20 +39,20 @@ ALLOWED = set("""
 DiD BSTS SC RMSPE WDQ HonestDiD TWFE Callaway Sant'Anna Sun Abraham Chernozhukov Wüthrich Zhu
 Conley Taber Ferman Pinto Doudchenko Imbens Bowers Johnson Rimfrost utvardering provenance json
 r-hat tune draws bulk CR1 ATT demean synthetic_control synthetic_did poisson_did
-Communities That Care BID
+Communities That Care BID ITS
 """.split())
 
 
 def english_words(text: str) -> list[str]:
-    """English words found in ``text`` (identifiers with ``_`` and file names ignored)."""
-    words = re.findall(r"[A-Za-zÅÄÖåäö'_.-]+", text)
+    """English words found in ``text`` (identifiers, paths and file names ignored)."""
     found = []
-    for word in words:
-        bare = word.strip(".'-")
-        if not bare or "_" in bare or "/" in bare or bare.endswith(".py") or bare in ALLOWED:
+    for token in text.split():
+        if any(mark in token for mark in ("/", "_", "=", "(..")) or re.search(r"\.(py|toml|csv|json)\b", token):
             continue
-        if bare.lower() in ENGLISH:
-            found.append(bare)
+        for word in re.findall(r"[A-Za-zÅÄÖåäö']+", token):
+            bare = word.strip("'")
+            if bare and bare not in ALLOWED and bare.lower() in ENGLISH:
+                found.append(bare)
     return found
 
 

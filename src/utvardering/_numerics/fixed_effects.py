@@ -23,7 +23,8 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import DataError
 
-__all__ = ["Absorber", "OLSFit", "factorize", "fe_ols", "independent_columns"]
+__all__ = ["Absorber", "OLSFit", "factorize", "fe_ols", "independent_columns",
+           "independent_columns_from_gram"]
 
 
 def factorize(values) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +131,7 @@ class Absorber:
             z = z[:, None]
         if not self._mats:
             return z[:, 0] if flat else z
-        w = self.weights[:, None]
+        w = self.weights[:, None] if self.weighted else None
         scale = float(np.abs(z).max()) if z.size else 0.0
         if not (np.isfinite(scale) and np.isfinite(self.weights).all()):
             bad = int((~np.isfinite(z)).any(axis=1).sum())
@@ -140,10 +141,10 @@ class Absorber:
         for _ in range(self.maxiter):
             largest = 0.0
             for mat, inv in zip(self._mats, self._inv):
-                means = (mat.T @ (w * z)) * inv[:, None]
+                means = (mat.T @ (z if w is None else w * z)) * inv[:, None]
                 step = mat @ means
                 z -= step
-                largest = max(largest, float(np.abs(step).max()))
+                largest = max(largest, float(step.max()), -float(step.min()))
             if not np.isfinite(largest):
                 raise DataError("the fixed-effects projection became non-finite (values too "
                                 "large to represent); rescale the data.")
@@ -223,21 +224,32 @@ def independent_columns(Xd: np.ndarray, weights: np.ndarray, tol: float = 1e-9) 
     A column is dropped when its weighted residual sum of squares, after projection on the
     columns already kept, is below ``tol`` times its own sum of squares (the convention of
     R ``fixest``: the first of a collinear set is kept).
+
+    The residual sums of squares come from the weighted Gram matrix :math:`G = X'WX` by an
+    incremental Cholesky factorisation that skips dropped columns: one BLAS product of cost
+    :math:`nk^2` and :math:`O(k^3)` after it, instead of a Gram–Schmidt pass over the
+    :math:`n \\times k` matrix per column.
     """
-    sw = np.sqrt(weights)[:, None]
-    z = Xd * sw
+    z = Xd * np.sqrt(weights)[:, None]
+    return independent_columns_from_gram(z.T @ z, tol)
+
+
+def independent_columns_from_gram(gram: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """:func:`independent_columns` given the weighted Gram matrix :math:`X'WX` of the columns."""
+    from scipy.linalg import solve_triangular
+
+    k = gram.shape[0]
     keep: list[int] = []
-    basis = np.zeros((len(z), 0))
-    for j in range(z.shape[1]):
-        col = z[:, j]
-        ss = float(col @ col)
+    chol = np.zeros((k, k))  # lower factor of the kept columns' Gram matrix, in its first rows
+    for j in range(k):
+        ss = float(gram[j, j])
         if ss == 0:
             continue
-        res = col
-        for _ in range(2):  # re-orthogonalise once for numerical stability
-            res = res - basis @ (basis.T @ res) if basis.shape[1] else res
-        rss = float(res @ res)
+        m = len(keep)
+        c = solve_triangular(chol[:m, :m], gram[keep, j], lower=True) if m else np.zeros(0)
+        rss = ss - float(c @ c)
         if rss > tol * ss:
+            chol[m, :m] = c
+            chol[m, m] = np.sqrt(rss)
             keep.append(j)
-            basis = np.column_stack([basis, res / np.sqrt(rss)])
     return keep

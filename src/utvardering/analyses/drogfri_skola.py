@@ -173,9 +173,13 @@ def run(ctx) -> None:
         observed_per_year=float(post[study.outcome].sum()) / (months / 12),
         detection=_("recorded drug offences measure detection as well as use: a search can raise "
                     "them while drug use falls (the student survey measures use)"))
-    from utvardering.data.public_section import add_public_record_section  # real figures
+    from utvardering.report.public_record import add_public_record_section  # real figures
 
     add_public_record_section(report, "drogfri_skola")
+
+    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+
+    report_design_diagnosis(ctx, "drogfri_skola", study)  # power, MDE and spec curve
 
 
 def _honest_section(ctx, study, d) -> None:

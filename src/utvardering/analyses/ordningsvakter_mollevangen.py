@@ -247,9 +247,13 @@ def run(ctx) -> None:
         tests=[NullTest("randomization", total.p_value, supported=True)],
         detection=_("reported crime measures detection as well as crime: guards can raise recorded "
                     "drug and public-order offences while crime falls"))
-    from utvardering.data.public_section import add_public_record_section  # real figures
+    from utvardering.report.public_record import add_public_record_section  # real figures
 
     add_public_record_section(report, "ordningsvakter_mollevangen")
+
+    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+
+    report_design_diagnosis(ctx, "ordningsvakter_mollevangen", study)  # power, MDE and spec curve
 
 
 def _truth(data: pd.DataFrame, d: dict, offence: str) -> float:

@@ -293,9 +293,13 @@ def run(ctx) -> None:
                NullTest("placebo_in_space", placebo.p_value, supported=True)],
         supported_because=_("because it compares Malmö with real cities that had no programme instead "
                             "of relying on the synthetic control model being right"))
-    from utvardering.data.public_section import add_public_record_section  # real figures
+    from utvardering.report.public_record import add_public_record_section  # real figures
 
     add_public_record_section(report, "sluta_skjut")
+
+    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+
+    report_design_diagnosis(ctx, "sluta_skjut", study, sc_fn)  # power, MDE and spec curve
 
 
 if __name__ == "__main__":

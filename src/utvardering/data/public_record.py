@@ -49,7 +49,6 @@ __all__ = [
     "load_public_record",
     "public_record_names",
     "public_record_rows",
-    "sluta_skjut_public_section",
     "sources",
 ]
 
@@ -333,11 +332,3 @@ def public_record_rows() -> list[dict[str, Any]]:
                           else "reference figures for the reports",
         })
     return rows
-
-
-def sluta_skjut_public_section(lang: str = "en"):
-    """What the public record says about Sluta skjut (see
-    :func:`utvardering.data.public_section.sluta_skjut_public_section`)."""
-    from .public_section import sluta_skjut_public_section as section
-
-    return section(lang)

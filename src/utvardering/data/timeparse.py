@@ -24,6 +24,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "Q": re.compile(r"^\d{4}[- ]?Q[1-4]$", re.IGNORECASE),
     "Y": re.compile(r"^\d{4}$"),
 }
+_INSTANT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
 _FREQ_NAMES = {"D": "daily", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
 
 
@@ -177,6 +179,15 @@ def _parse_strings(text: pd.Series, *, column: str, freq: str | None) -> pd.Seri
     # Parse each distinct value once and broadcast back to the rows by its code.
     codes, distinct = pd.factorize(text)
     unique = pd.Series(np.asarray(distinct, dtype=object))
+    if len(unique) and bool(unique.str.match(_INSTANT).fillna(False).all()):
+        # ISO instants with a zone ("2018-12-31T23:00:00Z", "... +01:00"), e.g. a database
+        # export in UTC: read on the local calendar like a time-zone-aware column
+        try:
+            stamps = pd.Series(pd.to_datetime(unique, utc=True, format="ISO8601"))
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"column {column!r}: could not parse the instants ({exc}).") from None
+        parsed = parse_time(stamps, column=column, freq=freq)
+        return pd.Series(parsed.array.take(codes), index=text.index, name=text.name)
     kinds_u = pd.Series(pd.NA, index=unique.index, dtype="object")
     for kind, pattern in _PATTERNS.items():
         match = unique.str.match(pattern).fillna(False).astype(bool) & kinds_u.isna()

@@ -25,6 +25,11 @@ __all__ = ["Detectability", "design_diagnosis_section", "detectability"]
 _PERIOD_WORDS = {12.0: "month", 4.0: "quarter", 1.0: "year", 365.25: "day", 52.18: "week"}
 
 
+def _number(value: float) -> str:
+    """``1,660`` for large numbers, three significant digits for small ones."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 @dataclass
 class Detectability:
     """Power of a study's primary method, read for a report.
@@ -96,9 +101,10 @@ def detectability(study: Study, method: str | Callable, *,
             f"{1 - res.level:.0%}). Power by effect: {'; '.join(parts)}. ")
     if math.isfinite(mde.relative):
         text += (f"The minimum detectable effect at {target:.0%} power is {mde.relative:+.0%} "
-                 f"(Monte Carlo 95% {mde.interval[0]:+.0%} to {mde.interval[1]:+.0%}), "
-                 f"about {abs(mde.per_year):.3g} {unit} a year fewer per treated unit against a "
-                 f"pre-period level of {res.baseline * res.periods_per_year:.3g} a year.")
+                 f"(Monte Carlo 95% {mde.interval_text()}), "
+                 f"about {_number(abs(mde.per_year))} {unit} a year fewer per treated unit "
+                 f"against a pre-period level of {_number(res.baseline * res.periods_per_year)} "
+                 "a year.")
     else:
         text += (f"No effect up to {min(t['effect']):+.0%} reaches {target:.0%} power: the design "
                  "cannot reliably detect effects of the size the grid covers.")

@@ -24,7 +24,7 @@ from ..errors import DataError, DesignError
 from ..options import renamed
 from ..study import Study
 
-__all__ = ["REGRESSOR_NAMES", "PanelDesign", "check_finite", "event_time_dummies",
+__all__ = ["REGRESSOR_NAMES", "PanelDesign", "check_finite", "event_time_bins", "event_time_dummies",
            "panel_design", "renamed_first_argument"]
 
 #: Labels the estimators give their own regressors; a covariate may not be called so.
@@ -271,6 +271,18 @@ def event_time_dummies(event: np.ndarray, *, leads: int | None, lags: int | None
     outside : numpy.ndarray
         Boolean mask of treated rows outside the window when ``bin_endpoints`` is false.
     """
+    e, bins, outside = event_time_bins(event, leads=leads, lags=lags, reference=reference,
+                                       bin_endpoints=bin_endpoints)
+    cols = {f"event_time[{b}]": ((e == b) & ~outside).astype(float) for b in bins}
+    return pd.DataFrame(cols), bins, outside
+
+
+def event_time_bins(event: np.ndarray, *, leads: int | None, lags: int | None,
+                    reference: int = -1, bin_endpoints: bool = True):
+    """Binned event time of each row, the bins with a coefficient, and rows outside the window.
+
+    The arrays behind :func:`event_time_dummies`, without forming the rows × bins matrix.
+    """
     finite = np.isfinite(event)
     lo = int(np.nanmin(event)) if leads is None else -int(leads)
     hi = int(np.nanmax(event)) if lags is None else int(lags)
@@ -284,5 +296,4 @@ def event_time_dummies(event: np.ndarray, *, leads: int | None, lags: int | None
     else:
         outside = finite & ((e < lo) | (e > hi))
     bins = [b for b in range(lo, hi + 1) if b != reference]
-    cols = {f"event_time[{b}]": ((e == b) & ~outside).astype(float) for b in bins}
-    return pd.DataFrame(cols), bins, outside
+    return e, bins, outside

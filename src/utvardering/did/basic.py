@@ -30,7 +30,7 @@ from ..inference.wild_bootstrap import wild_cluster_bootstrap
 from ..options import check_level, check_option
 from ..study import Study
 from ._design import check_finite, renamed_first_argument
-from .fe_regression import guard_inference, power_of_two_scale, spread
+from .fe_regression import guard_inference, power_of_two_scale, spread, unscale
 from .result import DiDEffect
 
 __all__ = ["diff_in_diff", "two_by_two"]
@@ -47,14 +47,10 @@ def two_by_two(y: np.ndarray, group: np.ndarray, post: np.ndarray, clusters: np.
         names += [f"x{j}" for j in range(covariates.shape[1])]
     X = np.column_stack(cols)
     w = np.ones(len(y)) if weights is None else weights
-    factor = power_of_two_scale(y)  # 1 unless the outcome is near over- or underflow
-    ys = y / factor if factor != 1.0 else y
     bread = np.linalg.inv(X.T @ (w[:, None] * X))
-    coef = bread @ (X.T @ (w * ys))
-    resid = ys - X @ coef
+    coef = bread @ (X.T @ (w * y))
+    resid = y - X @ coef
     V = cluster_vcov(X, resid, clusters, weights=w, bread=bread, kind=vcov)
-    if factor != 1.0:  # back to the outcome's scale (exact: a power of two)
-        coef, resid, V = coef * factor, resid * factor, V * factor ** 2
     return names, coef, V, resid, X
 
 
@@ -168,9 +164,13 @@ def diff_in_diff(
     y = frame[outcome].to_numpy(float)
     w = frame[weights].to_numpy(float) if weights else None
     cov = frame[covariates].to_numpy(float) if covariates else None
-    names, coef, V, _, X = two_by_two(y, g, p, clusters, covariates=cov, weights=w, vcov=vcov)
+    factor = power_of_two_scale(y)  # 1 unless the outcome is near over- or underflow
+    names, coef, V, resid, X = two_by_two(y / factor if factor != 1.0 else y, g, p, clusters,
+                                          covariates=cov, weights=w, vcov=vcov)
     n_cl = int(clusters.max()) + 1
     table = coefficient_table(names[:4] + covariates, coef, V, n_cl - 1, level)
+    if factor != 1.0:  # back to the outcome's scale (exact: a power of two)
+        table, coef, resid, _, V = unscale(table, factor, coef, resid, resid, V)
     row = table.loc["treated:post"]
     interval, p_value = (float(row["low"]), float(row["high"])), float(row["p_value"])
     n_tr = len(np.unique(clusters[g == 1]))

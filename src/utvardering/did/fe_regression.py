@@ -25,7 +25,7 @@ from ._design import PanelDesign
 
 __all__ = ["FERegression", "Inference", "apply_inference", "cluster_counts",
            "counterfactual_mean", "fit_fe_regression", "guard_inference", "power_of_two_scale",
-           "randomization_inference", "spread", "wild_inference"]
+           "randomization_inference", "spread", "unscale", "wild_inference"]
 
 #: A standard error below this multiple of the outcome's spread is zero up to rounding.
 DEGENERATE_SE = 1e-10
@@ -106,11 +106,11 @@ def fit_fe_regression(design: PanelDesign, regressors: pd.DataFrame, *, fixed_ef
         k_extra = absorber.dof()
     V = cluster_vcov(fit.Xd, fit.resid, clusters, weights=fit.weights, bread=fit.bread,
                      kind=vcov, k_extra=k_extra, absorber=absorber)
-    if factor != 1.0:  # back to the outcome's scale (exact: a power of two)
-        fit.coef, fit.resid, fit.yd, V = (fit.coef * factor, fit.resid * factor,
-                                          fit.yd * factor, V * factor ** 2)
     g = int(clusters.max()) + 1
     table = coefficient_table(names, fit.coef, V, g - 1, level)
+    if factor != 1.0:
+        table, fit.coef, fit.resid, fit.yd, V = unscale(table, factor, fit.coef, fit.resid,
+                                                        fit.yd, V)
     return FERegression(names, fit.coef, V, table, g - 1, g, dropped, fit, clusters, absorber, X, y)
 
 
@@ -129,6 +129,20 @@ def power_of_two_scale(y: np.ndarray) -> float:
     if 2.0 ** -300 < top < 2.0 ** 300:
         return 1.0
     return float(2.0 ** np.frexp(top)[1])
+
+
+def unscale(table: pd.DataFrame, factor: float, coef, resid, yd, V):
+    """Results of a fit on ``y / factor`` back on the outcome's scale (exact: a power of two).
+
+    The table's estimates, standard errors and bounds are multiplied by ``factor`` (t and
+    p-values do not change); the variance by ``factor**2``, which may under- or overflow
+    where the standard errors themselves are representable.
+    """
+    table = table.copy()
+    table[["estimate", "se", "low", "high"]] *= factor
+    with np.errstate(over="ignore", under="ignore"):
+        V = V * factor * factor
+    return table, coef * factor, resid * factor, yd * factor, V
 
 
 def spread(y: np.ndarray) -> float:
@@ -213,7 +227,7 @@ def randomization_inference(design: PanelDesign, res: FERegression, *, n_draws: 
     cov = frame[design.covariates].to_numpy(float) if design.covariates else None
     out = {"randomization": permutation_test(
         res.y, ucodes, pos, unit_starts, res.absorber, covariates=cov, scheme=scheme,
-        n_permutations=n_draws, random_state=random_state)}
+        n_draws=n_draws, random_state=random_state)}
     if np.isfinite(unit_starts).sum() == 1 and not design.covariates:
         w = res.absorber.weights
         tcodes = factorize(frame[design.time])[0]

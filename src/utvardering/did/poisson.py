@@ -39,6 +39,7 @@ from ..estimators import register_estimator
 from ..inference.cluster import coefficient_table, few_cluster_warnings
 from ..options import check_level, check_option
 from ._design import event_time_dummies, panel_design, renamed_first_argument
+from .fe_regression import guard_inference
 from .pml import fe_poisson
 from .poisson_placebo import placebo_shift_interval, poisson_randomization
 from .result import PoissonDiDEffect, pretrend_test, pretrend_warnings
@@ -355,6 +356,9 @@ def poisson_did(
                         f"interval needs at least {need}, so it is unbounded; the smallest "
                         f"attainable p-value is {1 / (len(placebo) + 1):.3g}. Report the p-value, "
                         "lower the level, or compare with synthetic control.")
+    if not np.isfinite(beta):  # never a p-value or interval next to a non-finite estimate
+        se, (lo, hi), p_value = guard_inference(beta, se, (lo, hi), p_value, warn, spread=1.0)
+        prevented_int = (float("nan"), float("nan"))
     return PoissonDiDEffect(
         method="poisson_did", estimate=beta, interval=(lo, hi), level=level, se=se,
         relative=float(np.expm1(beta)), relative_interval=(float(np.expm1(lo)), float(np.expm1(hi))),

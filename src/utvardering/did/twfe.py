@@ -27,7 +27,13 @@ from ..errors import DesignError
 from ..estimators import register_estimator
 from ..inference.cluster import few_cluster_warnings
 from ..options import check_level, check_option
-from ._design import event_time_dummies, panel_design, renamed_first_argument
+from ._design import (
+    event_time_bins,
+    event_time_dummies,
+    panel_design,
+    renamed_first_argument,
+)
+from .event_balanced import balanced_cells, fit_event_study_balanced
 from .fe_regression import (
     Inference,
     apply_inference,
@@ -254,17 +260,27 @@ def event_study(
     level = check_level(level)
     design = panel_design(study, where="event_study", treatment=treatment, covariates=covariates,
                           weights=weights, cluster=cluster, extra=tuple(fixed_effects), **design)
-    event = design.event
-    dummies, bins, outside = event_time_dummies(event, leads=leads, lags=lags, reference=reference,
-                                                bin_endpoints=bin_endpoints)
-    if outside.any():
-        keep = ~outside
-        design.subset(keep)
-        dummies = dummies.loc[keep].reset_index(drop=True)
+    binned, bins, outside = event_time_bins(design.event, leads=leads, lags=lags,
+                                            reference=reference, bin_endpoints=bin_endpoints)
+    cells = None
+    if (design.weights is None and not design.covariates and not fixed_effects
+            and design.cluster == design.unit and vcov == "CR1" and inference == "cluster"
+            and not outside.any()):
+        cells = balanced_cells(design)
+    if cells is not None:  # cohort × period cells: time O(N·T·K), no N·T × K dummy matrix
+        res, counts = fit_event_study_balanced(design, binned, bins, *cells, level=level)
+    else:
+        dummies, bins, outside = event_time_dummies(design.event, leads=leads, lags=lags,
+                                                    reference=reference,
+                                                    bin_endpoints=bin_endpoints)
+        if outside.any():
+            keep = ~outside
+            design.subset(keep)
+            dummies = dummies.loc[keep].reset_index(drop=True)
+        regs = pd.concat([dummies, design.frame[design.covariates]], axis=1)
+        res = fit_fe_regression(design, regs, fixed_effects=fixed_effects, vcov=vcov, level=level)
+        counts = dummies.sum()
     frame = design.frame
-    regs = pd.concat([dummies, frame[design.covariates]], axis=1)
-    res = fit_fe_regression(design, regs, fixed_effects=fixed_effects, vcov=vcov, level=level)
-    counts = dummies.sum()
     rows = []
     for b in [*bins, reference]:
         name = f"event_time[{b}]"

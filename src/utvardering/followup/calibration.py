@@ -8,7 +8,7 @@ import pandas as pd
 from ..data.worlds.annual_survey import simulate_annual_followup
 from .run import follow_up
 
-__all__ = ["calibrate"]
+__all__ = ["calibrate", "summarise"]
 
 
 def calibrate(n_draws: int = 200, *, seed: int = 1, year: int | None = None, fdr: float = 0.10,
@@ -69,8 +69,18 @@ def calibrate(n_draws: int = 200, *, seed: int = 1, year: int | None = None, fdr
             "cover_direct": (e["ci_low"] <= e["value"]) & (e["value"] <= e["ci_high"]),
             "cover_sae": (e["sae_low"] <= e["value"]) & (e["value"] <= e["sae_high"]),
         }))
-    d = pd.DataFrame(per_draw)
-    out: dict = {"n_draws": n_draws, "fdr_nominal": fdr, "world": world}
+    out = summarise(pd.DataFrame(per_draw), pd.concat(errors, ignore_index=True), fdr)
+    out["world"] = world
+    return out
+
+
+def summarise(per_draw: pd.DataFrame, errors: pd.DataFrame, fdr: float = 0.10) -> dict:
+    """Aggregate per-draw flag counts and per-cell errors (as made by :func:`calibrate`);
+    draws from several runs can be concatenated first. The inputs are kept in the output as
+    ``per_draw`` and ``errors``."""
+    d, err = per_draw, errors
+    n_draws = int(d["draw"].nunique()) if "run" not in d else int(d[["run", "draw"]].drop_duplicates().shape[0])
+    out: dict = {"n_draws": n_draws, "fdr_nominal": fdr, "per_draw": d, "errors": err}
     for comp, g in d.groupby("comparison"):
         power = g["found"].sum() / max(g["changed"].sum(), 1)
         power_big = g["found_big"].sum() / max(g["big"].sum(), 1)
@@ -82,7 +92,6 @@ def calibrate(n_draws: int = 200, *, seed: int = 1, year: int | None = None, fdr
             "power_share_300_mc_se": float(np.sqrt(power_big * (1 - power_big) / max(g["big"].sum(), 1))),
             "flags_per_draw": float(g["flags"].mean()),
         }
-    err = pd.concat(errors, ignore_index=True)
     err["respondents"] = pd.cut(err["n"], [0, 50, 100, 150, np.inf],
                                 labels=["1-50", "51-100", "101-150", ">150"])
     mse = err.groupby("respondents", observed=True).agg(

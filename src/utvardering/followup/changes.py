@@ -96,9 +96,16 @@ def conditional_exact_p(y1: np.ndarray, n1: np.ndarray, y0: np.ndarray, n0: np.n
 
 
 def _binom_p(k: np.ndarray, m: np.ndarray, p0: np.ndarray) -> np.ndarray:
+    """Two-sided exact binomial p-values (outcomes no more likely than the observed one)."""
     out = np.ones(len(k))
     for i in np.flatnonzero(m > 0):
-        out[i] = stats.binomtest(int(k[i]), int(m[i]), float(np.clip(p0[i], 1e-12, 1 - 1e-12))).pvalue
+        n, p = int(m[i]), float(np.clip(p0[i], 1e-12, 1 - 1e-12))
+        x = np.arange(n + 1)
+        logp = (special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+                + x * np.log(p) + (n - x) * np.log1p(-p))
+        prob = np.exp(logp - logp.max())
+        prob /= prob.sum()
+        out[i] = min(1.0, float(prob[prob <= prob[int(k[i])] * (1 + 1e-7)].sum()))
     return out
 
 

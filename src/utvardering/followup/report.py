@@ -135,7 +135,7 @@ def build_report(result, *, lang: str = "en", truth_check: dict | None = None,
     t = T[lang]
     report = Report(t["title"].format(year=result.year), lang=lang)
     report.heading(t["conclusion"])
-    report.text("\n".join(conclusion_lines(result, lang)))
+    report.text("\n\n".join(conclusion_lines(result, lang)))
     if truth_check is not None:
         report.heading(t["truth"])
         report.text(t["truth_text"])

@@ -93,8 +93,10 @@ def _fh_solve(sa2: float, su2: float, y: np.ndarray, pi: np.ndarray):
 
 
 def _fh_fit(y: np.ndarray, pi: np.ndarray, start: np.ndarray):
-    res = optimize.minimize(_fh_nll, start, args=(y, pi), method="L-BFGS-B",
-                            bounds=[(-9.0, 3.0), (-9.0, 3.0)])
+    # two parameters: Nelder–Mead on log standard deviations (clipped to [e^-9, e^3])
+    res = optimize.minimize(lambda x: _fh_nll(np.clip(x, -9.0, 3.0), y, pi), np.clip(start, -8.0, 2.0),
+                            method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-8})
+    res.x = np.clip(res.x, -9.0, 3.0)
     sa2, su2 = np.exp(2 * res.x)
     beta, beta_cov, (d_prec, s, c) = _fh_solve(sa2, su2, y, pi)
     r = y - beta[None, :]
@@ -281,7 +283,8 @@ def small_area_nuts(
             theta = pm.Deterministic("theta", beta[None, :] + sigma_a * za[:, None] + sigma_u * zu)
             eta = theta[ai, ti]
             if kind == "share":
-                pm.Potential("lik", pt.sum(y * pm.math.log_sigmoid(eta) + (nn - y) * pm.math.log_sigmoid(-eta)))
+                # binomial log-likelihood on the (non-integer) effective counts
+                pm.Potential("lik", -pt.sum(y * pt.softplus(-eta) + (nn - y) * pt.softplus(eta)))
             elif kind == "rate":
                 pm.Poisson("lik", mu=nn * pt.exp(eta), observed=y)
             else:

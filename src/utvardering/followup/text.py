@@ -10,21 +10,22 @@ T = {
     "en": {
         "title": "Annual follow-up {year}: safety survey and reported crime by area",
         "conclusion": "Conclusion",
-        "n_real": "Of {m} area × indicator comparisons with last year, **{k} are real changes** "
-                  "(false discovery rate {fdr:.0%}: at most about one in {inv} flags is expected to "
-                  "be noise){tail}",
-        "n_real_base": "Against each area's own baseline (its previous {b} years relative to the "
-                       "city) **{k} changes are real**.",
-        "none": " No area changed beyond what sampling noise produces.",
+        "n_real": "Of {m} area × indicator pairs, {k1} changed since last year beyond sampling "
+                  "noise, at a false discovery rate of {fdr:.0%} (at most about one in {inv} such "
+                  "flags is expected to be noise){tail}",
+        "n_base": "{k2} more differ from the area's own level in the previous {b} years (relative "
+                  "to the city). This comparison is more sensitive, but it also picks up gradual "
+                  "drift, not only sudden change{tail}",
+        "none": ".",
         "list": ":",
         "noise": "Everything else moved within sampling noise: {big} area × indicator pairs changed by "
                  "{thr} or more since last year without that being distinguishable from noise "
                  "(about {n:.0f} respondents per area).",
-        "change_line": "- **{unit}** — {label}: {v0} → {v1} ({d}; city {dc}); {which}",
-        "q_last": "vs last year q = {q:.3f}",
-        "q_base": "vs own baseline q = {q:.3f}",
+        "change_line": "• {unit} — {label}: {v0} → {v1} ({d}; city {dc}); {which}",
+        "q_last": "vs last year q {q}",
+        "q_base": "vs own baseline q {q}",
         "up": "higher", "down": "lower",
-        "programme_note": "Programmes in force in flagged areas are listed under *Programmes*: "
+        "programme_note": "Programmes in force in flagged areas are listed under Programmes: "
                           "that is co-occurrence, not an evaluation.",
         "city": "The city as a whole",
         "city_text": "City values with 95 % confidence intervals (areas as strata); the change "
@@ -37,7 +38,7 @@ T = {
                         "moved up relative to the city.",
         "programmes": "Programmes in force (description, not evaluation)",
         "programmes_text": "Programmes from the intervention registry that were in force in these "
-                           "areas this year or last. An area's change in the same year does **not** "
+                           "areas this year or last. An area's change in the same year does not "
                            "show that a programme worked or failed: programmes go where problems "
                            "are, overlap, and start at different times. For an evaluation see the "
                            "analysis named in the last column (`utvardering run NAME`).",
@@ -72,7 +73,7 @@ T = {
                        "n/deff). Counts are rates per 100,000 with exact Poisson intervals. A "
                        "change is called real only if it survives the false-discovery-rate "
                        "correction across every area × indicator; with about 150 respondents per "
-                       "area a change of 8 points is usually *not* distinguishable from noise "
+                       "area a change of 8 points is usually not distinguishable from noise "
                        "(see the methods page, 'utvardering followup').",
         "cols": {"unit": "area", "indicator": "indicator", "value_last": "last year", "value": "this year",
                  "change": "change", "city_change": "city change", "expected": "expected",
@@ -81,21 +82,22 @@ T = {
     "sv": {
         "title": "Årlig uppföljning {year}: trygghetsmätning och anmälda brott per område",
         "conclusion": "Slutsats",
-        "n_real": "Av {m} jämförelser område × indikator med förra året är **{k} verkliga "
-                  "förändringar** (andel falska upptäckter {fdr:.0%}: högst ungefär en av {inv} "
-                  "flaggor väntas vara brus){tail}",
-        "n_real_base": "Mot varje områdes egen baslinje (de {b} föregående åren i förhållande till "
-                       "staden) är **{k} förändringar verkliga**.",
-        "none": " Inget område förändrades mer än vad slumpen i urvalet ger.",
+        "n_real": "Av {m} par område × indikator har {k1} förändrats sedan förra året mer än "
+                  "slumpen i urvalet förklarar, med andelen falska upptäckter {fdr:.0%} (högst "
+                  "ungefär en av {inv} sådana flaggor väntas vara brus){tail}",
+        "n_base": "Ytterligare {k2} skiljer sig från områdets egen nivå de {b} föregående åren "
+                  "(i förhållande till staden). Den jämförelsen är känsligare men fångar också "
+                  "gradvisa förskjutningar, inte bara plötsliga förändringar{tail}",
+        "none": ".",
         "list": ":",
         "noise": "Allt annat rörde sig inom slumpvariationen: {big} par område × indikator "
                  "ändrades med {thr} eller mer sedan förra året utan att det går att skilja från "
                  "brus (cirka {n:.0f} svarande per område).",
-        "change_line": "- **{unit}** — {label}: {v0} → {v1} ({d}; staden {dc}); {which}",
-        "q_last": "mot förra året q = {q:.3f}",
-        "q_base": "mot egen baslinje q = {q:.3f}",
+        "change_line": "• {unit} — {label}: {v0} → {v1} ({d}; staden {dc}); {which}",
+        "q_last": "mot förra året q {q}",
+        "q_base": "mot egen baslinje q {q}",
         "up": "högre", "down": "lägre",
-        "programme_note": "Insatser i de flaggade områdena listas under *Insatser*: det är "
+        "programme_note": "Insatser i de flaggade områdena listas under Insatser: det är "
                           "samförekomst, inte en utvärdering.",
         "city": "Staden som helhet",
         "city_text": "Stadens värden med 95 % konfidensintervall (områden som strata); "
@@ -108,7 +110,7 @@ T = {
                         "förhållande till staden.",
         "programmes": "Insatser (beskrivning, inte utvärdering)",
         "programmes_text": "Insatser ur insatsregistret som pågick i dessa områden i år eller förra "
-                           "året. Att ett område förändrades samma år visar **inte** att en insats "
+                           "året. Att ett område förändrades samma år visar inte att en insats "
                            "fungerade eller inte: insatser sätts in där problemen finns, överlappar "
                            "och börjar vid olika tidpunkter. För en utvärdering, se analysen i sista "
                            "kolumnen (`utvardering run NAMN`).",
@@ -144,7 +146,7 @@ T = {
                        "Brott är antal per 100 000 invånare med exakta Poissonintervall. En "
                        "förändring kallas verklig bara om den klarar korrektionen för falska "
                        "upptäckter över alla områden × indikatorer; med cirka 150 svarande per "
-                       "område går en förändring på 8 procentenheter oftast *inte* att skilja från "
+                       "område går en förändring på 8 procentenheter oftast inte att skilja från "
                        "brus (se metodsidan, 'utvardering followup').",
         "cols": {"unit": "område", "indicator": "indikator", "value_last": "förra året", "value": "i år",
                  "change": "förändring", "city_change": "stadens förändring", "expected": "väntat",
@@ -171,30 +173,39 @@ def format_value(value: float, kind: str, lang: str = "en", change: bool = False
     return sign + text
 
 
+def _q(value: float) -> str:
+    return "< 0.001" if value < 1e-3 else f"= {value:.3f}"
+
+
+def _change_line(row, result, t: dict, lang: str) -> str:
+    ind = result.indicators[row.indicator]
+    which = []
+    if row.flag_last:
+        which.append(t["q_last"].format(q=_q(row.q_last)))
+    if row.flag_baseline:
+        which.append(t["q_base"].format(q=_q(row.q_baseline)))
+    return t["change_line"].format(
+        unit=row.unit, label=ind.label(lang),
+        v0=format_value(row.value_last, ind.kind, lang), v1=format_value(row.value, ind.kind, lang),
+        d=format_value(row.change, ind.kind, lang, change=True),
+        dc=format_value(row.city_change, ind.kind, lang, change=True), which="; ".join(which))
+
+
 def conclusion_lines(result, lang: str = "en") -> list[str]:
     """The conclusion paragraph(s) and one line per real change."""
     t = T[lang]
     c = result.changes
     fdr = c.attrs.get("fdr", 0.1)
-    m = int(c["p_last"].notna().sum())
+    m = len(c)
     real = result.real_changes
-    k_last = int(c["flag_last"].sum())
-    tail = t["list"] if len(real) else t["none"]
-    lines = [t["n_real"].format(m=m, k=k_last, fdr=fdr, inv=round(1 / fdr), tail=tail)]
-    for row in real.itertuples(index=False):
-        ind = result.indicators[row.indicator]
-        which = []
-        if row.flag_last:
-            which.append(t["q_last"].format(q=row.q_last))
-        if row.flag_baseline:
-            which.append(t["q_base"].format(q=row.q_baseline))
-        lines.append(t["change_line"].format(
-            unit=row.unit, label=ind.label(lang),
-            v0=format_value(row.value_last, ind.kind, lang), v1=format_value(row.value, ind.kind, lang),
-            d=format_value(row.change, ind.kind, lang, change=True),
-            dc=format_value(row.city_change, ind.kind, lang, change=True), which="; ".join(which)))
     b = c.attrs.get("baseline_years", 4)
-    lines.append(t["n_real_base"].format(k=int(c["flag_baseline"].sum()), b=b))
+    last = real[real["flag_last"]]
+    base = real[~real["flag_last"]]
+    lines = [t["n_real"].format(m=m, k1=len(last), fdr=fdr, inv=round(1 / fdr),
+                                tail=t["list"] if len(last) else t["none"])]
+    lines += [_change_line(row, result, t, lang) for row in last.itertuples(index=False)]
+    lines.append(t["n_base"].format(k2=len(base), b=b, tail=t["list"] if len(base) else t["none"]))
+    lines += [_change_line(row, result, t, lang) for row in base.itertuples(index=False)]
     shares = c[(c["kind"] == "share") & ~(c["flag_last"] | c["flag_baseline"])]
     big = int((shares["change"].abs() >= 0.06).sum())
     n_typ = float(np.nanmedian(result.estimates.loc[result.estimates["kind"] == "share", "n"])) \
@@ -211,5 +222,5 @@ def summary_text(result, lang: str = "en") -> str:
     """Plain-text summary of a :class:`~utvardering.followup.run.FollowUp`."""
     t = T[lang]
     lines = [t["title"].format(year=result.year), "", t["conclusion"], ""]
-    lines += [line.replace("**", "") for line in conclusion_lines(result, lang)]
+    lines += conclusion_lines(result, lang)
     return "\n".join(lines)

@@ -44,6 +44,7 @@ from typing import Literal
 import numpy as np
 
 from .._numerics.fixed_effects import Absorber
+from ..options import renamed
 
 __all__ = ["RandomizationResult", "conley_taber_interval", "permutation_test", "placebo_coefficients",
            "placebos_needed", "size_variance_rescale", "symmetric_inversion"]
@@ -126,8 +127,9 @@ def permutation_test(
     *,
     covariates: np.ndarray | None = None,
     scheme: Literal["units", "cohorts"] = "units",
-    n_permutations: int = 999,
+    n_draws: int = 999,
     random_state: int | np.random.Generator | None = None,
+    n_permutations: int | None = None,
 ) -> RandomizationResult:
     """Randomization p-value for the static TWFE coefficient.
 
@@ -147,15 +149,20 @@ def permutation_test(
         Controls partialled out.
     scheme : {"units", "cohorts"}
         What is reassigned (see the module docstring).
-    n_permutations : int, default 999
+    n_draws : int, default 999
         Random assignments (besides the observed one) when enumeration is not possible.
     random_state : int or numpy.random.Generator, optional
         Seed.
+    n_permutations : int, optional
+        Old name of ``n_draws`` (accepted until the next release, with a DeprecationWarning).
 
     Returns
     -------
     RandomizationResult
     """
+    if n_permutations is not None:
+        n_draws = renamed({"n_permutations": n_permutations}, {"n_permutations": "n_draws"},
+                          "permutation_test")["n_draws"]
     starts = np.asarray(unit_starts, dtype=float)
     n_units = len(starts)
     treated = np.flatnonzero(np.isfinite(starts))
@@ -169,7 +176,7 @@ def permutation_test(
     elif scheme in ("units", "cohorts"):
         pool = np.arange(n_units) if scheme == "units" else treated
         rows = [starts.copy()]
-        for _ in range(n_permutations):
+        for _ in range(n_draws):
             s = starts.copy()
             s[pool] = starts[rng.permutation(pool)]
             rows.append(s)

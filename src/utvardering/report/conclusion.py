@@ -176,7 +176,7 @@ def _caveats(tr: Language, primary: Effect, compared: Mapping[str, Effect], *, o
     pre = [(label, p) for label, p in pre if isinstance(p, float) and p < _ALPHA]
     if pre:
         out.append(tr("before the start the treated units already moved differently from the comparison "
-                      "units ({label}: pre-trend test {p}), so parallel trends is doubtful",
+                      "units (pre-trend test of {label}: {p}), so parallel trends is doubtful",
                       label=labels.get(pre[0][0], pre[0][0]), p=tr.p(pre[0][1])))
     ratio = _prefit_ratio(primary)
     if ratio is not None and ratio > 0.3:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -110,7 +111,6 @@ class Report:
     effects: dict[str, Effect] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     overlap: list[str] = field(default_factory=list)
-    summary_text: str = ""
 
     def __post_init__(self) -> None:
         self.tr = get_language(self.lang)
@@ -154,7 +154,9 @@ class Report:
         import matplotlib.pyplot as plt
 
         if self.lang != "en":
-            translate_figure(fig, self.tr)
+            for text in translate_figure(fig, self.tr):
+                logging.getLogger("utvardering.report").info(
+                    "figure %s: text not in the %s catalogue: %r", name, self.lang, text)
         png, svg = io.BytesIO(), io.StringIO()
         with matplotlib.rc_context({"svg.hashsalt": "utvardering"}):  # stable SVG ids: byte-identical reruns
             fig.savefig(png, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})

@@ -111,7 +111,8 @@ def check_output_links(folder: str | Path) -> None:
     A run writes ``report.html``, ``effects.json``, ``run.log``, tables and figures into its
     folder with ordinary file writes, which follow links; a link planted there (``run.log`` →
     ``~/.bashrc``) would make the run overwrite a file elsewhere. Links that stay inside the
-    folder are harmless and allowed.
+    folder are harmless and allowed. Only the depth a run writes to is searched
+    (``<out>/<name>/figures/<file>``), so a large existing folder is not walked.
 
     Raises
     ------
@@ -123,6 +124,9 @@ def check_output_links(folder: str | Path) -> None:
         return
     base = root.resolve()
     for parent, dirs, files in os.walk(root, followlinks=False):
+        depth = len(Path(parent).relative_to(root).parts)
+        if depth >= 2:  # a run writes at most <out>/<name>/figures/<file>: look no deeper
+            dirs[:] = []
         for entry in [*dirs, *files]:
             path = Path(parent) / entry
             if path.is_symlink():

@@ -23,6 +23,8 @@ standard error of the smallest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -34,10 +36,37 @@ from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
+from ._panel import panel_matrix
 from .result import AugmentedSynthEffect, assemble
-from .sdid_panel import panel_matrix
 
-__all__ = ["AugmentedSynthEffect", "augmented_synthetic_control", "ridge_augmented_weights"]
+__all__ = ["AugmentedSynthEffect", "WeightingRefit", "augmented_synthetic_control",
+           "ridge_augmented_weights"]
+
+
+@dataclass(frozen=True)
+class WeightingRefit:
+    """The refit callable of augmented and penalized synthetic control (see
+    :mod:`~utvardering.synth.robustness`).
+
+    ``refit(row, donor_rows, random_state=None)`` refits the estimator for the unit in row
+    ``row`` of ``table`` against the donors in ``donor_rows`` with the fitted options and
+    returns ``(gap, synthetic)``; a cross-validated penalty (``penalty=None``) is
+    cross-validated again, a given one is kept.
+    """
+
+    table: pd.DataFrame
+    pre: np.ndarray
+    fit: Callable
+    penalty: float | None
+
+    def __call__(self, row: int, donor_rows, random_state=None):
+        names = list(self.table.index)
+        unit, donors = names[row], [names[r] for r in donor_rows]
+        w, _ws, _lam, _cv, yy, Y0 = self.fit(self.table.loc[unit].to_numpy(dtype=float),
+                                             self.table.loc[donors].to_numpy(dtype=float),
+                                             self.pre, unit, donors, self.penalty)
+        synthetic = w @ Y0
+        return yy - synthetic, synthetic
 
 
 def lambda_grid(X0: np.ndarray, n_lambda: int = 20, min_ratio: float = 1e-8) -> np.ndarray:
@@ -329,12 +358,17 @@ def augmented_synthetic_control(
     params = {"penalty": penalty, "covariates": covariates, "residualize": residualize,
               "fixedeff": fixedeff, "holdout": holdout, "n_lambda": n_lambda, "min_1se": min_1se,
               "inference": inference, "level": level, "rate": exposure is not None, "per": per}
-    spec = {"table": table, "lam": next(iter(fits.values()))[2], "cv": penalty is None,
-            "fit": lambda y, Y0, pre, unit, donors, lam: fit(y, Y0, pre, zpart_of(unit, donors), lam),
-            "residuals": lambda unit, donors, lam: ascm_residuals(zpart_of(unit, donors), lam, **opts)}
-
     def zpart_of(unit, donors):
         return centred_covariates(Z, unit, donors)
+
+    def refit(y, Y0, pre, unit, donors, lam):
+        return fit(y, Y0, pre, zpart_of(unit, donors), lam)
+
+    lam = next(iter(fits.values()))[2]
+    first_pre = next(iter(problems.values()))[2]
+    spec = {"Y": table, "lam": lam, "refit_treated": False,
+            "refit": WeightingRefit(table, first_pre, refit, None if penalty is None else lam),
+            "residuals": lambda unit, donors, lam: ascm_residuals(zpart_of(unit, donors), lam, **opts)}
 
     return assemble(study, table, exposure, scale, fits, method="augmented_synthetic_control",
                     estimand="average gap treated − augmented synthetic control over the post-period",

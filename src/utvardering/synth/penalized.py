@@ -34,7 +34,7 @@ from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
-from .augmented import covariate_matrix, unit_problems
+from .augmented import WeightingRefit, covariate_matrix, unit_problems
 from .result import AugmentedSynthEffect, assemble
 
 __all__ = ["penalized_synthetic_control", "penalized_weights"]
@@ -248,8 +248,10 @@ def penalized_synthetic_control(
         w, lam, cv = penalized_fit(y, Y0, pre, *covs(unit, donors), lam, **opts)
         return w, w, lam, cv, y, Y0
 
-    spec = {"table": table, "lam": next(iter(fits.values()))[2], "cv": penalty is None,
-            "fit": refit,
+    lam = next(iter(fits.values()))[2]
+    first_pre = next(iter(problems.values()))[2]
+    spec = {"Y": table, "lam": lam, "refit_treated": False,
+            "refit": WeightingRefit(table, first_pre, refit, None if penalty is None else lam),
             "residuals": lambda unit, donors, lam: penalized_residuals(*covs(unit, donors), lam,
                                                                        standardize=standardize)}
     return assemble(study, table, exposure, scale, fits, method="penalized_synthetic_control",

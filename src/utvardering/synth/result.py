@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..effect import Effect
 from ..errors import DesignError
+from . import robustness
 
 __all__ = ["AugmentedSynthEffect", "SynthEffect", "set_event_fields"]
 
@@ -106,37 +107,36 @@ class SynthEffect(Effect):
         """The gap path (treated − synthetic) over all periods."""
         return self.path["effect"]
 
-    def _need_fit(self, what: str):
+    def refit_state(self, what: str):
+        """``(study, spec)``: what the robustness methods refit with.
+
+        Raises
+        ------
+        DesignError
+            For a result rebuilt from a dict (it carries no data).
+        """
         if self.study is None or self.spec is None:
             raise DesignError(
                 f"{what} refits the model, but this result was rebuilt from a dict and carries no "
-                "data; rerun synthetic_control(...) and call it on that result."
+                f"data; rerun {self.method.split(' ')[0]}(...) and call it on that result."
             )
         return self.study, self.spec
 
     def placebo_in_space(self, **kwargs: Any):
-        """Every donor in turn as a placebo treated unit; see :func:`~utvardering.synth.placebo.placebo_in_space`."""
-        from .placebo import placebo_in_space
-
-        return placebo_in_space(self, **kwargs)
+        """Every donor in turn as a placebo treated unit; see :func:`~utvardering.synth.robustness.placebo_in_space`."""
+        return robustness.placebo_in_space(self, **kwargs)
 
     def placebo_in_time(self, start: Any, **kwargs: Any) -> SynthEffect:
-        """Refit with a fake earlier start; see :func:`~utvardering.synth.placebo.placebo_in_time`."""
-        from .placebo import placebo_in_time
-
-        return placebo_in_time(self, start, **kwargs)
+        """Refit with a fake earlier start; see :func:`~utvardering.synth.robustness.placebo_in_time`."""
+        return robustness.placebo_in_time(self, start, **kwargs)
 
     def leave_one_out(self, **kwargs: Any):
-        """Refit without each positive-weight donor; see :func:`~utvardering.synth.placebo.leave_one_out`."""
-        from .placebo import leave_one_out
-
-        return leave_one_out(self, **kwargs)
+        """Refit without each positive-weight donor; see :func:`~utvardering.synth.robustness.leave_one_out`."""
+        return robustness.leave_one_out(self, **kwargs)
 
     def conformal(self, **kwargs: Any):
-        """Conformal inference (Chernozhukov–Wüthrich–Zhu); see :func:`~utvardering.synth.conformal_refit.conformal`."""
-        from .conformal_refit import conformal
-
-        return conformal(self, **kwargs)
+        """Conformal inference (Chernozhukov–Wüthrich–Zhu); see :func:`~utvardering.synth.robustness.conformal`."""
+        return robustness.conformal(self, **kwargs)
 
     def summary(self) -> str:
         """Readable text table; says which model the interval and p-value come from."""
@@ -174,7 +174,7 @@ class SynthEffect(Effect):
 
 
 @dataclass(repr=False)
-class AugmentedSynthEffect(Effect):
+class AugmentedSynthEffect(SynthEffect):
     """Result of :func:`augmented_synthetic_control` (and of penalized synthetic control).
 
     Attributes
@@ -197,41 +197,14 @@ class AugmentedSynthEffect(Effect):
         The fitted outcome table, covariates and refitting functions (not serialised).
     """
 
-    weights: pd.Series | None = None
     synth_weights: pd.Series | None = None
     penalty: float | None = None
     cv: pd.DataFrame | None = None
-    unit_effects: pd.DataFrame | None = None
-    events_prevented: float | None = None
-    events_prevented_interval: tuple[float, float] | None = None
-    rate_ratio: float | None = None
-    rate_ratio_interval: tuple[float, float] | None = None
-    study: Any = None
-    spec: dict | None = None
 
-    _transient: ClassVar[tuple[str, ...]] = ("study", "spec")
-
-    def _need_fit(self, what: str):
-        if self.study is None or self.spec is None:
-            raise DesignError(
-                f"{what} refits the model, but this result was rebuilt from a dict and carries no "
-                f"data; rerun {self.method}(...) and call it on that result."
-            )
-        return self.study, self.spec
-
-    def conformal(self, **kwargs: Any):
-        """Conformal inference (Chernozhukov–Wüthrich–Zhu), refitting this estimator under each
-        null; see :func:`~utvardering.synth.weighting_inference.weighting_conformal`."""
-        from .weighting_inference import weighting_conformal
-
-        return weighting_conformal(self, **kwargs)
-
-    def placebo_in_space(self, **kwargs: Any):
-        """Every donor in turn as a placebo treated unit, refitted with this estimator; see
-        :func:`~utvardering.synth.weighting_inference.weighting_placebo_in_space`."""
-        from .weighting_inference import weighting_placebo_in_space
-
-        return weighting_placebo_in_space(self, **kwargs)
+    def placebo_in_time(self, start: Any, **kwargs: Any) -> SynthEffect:
+        """Not available: refit with ``study.replace(start=..., window=(None, last_pre))``."""
+        raise DesignError(f"placebo_in_time reruns synthetic_control; for {self.method} refit "
+                          "with study.replace(start=..., window=(None, last_pre)) instead.")
 
 
 def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, method: str,
@@ -391,7 +364,7 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
     scale = f"rate per {spec['per']:,.0f}" if spec["rate"] else "outcome units"
     params = {k: (repr(val) if k not in ("n_starts", "rate", "per", "level", "inference", "demean")
                   else val)
-              for k, val in spec.items() if k != "Y"}
+              for k, val in spec.items() if k not in ("Y", "events")}
     params["time_column"] = study.time
     return SynthEffect(
         method="synthetic_control", estimate=estimate, interval=interval, level=spec["level"],

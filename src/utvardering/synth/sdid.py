@@ -15,7 +15,7 @@ adoption is handled cohort by cohort (never-treated controls), and the cohort es
 are averaged with weights :math:`N_g T_{\\mathrm{post},g}`. The weights are computed in
 :mod:`~utvardering.synth.sdid_weights`, the standard errors in
 :mod:`~utvardering.synth.sdid_inference`, the outcome matrix in
-:mod:`~utvardering.synth.sdid_panel`, the figure in :mod:`utvardering.plotting.sdid`.
+:mod:`~utvardering.synth._panel`, the figure in :mod:`utvardering.plotting.sdid`.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
+from ._panel import event_summary, panel_matrix
 from .result import set_event_fields
 from .sdid_inference import SDIDDesign, sdid_se
-from .sdid_panel import event_summary, panel_matrix
 from .sdid_weights import SolverOptions, fit_blocks, noise_level
 
 __all__ = ["SyntheticDiDEffect", "event_summary", "panel_matrix", "sdid_design", "synthetic_did"]

@@ -157,7 +157,7 @@ def sluta_skjut_public_panel(*, national_2017: int | None = None,
         Index ``year`` 2016–2022; columns ``malmo``, ``sweden`` (NaN for 2016, before the
         Police's national count), ``rest_of_sweden``, ``malmo_source``, ``sweden_source``.
     """
-    from .public_record import load_public_record
+    from ..data.public_record import load_public_record
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # the conflicts are reported in the text
@@ -306,7 +306,7 @@ def _num(x: float, lang: str, digits: int = 2) -> str:
 
 
 def _reference() -> dict[str, Any]:
-    from .public_record import load_public_record
+    from ..data.public_record import load_public_record
 
     facts = load_public_record("programme_facts").set_index("item")
     get = facts["value"]

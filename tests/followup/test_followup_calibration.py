@@ -1,0 +1,93 @@
+"""Repeated draws of the simulated annual world: false flags, power, small-area MSE (slow).
+
+With ``UTV_TEST_FAST=1`` 20 draws instead of 200 (the Monte Carlo standard errors in the
+assertions widen accordingly). Measured over 200 draws: see docs/methods/followup.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from utvardering.followup.calibration import calibrate
+
+FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+N_DRAWS = 20 if FAST else 200
+
+
+@pytest.fixture(scope="module")
+def draws():
+    return calibrate(N_DRAWS, seed=11)
+
+
+@pytest.mark.slow
+def test_false_flag_rate_at_most_the_nominal_fdr(draws):
+    """Year-on-year flags on the default world (areas drift slowly, so only sudden changes are
+    real changes for this comparison)."""
+    c = draws["last"]
+    assert c["fdr"] <= draws["fdr_nominal"] + 2 * c["fdr_mc_se"], c
+
+
+@pytest.mark.slow
+def test_false_flag_rate_of_the_baseline_comparison_without_drift():
+    """The comparison with the area's recent level tests "no difference from that level": its
+    null holds exactly only in areas that do not drift (trend_sd=0). With drift it also flags
+    the drift (measured false-flag share 0.18 against sudden changes only; see the docs)."""
+    out = calibrate(20 if FAST else 100, seed=13, trend_sd=0.0)
+    c = out["baseline"]
+    assert c["fdr"] <= out["fdr_nominal"] + 2 * c["fdr_mc_se"], c
+
+
+@pytest.mark.slow
+def test_small_area_mse_below_direct_mse_in_every_size_band(draws):
+    mse = draws["mse"]
+    assert (mse["mse_small_area"] < mse["mse_direct"]).all(), mse
+    assert (mse["coverage_direct"] > 0.93).all() and (mse["coverage_small_area"] > 0.9).all(), mse
+
+
+@pytest.mark.slow
+def test_power_for_large_changes_with_300_sampled():
+    """Changes 3 times the default size (24 points for shares) in areas with 300 sampled are
+    flagged at least 70 % of the time by both comparisons (measured over 12 draws: 0.81 vs last
+    year, 0.97 vs the baseline)."""
+    out = calibrate(10 if FAST else 40, seed=12, change_scale=3.0)
+    for comparison in ("last", "baseline"):
+        c = out[comparison]
+        assert c["power_share_300"] >= 0.70 - 2 * c["power_share_300_mc_se"], (comparison, c)
+    assert out["last"]["fdr"] <= out["fdr_nominal"] + 2 * out["last"]["fdr_mc_se"], out["last"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 14 asks for power >= 70 % to flag an 8-point change with 300 sampled; with ~140 "
+    "respondents per area (50 % response, Kish deff ~1.15) the standard error of an 8-point "
+    "change is ~5-6 points, and FDR control over 1,360 tests needs z of about 3.5: no valid "
+    "procedure reaches it (measured 0.01 vs last year and 0.07 vs the baseline, see "
+    "docs/methods/followup.md)."))
+def test_issue_target_power_8_points_300_sampled(draws):
+    assert draws["last"]["power_share_300"] >= 0.70
+    assert draws["baseline"]["power_share_300"] >= 0.70
+
+
+@pytest.mark.slow
+def test_eb_small_area_agrees_with_nuts_on_a_small_case():
+    """The empirical-Bayes path against PyMC NUTS on the same model (12 areas × 4 years).
+
+    EB plugs in the estimated variance components while NUTS integrates over them, so with
+    only 12 areas the posterior means differ by up to about half a posterior s.d. (measured
+    0.51 at most, mostly below 0.2); over 30 areas see bench_followup.py."""
+    import numpy as np
+
+    from utvardering.data.worlds.annual_survey import simulate_annual_followup
+    from utvardering.followup import fit_small_area, survey_estimates
+
+    world = simulate_annual_followup(seed=5, n_areas=12, years=(2019, 2022), n_changes=0)
+    est = survey_estimates(world.survey)
+    g = est[(est["unit"] != "City") & (est["indicator"] == "unsafe_evening")]
+    _, eb = fit_small_area(g, kind="share")
+    _, nuts = fit_small_area(g, kind="share", method="nuts", random_state=1,
+                             n_draws=300 if FAST else 1000)
+    z = np.abs(eb.mean - nuts.mean) / nuts.sd
+    assert z.mean() < 0.25 and z.max() < 0.75, z
+    assert 0.7 < float(np.median(eb.sd / nuts.sd)) < 1.3
