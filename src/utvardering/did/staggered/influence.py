@@ -467,12 +467,14 @@ class LinearForm:
     and :math:`E`, computed once (:meth:`Inference.prepare_bootstrap`).
     """
 
-    cells: np.ndarray
+    cells: np.ndarray | sparse.csr_matrix
     cohorts: np.ndarray
 
     @classmethod
     def identity(cls, k: int, c: int) -> LinearForm:
-        return cls(np.eye(k), np.zeros((c, k)))
+        """The cells themselves; ``cells`` is a sparse identity (a dense ``k × k`` one is
+        500 MB at 8,000 cells), and products with it are exact."""
+        return cls(sparse.identity(k, format="csr"), np.zeros((c, k)))
 
 
 def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
