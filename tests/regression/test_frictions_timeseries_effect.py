@@ -165,3 +165,24 @@ def test_f16_load_castle_documents_the_adoption_year_mismatch():
     assert gap == {1: 19, 2: 2} and "effyear" not in castle.columns
     doc = utv.datasets.load_castle.__doc__
     assert "19 of the 21 adopting states" in doc and "effyear" in doc
+
+
+def test_f15_import_is_lazy_and_every_public_name_resolves():
+    import subprocess
+    import sys
+
+    code = ("import sys, utvardering; heavy = [m for m in ('pandas', 'scipy', 'numba', 'pymc', "
+            "'matplotlib', 'statsmodels') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"  # `import utvardering` costs ~0.01 s, not 1.2-1.5 s
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(utv.__path__)}
+    # a public function named like a submodule would be shadowed by it once that is imported
+    assert {n for n in utv.__all__ if n in submodules} == {"datasets", "did"}
+    for name in utv.__all__:
+        assert getattr(utv, name) is not None, name
+    import utvardering.did as did_package
+
+    assert did_package.twfe is utv.twfe
+    assert set(utv.list_estimators()["name"]) >= {"twfe", "synthetic_control", "causal_impact"}
