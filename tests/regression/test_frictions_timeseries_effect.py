@@ -186,3 +186,25 @@ def test_f15_import_is_lazy_and_every_public_name_resolves():
 
     assert did_package.twfe is utv.twfe
     assert set(utv.list_estimators()["name"]) >= {"twfe", "synthetic_control", "causal_impact"}
+
+
+def test_f14_two_by_two_figure_is_labelled_and_honest_did_marks_cut_intervals():
+    import matplotlib.pyplot as plt
+
+    effect = utv.Effect(method="did", estimate=2.75, interval=(0.1, 5.4), level=0.95,
+                        scale="FTE employees")
+    figure = effect.plot()
+    axis = figure.axes[0]
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["did (95 %)"]
+    assert axis.get_xlabel() == "effect (FTE employees)"
+    plt.close(figure)
+    betahat = np.array([0.01, -0.02, 0.015, 0.3, 0.25])
+    sigma = np.diag([0.001] * 5)
+    sensitivity = utv.honest_did(betahat, sigma, num_pre_periods=3, num_post_periods=2,
+                                 method="relative_magnitudes", m_values=[0.5, 8])
+    cut = sensitivity.path.loc[8.0]
+    assert bool(cut["high_at_grid_end"]) and not bool(sensitivity.path.loc[0.5, "high_at_grid_end"])
+    figure = sensitivity.plot()
+    labels = figure.axes[0].get_legend_handles_labels()[1]
+    assert "reaches the θ grid's end (interval cut)" in labels
+    plt.close(figure)

@@ -47,8 +47,11 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
         axis.errorbar([effect.estimate], [0], xerr=[[effect.estimate - lo], [hi - effect.estimate]],
                       fmt="o", color="C0")
         axis.axvline(0, color="grey", lw=0.8)
-        axis.set_yticks([])
+        axis.set_yticks([0])  # one labelled row: the method and its interval's level
+        axis.set_yticklabels([f"{effect.method} ({round(100 * effect.level)} %)"])
+        axis.set_xlabel(f"effect ({effect.scale})")
         axis.set_title(title)
+        fig.tight_layout()
         return fig
     x = time_axis(path.index)
     levels = {"observed", "counterfactual"} <= set(path.columns)
