@@ -208,3 +208,12 @@ def test_f14_two_by_two_figure_is_labelled_and_honest_did_marks_cut_intervals():
     labels = figure.axes[0].get_legend_handles_labels()[1]
     assert "reaches the θ grid's end (interval cut)" in labels
     plt.close(figure)
+
+
+def test_report_tables_show_unbounded_interval_ends():
+    """An unbounded randomization interval (R3) reaches the report as ∞, not a crash."""
+    from utvardering.i18n import get_language
+    from utvardering.report.document import format_cell
+
+    assert format_cell(float("inf")) == "∞"
+    assert format_cell(float("-inf"), get_language("sv")) == "−∞"
