@@ -377,6 +377,7 @@ def _slope(points: list) -> float:
 
 
 SCALE = (2_000, 200, 5)  # units, periods, a cohort every 5 periods (40 cohorts) + never treated
+MEMORY_CAP = 8 * 2**30  # address-space cap of every process in the scale case
 
 
 def _scale_panel(path: Path, n: int, periods: int, step: int) -> Path:
@@ -433,9 +434,22 @@ def scale_tasks(only) -> list:
     from harness import Row, ours
 
     path = _scale_panel(data_path(f"staggered_scale_{n}x{periods}.npz"), n, periods, step)
-    setup = PANEL.format(path=str(path)) + "import warnings; warnings.simplefilter('ignore')\n"
+    # every process (ours and the peers') runs under an 8 GiB address-space cap, so a peer that
+    # needs more fails with a MemoryError instead of pushing the shared machine into the OOM
+    # killer (diff-diff's SunAbraham reached 20 GB resident before being killed). Peak memory is
+    # VmHWM of the process: ru_maxrss would also count the parent's peak (Linux keeps it across
+    # exec).
+    setup = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, "
+             f"{MEMORY_CAP}))\n"
+             "def _hwm():\n"
+             "    for line in open('/proc/self/status'):\n"
+             "        if line.startswith('VmHWM'):\n"
+             "            return int(line.split()[1]) / 1024\n"
+             + PANEL.format(path=str(path)) + "import warnings; warnings.simplefilter('ignore')\n"
+             "_base = _hwm()\n")
     kw = {"timeout": 900, "repeats": 3, "budget": 120}
-    res = "{'att': att, 'se': se, 'theta0': theta0}"
+    res = ("{'att': att, 'se': se, 'theta0': theta0, 'hwm_mb': _hwm(), "
+           "'hwm_delta_mb': _hwm() - _base}")
     cols = "unit='unit', time='time', outcome='y', cohort='g'"
     dd_cols = "df, outcome='y', unit='unit', time='time', first_treat='g'"
     specs = {
@@ -495,8 +509,9 @@ def scale_summary(rows: list) -> None:
             if (r.task, who) in seen:
                 continue
             seen.add((r.task, who))
-            text = (f"{m.median:.3g} s, peak {m.peak_mb:.0f} MB (+{m.delta_mb:.0f})" if m.ok
-                    else f"{m.status}: {m.message}")
+            text = (f"{m.median:.3g} s, peak {m.result['hwm_mb']:.0f} MB "
+                    f"(+{m.result['hwm_delta_mb']:.0f} over the loaded data)" if m.ok
+                    else f"{m.status}: {m.message or 'killed (no output)'}")
             est = m.result.get("att") if m.ok else None
             print(f"{r.task.split(') ')[-1]:<11} {who:<18} {text}"
                   + (f"  ATT {est:.6g}" if est is not None else ""))

@@ -62,7 +62,8 @@ ESTIMATOR_PACKAGES = ("utvardering.did", "utvardering.synth", "utvardering.times
 
 def _import_estimators() -> list[str]:
     """Import the estimator packages and their public modules, so that every estimator
-    registers itself; return a note for each module that could not be imported."""
+    registers itself; return a note for each module that could not be imported.
+    """
     notes = []
     for name in ESTIMATOR_PACKAGES:
         try:

@@ -98,7 +98,8 @@ def write_table(frame: pd.DataFrame, file: str) -> Path:
 
 def check_writable_file(path: Path) -> None:
     """Raise :class:`UserError` unless a file can be written at ``path`` (not a folder, the
-    folder exists and is writable)."""
+    folder exists and is writable).
+    """
     file = str(path)
     if path.is_dir():
         raise UserError(f"{file!r} is a folder; give a file name (e.g. {str(path / 'data.csv')!r}).")
@@ -112,7 +113,8 @@ def check_writable_file(path: Path) -> None:
 
 def check_output_folder(folder: str | Path, flag: str = "--out", create: bool = False) -> Path:
     """Raise :class:`UserError` unless ``folder`` is, or can be created as, a writable folder
-    (with ``create=True`` it is created)."""
+    (with ``create=True`` it is created).
+    """
     path = Path(folder).expanduser()
     if path.exists() and not path.is_dir():
         raise UserError(f"{flag} {str(folder)!r} is an existing file, not a folder; give a folder "

@@ -15,7 +15,8 @@ import pandas as pd
 
 from .errors import DesignError
 
-__all__ = ["EstimatorInfo", "get_estimator", "list_estimators", "register_estimator"]
+__all__ = ["FAMILIES", "EstimatorInfo", "get_estimator", "list_estimators", "load_families",
+           "register_estimator"]
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,26 @@ def register_estimator(name: str, *, family: str, summary: str,
     return decorate
 
 
+#: The packages whose import registers the library's estimators.
+FAMILIES = ("utvardering.did", "utvardering.synth", "utvardering.timeseries")
+
+
+def load_families() -> None:
+    """Import the three method families so that their estimators are registered.
+
+    ``import utvardering`` is lazy (it imports a family only when one of its names is used), so
+    the registry fills on demand; every look-up goes through here first.
+    """
+    import importlib
+
+    for family in FAMILIES:
+        importlib.import_module(family)
+
+
 def get_estimator(name: str) -> EstimatorInfo:
     """Look up a registered estimator; the error lists the registered names."""
+    if name not in _REGISTRY:
+        load_families()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -74,6 +93,7 @@ def get_estimator(name: str) -> EstimatorInfo:
 
 def list_estimators() -> pd.DataFrame:
     """Table of registered estimators: ``name``, ``family``, ``summary``."""
+    load_families()
     rows = [{"name": i.name, "family": i.family, "summary": i.summary}
             for i in sorted(_REGISTRY.values(), key=lambda i: (i.family, i.name))]
     return pd.DataFrame(rows, columns=["name", "family", "summary"])

@@ -134,8 +134,8 @@ def test_staggered_estimators_beside_twfe(castle):
     """CS, SA and BJS on the castle data equal diff-diff, and are reported beside TWFE: the
     heterogeneity-robust estimators put the effect on log homicide at 1.9–6.7 % (none
     significant), below the unweighted TWFE's 6.9 %."""
-    from utvardering.compare import compare
     from utvardering.did import callaway_santanna, imputation_did, sun_abraham
+    from utvardering.triangulation import compare
 
     first = castle.loc[castle["post"] > 0].groupby("sid")["year"].min()
     data = castle.assign(cohort=castle["sid"].map(first).fillna(0).astype(int))

@@ -166,3 +166,20 @@ def test_conformal_and_placebo_detect_a_large_effect():
     assert res.average_interval == (-np.inf, np.inf)  # 1/4 > 10 %: no finite 90 % interval
     pl = fit.placebo_in_space()
     assert pl.p_value == pytest.approx(1 / 10) and len(pl.table) == 10
+
+
+def test_leave_one_out_refits_the_estimator_without_each_donor():
+    # leave-one-out is shared with synthetic control (synth.robustness) and refits penalized SC
+    # itself: dropping a donor equals fitting on a Study without it (penalty fixed)
+    df = panel(seed=4)
+    study = study_of(df)
+    fit = penalized_synthetic_control(study, penalty=0.05, inference=None)
+    loo = fit.leave_one_out()
+    used = fit.weights[fit.weights.abs() > 1e-6]
+    assert list(loo.table.index) == ["(none)", *used.sort_values(ascending=False).index]
+    dropped = loo.table.index[1]
+    direct = penalized_synthetic_control(study.replace(exclude=[dropped]), penalty=0.05,
+                                         inference=None)
+    assert loo.table.loc[dropped, "estimate"] == pytest.approx(direct.estimate, abs=1e-10)
+    np.testing.assert_allclose(loo.counterfactuals[dropped].to_numpy(),
+                               direct.path["counterfactual"].to_numpy(), atol=1e-10)

@@ -54,7 +54,7 @@ def load_data(ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _outside_donor_range(study) -> tuple[bool, pd.Series]:
     """Whether the treated area's pre-period mean rate lies outside the donors' range."""
-    from utvardering.synth.demeaned import pre_period_means
+    from utvardering.synth.adh import pre_period_means
 
     data = study.data
     rate = data[study.outcome] / data[study.exposure] * 100_000

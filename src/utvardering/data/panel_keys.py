@@ -60,6 +60,7 @@ class NoDuplicates:
 
     @staticmethod
     def any() -> bool:
+        """No row is a duplicate."""
         return False
 
 
@@ -147,12 +148,14 @@ class PanelKeys:
         return self._counts
 
     def has_duplicates(self) -> bool:
+        """Whether any (unit, time) cell holds more than one row."""
         if self.per is not None:
             return False
         counts = self._cell_counts()
         return True if counts is None else bool(counts.max(initial=0) > 1)
 
     def duplicated(self) -> pd.Series:
+        """Boolean mask of the rows whose (unit, time) cell is not unique."""
         return self.frame.duplicated([self.unit, self.time], keep=False)
 
     def is_complete(self) -> bool:

@@ -178,7 +178,8 @@ def check_panel(
 def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
                 allow_gaps) -> tuple[list[Problem], pd.DataFrame | None, pd.DataFrame, Any]:
     """:func:`check_panel` before the sort: the rows in the caller's order (sharing its columns,
-    copy-on-write) and their :class:`~utvardering.data.panel_keys.RowOrder`."""
+    copy-on-write) and their :class:`~utvardering.data.panel_keys.RowOrder`.
+    """
     check_columns(data)
     outcomes, counts, covariates = _as_tuple(outcomes), _as_tuple(counts), _as_tuple(covariates)
     outcomes = outcomes + tuple(c for c in counts if c not in outcomes)
@@ -295,7 +296,8 @@ def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], unit: str, time:
 def _check_finite(frame: pd.DataFrame, columns: Sequence[str], unit: str, time: str,
                   outcomes: Sequence[str] = ()) -> list[Problem]:
     """``inf``/``-inf`` in numeric columns: never a valid value of an outcome, covariate or
-    population (an overflow in a file, e.g. ``1e400``, or a division by zero upstream)."""
+    population (an overflow in a file, e.g. ``1e400``, or a division by zero upstream).
+    """
     problems = []
     for col in dict.fromkeys(columns):
         series = frame[col]

@@ -44,7 +44,7 @@ __all__ = [
 
 
 class _CallableModule(_types.ModuleType):
-    """This package, callable as the 2×2 estimator it was named after until this release."""
+    """The DiD package, callable as the 2×2 estimator it was named after until this release."""
 
     def __call__(self, *args, **kwargs):
         from ..errors import warn

@@ -33,7 +33,8 @@ REGRESSOR_NAMES = ("treatment",)
 
 def renamed_first_argument(*old_names: str):
     """Decorator: accept the first argument under its old keyword names (``data=``) for one
-    release, with a :class:`DeprecationWarning` (:func:`~utvardering.options.renamed`)."""
+    release, with a :class:`DeprecationWarning` (:func:`~utvardering.options.renamed`).
+    """
 
     def decorate(function):
         where = function.__name__

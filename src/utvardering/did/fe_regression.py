@@ -196,7 +196,8 @@ def cluster_counts(design: PanelDesign, treated_mask: np.ndarray) -> tuple[int, 
 
 def counterfactual_mean(design: PanelDesign, mask: np.ndarray, beta: float) -> float:
     """(Weighted) mean outcome of the rows in ``mask`` had they not been treated:
-    observed mean less :math:`\\beta` times the mean treatment."""
+    observed mean less :math:`\\beta` times the mean treatment.
+    """
     frame = design.frame.loc[mask]
     w = np.ones(len(frame)) if design.weights is None else frame[design.weights].to_numpy(float)
     observed = float(np.average(design.outcome_values()[mask], weights=w))
@@ -216,7 +217,6 @@ def randomization_inference(design: PanelDesign, res: FERegression, *, n_draws: 
         and no covariates also ``"conley_taber"``
         (:func:`~utvardering.inference.randomization.conley_taber_interval`).
     """
-
     frame = design.frame
     ucodes, ulevels = factorize(frame[design.unit])
     times = sorted(frame[design.time].unique().tolist())

@@ -179,7 +179,8 @@ class SurveyDiDEffect(DiDEffect):
 
 def pretrend_warnings(pre: dict, n_treated_clusters: int | None) -> list[str]:
     """Warnings about the joint pre-trend test: not computable, or rejecting (with the caveat
-    that cluster-robust tests over-reject with few treated clusters)."""
+    that cluster-robust tests over-reject with few treated clusters).
+    """
     from ..inference.cluster import MIN_TREATED_CLUSTERS
 
     if pre.get("note"):

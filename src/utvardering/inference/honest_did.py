@@ -281,14 +281,16 @@ def honest_did(
     warnings: list[str] = list(source_notes)
     if method == "relative_magnitudes":
         grid = rm_grid(sigma, n_pre, l_vec, grid_points)
-        rows = []
+        rows, ends = [], []
         for mbar in m_values:
             _, acc = rm_confidence_set(betahat, sigma, n_pre, l_vec, mbar, alpha=alpha,
                                        hybrid=hybrid, grid=grid, seed=int(random_state))
             if not acc.any():
                 warnings.append(f"M̄ = {mbar:g}: no θ on the grid accepted (empty robust set).")
                 rows.append((math.nan, math.nan))
+                ends.append((False, False))
                 continue
+            ends.append((bool(acc[0]), bool(acc[-1])))
             if acc[0] or acc[-1]:
                 warnings.append(f"M̄ = {mbar:g}: the robust set reaches the end of the θ grid "
                                 "(±20 s.e.); its bound is the grid end — widen the grid.")
@@ -303,12 +305,16 @@ def honest_did(
         bounds = flci(betahat, sigma, n_pre, l_vec, m_values, alpha=alpha,
                       simulated_quantile=simulated_quantile)
         index_name, label = "M", "FLCI"
+        ends = [(False, False)] * len(m_values)
 
     est = float(l_vec @ betahat[n_pre:])
     se = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
     z = stats.norm.ppf(1 - alpha / 2)
     original = (est - z * se, est + z * se)
-    path = pd.DataFrame({"low": [*bounds[:, 0], original[0]], "high": [*bounds[:, 1], original[1]]},
+    # low_at_grid_end / high_at_grid_end: the bound is the θ grid's end, not the set's (F14)
+    path = pd.DataFrame({"low": [*bounds[:, 0], original[0]], "high": [*bounds[:, 1], original[1]],
+                         "low_at_grid_end": [e[0] for e in ends] + [False],
+                         "high_at_grid_end": [e[1] for e in ends] + [False]},
                         index=pd.Index([*map(float, m_values), "original"], name=index_name,
                                        dtype=object))
     covers0 = (bounds[:, 0] <= 0) & (bounds[:, 1] >= 0)

@@ -114,7 +114,7 @@ def placebo_coefficients(y: np.ndarray, D: np.ndarray, absorber: Absorber,
 
 
 def _treatment_columns(unit_codes, pos, starts_matrix):
-    """n × P treatment matrix from a (P × units) matrix of start positions (inf = never)."""
+    """N × P treatment matrix from a (P × units) matrix of start positions (inf = never)."""
     return (pos[:, None] >= starts_matrix.T[unit_codes]).astype(float)
 
 
@@ -238,7 +238,8 @@ def conley_taber_interval(
 
 def placebos_needed(level: float) -> int:
     """Fewest placebos for which :func:`symmetric_inversion` can be bounded at ``level``:
-    :math:`\\lceil 1/\\alpha \\rceil - 1` (19 at 95 %)."""
+    :math:`\\lceil 1/\\alpha \\rceil - 1` (19 at 95 %).
+    """
     return int(np.ceil(1 / (1 - level) - 1e-9)) - 1
 
 

@@ -213,7 +213,6 @@ def wild_cluster_bootstrap(
     -------
     WildBootstrapResult
     """
-
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     n, k = X.shape

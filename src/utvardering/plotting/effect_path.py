@@ -7,10 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_effect_path"]
+__all__ = ["plot_effect_path", "start_position", "time_axis"]
 
 
-def _x(index: pd.Index) -> np.ndarray:
+def time_axis(index: pd.Index) -> np.ndarray:
+    """x-axis values for a path index (periods as timestamps, otherwise the labels)."""
     if isinstance(index, pd.PeriodIndex):
         return index.to_timestamp().to_numpy()
     return np.asarray(index)
@@ -46,10 +47,13 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
         axis.errorbar([effect.estimate], [0], xerr=[[effect.estimate - lo], [hi - effect.estimate]],
                       fmt="o", color="C0")
         axis.axvline(0, color="grey", lw=0.8)
-        axis.set_yticks([])
+        axis.set_yticks([0])  # one labelled row: the method and its interval's level
+        axis.set_yticklabels([f"{effect.method} ({round(100 * effect.level)} %)"])
+        axis.set_xlabel(f"effect ({effect.scale})")
         axis.set_title(title)
+        fig.tight_layout()
         return fig
-    x = _x(path.index)
+    x = time_axis(path.index)
     levels = {"observed", "counterfactual"} <= set(path.columns)
     if ax is None:
         fig, axes = plt.subplots(2 if levels else 1, 1, sharex=True, figsize=(8, 6 if levels else 3.5),
@@ -58,7 +62,7 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
     else:
         axes = np.atleast_1d(ax)
         fig = axes[0].figure
-    start = _start_x(effect, path.index)
+    start = start_position(effect, path.index)
     if levels:
         top = axes[0]
         top.plot(x, path["observed"], color="black", lw=1.4, label="observed")
@@ -110,7 +114,8 @@ def _after_start(effect, index: pd.Index) -> np.ndarray:
         return np.zeros(len(index), dtype=bool)
 
 
-def _start_x(effect, index: pd.Index):
+def start_position(effect, index: pd.Index):
+    """Where the treatment start is drawn on the x axis of ``index`` (``None`` if unknown)."""
     if index.name == "event_time":
         return -0.5
     if effect.start is None:

@@ -5,17 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from .effect_path import plot_effect_path
+from .effect_path import plot_effect_path, time_axis
 
 __all__ = ["plot_synthetic_did"]
-
-
-def _x(index: pd.Index) -> np.ndarray:
-    if isinstance(index, pd.PeriodIndex):
-        return index.to_timestamp().to_numpy()
-    return np.asarray(index)
 
 
 def plot_synthetic_did(effect, ax=None, title: str | None = None, **kwargs: Any):
@@ -53,7 +46,7 @@ def plot_synthetic_did(effect, ax=None, title: str | None = None, **kwargs: Any)
         axes = np.atleast_1d(ax)
         fig = axes[0].figure
     top, bottom = axes[0], axes[-1]
-    x = _x(path.index)
+    x = time_axis(path.index)
     synthetic = path["counterfactual"] - (effect.intercept or 0.0)
     top.plot(x, path["observed"], color="black", lw=1.5, label="treated")
     top.plot(x, synthetic, color="C0", lw=1.3, label="weighted controls")

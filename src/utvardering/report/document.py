@@ -47,6 +47,8 @@ def format_cell(value: Any, tr: Language | None = None, column: str = "") -> str
     if isinstance(value, (int,)) and not isinstance(value, bool):
         return tr.number(value, 0)
     if isinstance(value, float):
+        if math.isinf(value):  # an unbounded interval end (e.g. too few placebos for the level)
+            return tr.number(value)
         if column in ("p_value", "p", "p_value_estimate"):
             return tr.p_value(value)
         if value == int(value) and abs(value) < 1e12:

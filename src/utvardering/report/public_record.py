@@ -286,6 +286,7 @@ class PublicRecordSection:
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
+        """The section's text, numbers and power statement as a JSON-serialisable dict."""
         return {"lang": self.lang, "title": self.title, "paragraphs": self.paragraphs,
                 "numbers": self.numbers, "power": self.power, "reference": self.reference,
                 "sources": self.sources,

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..compare import compare, plot_comparison
 from ..effect import Effect
 from ..i18n import get_language
+from ..triangulation import compare, plot_comparison
 from .document import Report
 
 __all__ = [

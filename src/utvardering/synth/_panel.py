@@ -93,7 +93,8 @@ def unit_masks(times: list, start, end=None) -> tuple[np.ndarray, np.ndarray]:
 
 def period_mask(study, periods, start, name: str) -> np.ndarray:
     """Mask over ``study.times`` of the chosen pre-treatment ``periods`` (default: every
-    period before ``start``), refusing periods on or after the start (quoting ``name``)."""
+    period before ``start``), refusing periods on or after the start (quoting ``name``).
+    """
     times = study.times
     if periods is None:
         return np.array([t < start for t in times])
@@ -163,7 +164,8 @@ class SynthPanel:
 
     def long(self) -> pd.DataFrame:
         """A copy of the Study's long data with the outcome on the analysed scale (for
-        predictors built from the outcome)."""
+        predictors built from the outcome).
+        """
         study = self.study
         data = study.data.copy()
         if self.rate:

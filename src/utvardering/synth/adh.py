@@ -130,7 +130,8 @@ def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarr
 
 def _outcome_table(study: Study, rate: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Working copy of the long data (outcome as a rate if asked) and the units × periods Y,
-    from the family's one panel view (:class:`~utvardering.synth._panel.SynthPanel`)."""
+    from the family's one panel view (:class:`~utvardering.synth._panel.SynthPanel`).
+    """
     panel = SynthPanel.from_study(study, rate, per)
     return panel.long(), panel.table()
 
@@ -178,6 +179,7 @@ class ADHRefit:
     tie_tol: float = 0.1
 
     def __call__(self, row: int, donor_rows: np.ndarray, random_state=None):
+        """Refit unit ``row`` on ``donor_rows`` with the fitted options (robustness refits)."""
         seed = self.random_state if random_state is None else random_state
         fit = fit_unit(self.Y, self.X, row, donor_rows, self.pre, self.post, self.opt, self.v,
                        n_starts=self.n_starts, random_state=seed, tie_break=self.tie_break,
@@ -366,7 +368,8 @@ def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, r
               per: float, inference: str | None, random_state, level: float,
               tie_break: str = "loss", tie_tol: float = 0.1, warn=None) -> SynthEffect:
     """:func:`synthetic_control` on a validated study (options resolved; ``warn`` replaces
-    the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``)."""
+    the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``).
+    """
     data, Ywide = _outcome_table(study, rate, per)
     Y = Ywide.to_numpy(dtype=float)
     units, times = list(Ywide.index), list(Ywide.columns)
@@ -668,7 +671,8 @@ def _fit_warning(study: Study, data: pd.DataFrame, y: pd.Series, unit, fit, rate
 def _events(study: Study, data: pd.DataFrame, fit: SynthEffect, post: list, rate: bool,
             per: float) -> tuple[float, float] | None:
     """Treated − synthetic and observed events over the post-period (counts, or rates ×
-    exposure / per)."""
+    exposure / per).
+    """
     if not (rate or study.is_count):
         return None
     if len(study.treated) == 1:

@@ -60,6 +60,7 @@ class WeightingRefit:
     penalty: float | None
 
     def __call__(self, row: int, donor_rows, random_state=None):
+        """Refit unit ``row`` on ``donor_rows`` with the fitted penalty (robustness refits)."""
         names = list(self.table.index)
         unit, donors = names[row], [names[r] for r in donor_rows]
         w, _ws, _lam, _cv, yy, Y0 = self.fit(self.table.loc[unit].to_numpy(dtype=float),
@@ -205,7 +206,8 @@ def ascm_fit(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, Zc_all: tuple | Non
 
 def ascm_residuals(Zc_all: tuple | None, lam: float, **opts: Any):
     """Residual function for :mod:`utvardering.inference.conformal`: ridge ASCM refitted on
-    every period (λ fixed) for each null-adjusted treated series."""
+    every period (λ fixed) for each null-adjusted treated series.
+    """
 
     def residuals(adj: np.ndarray, Y0: np.ndarray) -> np.ndarray:
         rows = np.atleast_2d(adj)

@@ -31,21 +31,20 @@ and effects :math:`y_{1t} - y^{(0)}_{1t}` are summarised over draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from .._numerics.simplex import simplex_lstsq
-from ..effect import Effect
 from ..errors import DesignError
 from ..estimators import register_estimator
 from ..inference.bayes import convergence_diagnostics, sample_cached, seed_from
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
-from ._panel import check_values
+from ._panel import SynthPanel, unit_masks
+from .result import BayesianSynthEffect
 
 __all__ = ["BayesianSynthEffect", "bayesian_synthetic_control"]
 
@@ -54,28 +53,6 @@ Weights = Literal["simplex", "horseshoe"]
 Parametrization = Literal["gamma", "dirichlet", "logistic_normal"]
 _LIKELIHOODS = ("gaussian", "poisson", "negative_binomial")
 _WEIGHTS = ("simplex", "horseshoe")
-
-
-@dataclass(repr=False)
-class BayesianSynthEffect(Effect):
-    """Effect of a Bayesian synthetic control.
-
-    Extra attributes: ``weights`` (posterior mean donor weights), ``weights_interval``
-    (DataFrame with low/high), ``rate_ratio`` and ``rate_ratio_interval`` (counts: observed
-    over expected counterfactual events in the post-period), ``events_prevented`` and its
-    interval (counts: counterfactual minus observed events), and ``idata`` (arviz
-    InferenceData; not exported by ``to_dict``).
-    """
-
-    weights: pd.Series | None = None
-    weights_interval: pd.DataFrame | None = None
-    rate_ratio: float | None = None
-    rate_ratio_interval: tuple[float, float] | None = None
-    events_prevented: float | None = None
-    events_prevented_interval: tuple[float, float] | None = None
-    idata: object | None = None
-
-    _transient = ("idata",)
 
 
 def _build(likelihood: str, weights: str, alpha: float, parametrization: str = "gamma"):
@@ -137,28 +114,21 @@ def _draws(idata, name: str) -> np.ndarray:
 
 def _fit_unit(study: Study, unit, likelihood, weights, alpha, draws, tune, chains, rng, sampler,
               parametrization="gamma", sigma_prior=None, rate=True, per=100_000.0):
-    y_all = study.wide().astype(float)
-    check_values(y_all, f"outcome {study.outcome!r}")
-    times = list(y_all.columns)
-    start = study.starts[unit]
-    pre = np.array([t < start for t in times])
-    post = np.array([t >= start and (study.end is None or t <= study.end) for t in times])
+    # the family's one panel view: Gaussian models on rates per `per`; count models combine
+    # donor rates per unit of exposure (per = 1) with the treated unit's exposure as offset
+    panel = SynthPanel.from_study(study, rate, per if likelihood == "gaussian" else 1.0)
+    table = panel.table()
+    times = list(table.columns)
+    pre, post = unit_masks(times, study.starts[unit], study.end)
     donors = study.donors
-    X = y_all.loc[donors].to_numpy().T
-    y = y_all.loc[unit].to_numpy()
+    X = table.loc[donors].to_numpy().T
     exposure = None
-    if rate:
-        pop = study.wide(study.exposure).astype(float)
-        check_values(pop, f"exposure {study.exposure!r}", positive=True)
-    if likelihood == "gaussian" and rate:
-        X = X / pop.loc[donors].to_numpy().T * per
-        y = y / pop.loc[unit].to_numpy() * per
-    elif likelihood != "gaussian":
-        if rate:
-            X = X / pop.loc[donors].to_numpy().T
-            exposure = pop.loc[unit].to_numpy()
-        else:
-            exposure = np.ones_like(y)
+    if likelihood == "gaussian":
+        y = table.loc[unit].to_numpy()
+    else:
+        y = study.wide(units=[unit]).astype(float).loc[unit, times].to_numpy()
+        exposure = (panel.exposure.loc[unit, times].to_numpy() if rate
+                    else np.ones_like(y))
     scale = float(np.std(y[pre]) or 1.0)
     data = {"X": X[pre], "y": y[pre]}
     if weights == "horseshoe":

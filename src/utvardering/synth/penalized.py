@@ -127,7 +127,8 @@ def penalized_fit(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, Zd: np.ndarray
 def penalized_residuals(Zd: np.ndarray | None, z1: np.ndarray | None, penalty: float, *,
                         standardize: bool = True):
     """Residual function for :mod:`utvardering.inference.conformal`: penalized SC with the
-    outcomes of every period as predictors (penalty fixed), for each null-adjusted series."""
+    outcomes of every period as predictors (penalty fixed), for each null-adjusted series.
+    """
 
     def residuals(adj: np.ndarray, Y0: np.ndarray) -> np.ndarray:
         rows = np.atleast_2d(adj)

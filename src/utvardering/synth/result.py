@@ -1,7 +1,10 @@
-"""Synthetic-control results: :class:`SynthEffect` (ADH) and :class:`AugmentedSynthEffect`.
+"""Synthetic-control results, one module for the family: :class:`SynthEffect` (ADH and
+demeaned), :class:`AugmentedSynthEffect` (augmented and penalized SC; a SynthEffect),
+:class:`SyntheticDiDEffect` and :class:`BayesianSynthEffect`.
 
-Both are :class:`~utvardering.Effect` subclasses that keep the fitted study and the fit's
-specification (not serialised) so that their inference methods can refit.
+All are :class:`~utvardering.Effect` subclasses. SynthEffect (and so AugmentedSynthEffect) keeps
+the fitted study and the fit's specification with its refit callables (not serialised), which
+the robustness methods (:mod:`~utvardering.synth.robustness`) use to refit.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from ..effect import Effect
 from ..errors import DesignError
 from . import robustness
 
-__all__ = ["AugmentedSynthEffect", "SynthEffect", "set_event_fields"]
+__all__ = ["AugmentedSynthEffect", "BayesianSynthEffect", "SynthEffect", "SyntheticDiDEffect",
+           "set_event_fields"]
 
 
 def set_event_fields(effect: Effect, events: float | None, observed: float | None) -> None:
@@ -376,3 +380,72 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
         pre_rmspe=diagnostics["pre_rmspe"],
         unit_weights=pd.DataFrame(wcols) if not single else None,
         unit_effects=unit_effects, study=study, spec=spec)
+
+
+@dataclass(repr=False)
+class SyntheticDiDEffect(Effect):
+    """Result of :func:`synthetic_did`.
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Unit weights :math:`\\hat\\omega` over the donors (staggered designs: the cohort
+        weights averaged with the cohort weights :math:`N_g T_{\\mathrm{post},g}`).
+    time_weights : pandas.Series
+        Time weights :math:`\\hat\\lambda` over the pre-periods (``None`` when staggered).
+    intercept : float
+        The :math:`\\hat\\lambda`-weighted pre-period gap between the treated units and the
+        weighted controls; ``counterfactual = weighted controls + intercept`` in ``path``.
+    cohorts : pandas.DataFrame
+        One row per adoption cohort: ``start``, ``n_treated``, ``n_post``, ``weight``,
+        ``estimate``.
+    cohort_weights : pandas.DataFrame
+        Long table of every cohort's weights: ``start``, ``kind`` (``"unit"``/``"time"``),
+        ``name``, ``weight``.
+    replicates : numpy.ndarray
+        The placebo / bootstrap / jackknife estimates behind ``se``.
+    """
+
+    weights: pd.Series | None = None
+    time_weights: pd.Series | None = None
+    intercept: float | None = None
+    cohorts: pd.DataFrame | None = None
+    cohort_weights: pd.DataFrame | None = None
+    replicates: list | None = None
+    events_prevented: float | None = None
+    events_prevented_interval: tuple[float, float] | None = None
+    rate_ratio: float | None = None
+    rate_ratio_interval: tuple[float, float] | None = None
+
+    def plot(self, ax=None, **kwargs: Any):
+        """Treated vs weighted controls with the time weights, and the effect path.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ..plotting.sdid import plot_synthetic_did
+
+        return plot_synthetic_did(self, ax=ax, **kwargs)
+
+
+@dataclass(repr=False)
+class BayesianSynthEffect(Effect):
+    """Effect of a Bayesian synthetic control.
+
+    Extra attributes: ``weights`` (posterior mean donor weights), ``weights_interval``
+    (DataFrame with low/high), ``rate_ratio`` and ``rate_ratio_interval`` (counts: observed
+    over expected counterfactual events in the post-period), ``events_prevented`` and its
+    interval (counts: counterfactual minus observed events), and ``idata`` (arviz
+    InferenceData; not exported by ``to_dict``).
+    """
+
+    weights: pd.Series | None = None
+    weights_interval: pd.DataFrame | None = None
+    rate_ratio: float | None = None
+    rate_ratio_interval: tuple[float, float] | None = None
+    events_prevented: float | None = None
+    events_prevented_interval: tuple[float, float] | None = None
+    idata: object | None = None
+
+    _transient = ("idata",)

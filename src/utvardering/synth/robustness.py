@@ -60,7 +60,8 @@ __all__ = [
 
 def legacy_n_draws(deprecated: dict, n_draws: int, where: str) -> int:
     """``n_draws`` with the old name ``n_permutations=`` moved in (DeprecationWarning); any
-    other unexpected keyword is a TypeError, as for a normal signature."""
+    other unexpected keyword is a TypeError, as for a normal signature.
+    """
     given = take_renamed(deprecated, {"n_permutations": "n_draws"}, where,
                          {"n_draws": n_draws}, {"n_draws": 999})
     if deprecated:

@@ -21,21 +21,19 @@ are averaged with weights :math:`N_g T_{\\mathrm{post},g}`. The weights are comp
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..effect import Effect
 from ..errors import DataError, DesignError
 from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
 from ._panel import event_summary, panel_matrix
-from .result import set_event_fields
+from .result import SyntheticDiDEffect, set_event_fields
 from .sdid_inference import SDIDDesign, sdid_se
 from .sdid_weights import SolverOptions, fit_blocks, noise_level
 
@@ -45,53 +43,6 @@ Estimator = Literal["sdid", "sc", "did"]
 SEMethod = Literal["placebo", "bootstrap", "jackknife"]
 _ESTIMATORS = ("sdid", "sc", "did")
 _SE_METHODS = ("placebo", "bootstrap", "jackknife", None)
-
-
-@dataclass(repr=False)
-class SyntheticDiDEffect(Effect):
-    """Result of :func:`synthetic_did`.
-
-    Attributes
-    ----------
-    weights : pandas.Series
-        Unit weights :math:`\\hat\\omega` over the donors (staggered designs: the cohort
-        weights averaged with the cohort weights :math:`N_g T_{\\mathrm{post},g}`).
-    time_weights : pandas.Series
-        Time weights :math:`\\hat\\lambda` over the pre-periods (``None`` when staggered).
-    intercept : float
-        The :math:`\\hat\\lambda`-weighted pre-period gap between the treated units and the
-        weighted controls; ``counterfactual = weighted controls + intercept`` in ``path``.
-    cohorts : pandas.DataFrame
-        One row per adoption cohort: ``start``, ``n_treated``, ``n_post``, ``weight``,
-        ``estimate``.
-    cohort_weights : pandas.DataFrame
-        Long table of every cohort's weights: ``start``, ``kind`` (``"unit"``/``"time"``),
-        ``name``, ``weight``.
-    replicates : numpy.ndarray
-        The placebo / bootstrap / jackknife estimates behind ``se``.
-    """
-
-    weights: pd.Series | None = None
-    time_weights: pd.Series | None = None
-    intercept: float | None = None
-    cohorts: pd.DataFrame | None = None
-    cohort_weights: pd.DataFrame | None = None
-    replicates: list | None = None
-    events_prevented: float | None = None
-    events_prevented_interval: tuple[float, float] | None = None
-    rate_ratio: float | None = None
-    rate_ratio_interval: tuple[float, float] | None = None
-
-    def plot(self, ax=None, **kwargs: Any):
-        """Treated vs weighted controls with the time weights, and the effect path.
-
-        Returns
-        -------
-        matplotlib.figure.Figure
-        """
-        from ..plotting.sdid import plot_synthetic_did
-
-        return plot_synthetic_did(self, ax=ax, **kwargs)
 
 
 def _options(estimator: str) -> SolverOptions:

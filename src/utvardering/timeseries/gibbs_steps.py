@@ -63,7 +63,7 @@ def trend_variance_draws(level, slope, llt, a, b, q2):
 
 @njit(cache=True)
 def log_post_var(q, r, llt, which, s2, q1, q2, hy):
-    """log p(q | r, rest) + log q for a trend variance q (``which`` 1: level, 2: slope)."""
+    """Log p(q | r, rest) + log q for a trend variance q (``which`` 1: level, 2: slope)."""
     if which == 1:
         ll = loglik(r, llt, s2, q, q2, hy[4], hy[5] ** 2, hy[11])
     else:

@@ -1,4 +1,4 @@
-"""Placebo-in-time for BSTS: how often does the model "find" an effect where there is none?
+"""Placebo-in-time for BSTS: how often the model "finds" an effect where there is none.
 
 The model is refitted on the pre-period alone with fake intervention starts; every fake
 post-period is real, untreated data, so any "effect" is a false alarm. The share of fake

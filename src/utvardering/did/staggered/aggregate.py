@@ -372,8 +372,10 @@ def wald_pretest(att: np.ndarray, inf, pre: np.ndarray,
         se = np.where(np.isnan(se), 0.0, se)
     use = pre & (se > TINY)
     q = int(use.sum())
+    what = "pre-treatment ATT(g,t) cells"
+    advice = ("read the pre-treatment part of aggregate('dynamic') instead, and use "
+              "honest_did() on it")
     if q == 0 or q >= inference.n_clusters:
-        return joint_wald(att[use], np.zeros((q, q)), inference.n_clusters,
-                          what="pre-treatment ATT(g,t) cells")
+        return joint_wald(att[use], np.zeros((q, q)), inference.n_clusters, what, advice)
     v = inference.gram(inf, use) / inference.n**2
-    return joint_wald(att[use], v, inference.n_clusters, what="pre-treatment ATT(g,t) cells")
+    return joint_wald(att[use], v, inference.n_clusters, what, advice)

@@ -467,12 +467,14 @@ class LinearForm:
     and :math:`E`, computed once (:meth:`Inference.prepare_bootstrap`).
     """
 
-    cells: np.ndarray
+    cells: np.ndarray | sparse.csr_matrix
     cohorts: np.ndarray
 
     @classmethod
     def identity(cls, k: int, c: int) -> LinearForm:
-        return cls(np.eye(k), np.zeros((c, k)))
+        """The cells themselves; ``cells`` is a sparse identity (a dense ``k × k`` one is
+        500 MB at 8,000 cells), and products with it are exact."""
+        return cls(sparse.identity(k, format="csr"), np.zeros((c, k)))
 
 
 def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
@@ -485,7 +487,9 @@ def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
 
 
 def joint_wald(coef: np.ndarray, vcov: np.ndarray, n_clusters: int,
-               what: str = "pre-treatment coefficients") -> tuple[dict, str | None]:
+               what: str = "pre-treatment coefficients",
+               advice: str = "test fewer leads, or read the leads one by one and use "
+                             "honest_did()") -> tuple[dict, str | None]:
     """Rank-aware joint Wald test that ``coef`` are all zero.
 
     :math:`W = \\hat a^\\top \\hat V^{-1} \\hat a \\sim \\chi^2_q`. A cluster-robust
@@ -510,8 +514,7 @@ def joint_wald(coef: np.ndarray, vcov: np.ndarray, n_clusters: int,
     if q >= n_clusters:
         return out, (f"joint pre-trend test not computed: {q} {what} but only {n_clusters} "
                      f"clusters (the cluster-robust covariance has rank at most "
-                     f"{n_clusters - 1} < {q}); test fewer leads, or read the leads one by one "
-                     "and use honest_did().")
+                     f"{n_clusters - 1} < {q}); {advice}.")
     vcov = (np.asarray(vcov, dtype=float) + np.asarray(vcov, dtype=float).T) / 2
     values, vectors = np.linalg.eigh(vcov)
     if not np.all(np.isfinite(values)) or values[-1] <= 0 or values[0] <= 1e-10 * values[-1]:
