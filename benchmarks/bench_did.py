@@ -6,7 +6,14 @@ Tasks: mpdta Callaway–Sant'Anna (analytic and 999-draw multiplier bootstrap, a
 aggregations); staggered panels of 2,000 to 200,000 units × 20 periods, six cohorts (time
 and peak memory; the growth of time with units as a log-log slope); HonestDiD on ehec
 (relative magnitudes and smoothness grids); wild cluster bootstrap (9,999 draws, 50
-clusters, 10,000 obs); castle TWFE and Poisson.
+clusters, 10,000 obs); castle TWFE and Poisson; the reliability review's scale case: 2,000
+units × 200 periods with 40 cohorts through Callaway–Sant'Anna, Sun–Abraham and the imputation
+estimator (time and peak memory; ``--only scale``) against diff-diff and pyfixest.
+
+Peers run in ``benchmarks/.venv-peers`` (:mod:`peers`), or, for the scale case, in
+``$UTV_PEERS_DIR/<package>/bin/python`` (default ``/work/peers``) when that exists — one venv
+per peer, installed from PyPI (``python3 -m venv /work/peers/pyfixest &&
+/work/peers/pyfixest/bin/pip install pyfixest "pandas<3"``).
 """
 
 from __future__ import annotations
@@ -369,18 +376,163 @@ def _slope(points: list) -> float:
                             1)[0])
 
 
+SCALE = (2_000, 200, 5)  # units, periods, a cohort every 5 periods (40 cohorts) + never treated
+MEMORY_CAP = 8 * 2**30  # address-space cap of every process in the scale case
+
+
+def _scale_panel(path: Path, n: int, periods: int, step: int) -> Path:
+    """The reliability review's sweep at its largest size: T/5 cohorts and a never-treated group
+    drawn with equal probability; effect 1 + 0.01·(event time) from the start."""
+    if path.exists():
+        return path
+    rng = np.random.default_rng(0)
+    starts = np.arange(step, periods + 1, step)
+    g = rng.choice(np.append(starts, 0), size=n)
+    unit = np.repeat(np.arange(1, n + 1), periods)
+    time = np.tile(np.arange(1, periods + 1), n)
+    gg = np.repeat(g, periods)
+    effect = np.where((gg > 0) & (time >= gg), 1.0 + 0.01 * (time - gg), 0.0)
+    y = (np.repeat(rng.normal(size=n), periods) + 0.05 * time + effect
+         + rng.normal(size=n * periods))
+    np.savez(path, unit=unit, time=time, y=y, g=gg)
+    return path
+
+
+def _peer_python(package: str):
+    """A peer's own venv under ``$UTV_PEERS_DIR`` (one per package), if there is one."""
+    root = Path(os.environ.get("UTV_PEERS_DIR", "/work/peers"))
+    python = root / package / "bin" / "python"
+    return python if python.exists() else None
+
+
+def _run_peer(package: str, snippet: Snippet):
+    from harness import run_snippet
+
+    python = _peer_python(package)
+    if python is None:
+        return peers.run(package, snippet)
+    return run_snippet(python, snippet, env={"PYTHONWARNINGS": "ignore"})
+
+
+def _peer_label(package: str) -> str:
+    python = _peer_python(package)
+    if python is None:
+        return peers.label(package)
+    import subprocess
+
+    out = subprocess.run([str(python), "-c", "import importlib.metadata as m; "
+                          f"print(m.version({package!r}))"], capture_output=True, text=True)
+    return f"{package} {out.stdout.strip()}".strip()
+
+
+def scale_tasks(only) -> list:
+    """2,000 × 200, 40 cohorts: ours (CS, SA, imputation) vs diff-diff and pyfixest."""
+    n, periods, step = SCALE
+    task_prefix = f"scale {n:,} × {periods} ({periods // step} cohorts)"
+    if only and only not in task_prefix and only != "scale":
+        return []
+    from harness import Row, ours
+
+    path = _scale_panel(data_path(f"staggered_scale_{n}x{periods}.npz"), n, periods, step)
+    # every process (ours and the peers') runs under an 8 GiB address-space cap, so a peer that
+    # needs more fails with a MemoryError instead of pushing the shared machine into the OOM
+    # killer (diff-diff's SunAbraham reached 20 GB resident before being killed). Peak memory is
+    # VmHWM of the process: ru_maxrss would also count the parent's peak (Linux keeps it across
+    # exec).
+    setup = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, "
+             f"{MEMORY_CAP}))\n"
+             "def _hwm():\n"
+             "    for line in open('/proc/self/status'):\n"
+             "        if line.startswith('VmHWM'):\n"
+             "            return int(line.split()[1]) / 1024\n"
+             + PANEL.format(path=str(path)) + "import warnings; warnings.simplefilter('ignore')\n"
+             "_base = _hwm()\n")
+    kw = {"timeout": 900, "repeats": 3, "budget": 120}
+    res = ("{'att': att, 'se': se, 'theta0': theta0, 'hwm_mb': _hwm(), "
+           "'hwm_delta_mb': _hwm() - _base}")
+    cols = "unit='unit', time='time', outcome='y', cohort='g'"
+    dd_cols = "df, outcome='y', unit='unit', time='time', first_treat='g'"
+    specs = {
+        "CS": (f"e = callaway_santanna(df, {cols})\n"
+               "att, se, theta0 = e.estimate, e.se, e.path.loc[0, 'effect']\n",
+               "callaway_santanna", {
+                   "diff-diff": ("from diff_diff import CallawaySantAnna\n",
+                                 "r = CallawaySantAnna(control_group='never_treated', "
+                                 f"estimation_method='dr').fit({dd_cols})\n"
+                                 "att, se, theta0 = r.overall_att, r.overall_se, None\n")}),
+        "SA": (f"e = sun_abraham(df, {cols})\n"
+               "att, se, theta0 = e.estimate, e.se, e.path.loc[0, 'effect']\n",
+               "sun_abraham", {
+                   "diff-diff": ("from diff_diff import SunAbraham\n",
+                                 f"r = SunAbraham().fit({dd_cols})\n"
+                                 "att, se, theta0 = r.overall_att, r.overall_se, None\n"),
+                   "pyfixest": ("import pyfixest as pf\n",
+                                "f = pf.event_study(data=df, yname='y', idname='unit', "
+                                "tname='time', gname='g', estimator='saturated')\n"
+                                "a = f.aggregate(); att = se = None\n"
+                                "theta0 = float(a.iloc[:, 0][a.index == 0].iloc[0])\n")}),
+        "imputation": (f"e = imputation_did(df, {cols})\n"
+                       "att, se, theta0 = e.estimate, e.se, e.path.loc[0, 'effect']\n",
+                       "imputation_did", {
+                           "diff-diff": ("from diff_diff import ImputationDiD\n",
+                                         f"r = ImputationDiD().fit({dd_cols})\n"
+                                         "att, se, theta0 = r.overall_att, r.overall_se, None\n"),
+                           "pyfixest": ("import pyfixest as pf\n",
+                                        "f = pf.event_study(data=df, yname='y', idname='unit', "
+                                        "tname='time', gname='g', estimator='did2s', att=True)\n"
+                                        "att = float(f.coef().iloc[0]); se = float(f.se().iloc[0])"
+                                        "\ntheta0 = None\n")}),
+    }
+    rows = []
+    for name, (stmt, function, theirs) in specs.items():
+        task = f"{task_prefix} {name}"
+        print(f"[bench] {task}", flush=True)
+        mine = ours(Snippet(setup + f"from utvardering import {function}\n", stmt, res, **kw))
+        for package, (imports, code) in theirs.items():
+            # one run each (a peer's first call includes its JIT compilation, marked n=1)
+            peer = _run_peer(package, Snippet(setup + imports, code, res, timeout=600,
+                                              warmup=False))
+            rows.append(Row(task, _peer_label(package), mine, peer, ("att", "se", "theta0"),
+                            {"att": 1e-6, "se": "5%", "theta0": 1e-6}))
+    return rows
+
+
+def scale_summary(rows: list) -> None:
+    """Time and peak memory of the scale case, one line per estimator and package."""
+    scale = [r for r in rows if r.task.startswith("scale ")]
+    if not scale:
+        return
+    print("\n-- 2,000 units × 200 periods, 40 cohorts: time and peak memory --")
+    seen = set()
+    for r in scale:
+        for who, m in (("utvardering", r.ours), (r.peer, r.theirs)):
+            if (r.task, who) in seen:
+                continue
+            seen.add((r.task, who))
+            text = (f"{m.median:.3g} s, peak {m.result['hwm_mb']:.0f} MB "
+                    f"(+{m.result['hwm_delta_mb']:.0f} over the loaded data)" if m.ok
+                    else f"{m.status}: {m.message or 'killed (no output)'}")
+            est = m.result.get("att") if m.ok else None
+            print(f"{r.task.split(') ')[-1]:<11} {who:<18} {text}"
+                  + (f"  ATT {est:.6g}" if est is not None else ""))
+
+
 def main(argv=None) -> list:
     args = parse(__doc__, argv)
     load = os.getloadavg()
     info = write_data(args.quick)
     paths, sizes = info["paths"], info["sizes"]
     rows = cs_tasks(paths, sizes, args.only)
+    rows += scale_tasks(args.only)
     rows += honest_tasks(paths["ehec"], args.only)
     rows += wild_tasks(paths, args.only)
     rows += castle_tasks(paths, args.only)
     print_table("DiD (issue 6)", rows)
     cs_summary(rows, sizes, load)
-    print(f"\nsaved {save('bench_did', rows, {'peers': peers.ensure()})}")
+    scale_summary(rows)
+    # (the scale case alone uses the per-package venvs: do not create benchmarks/.venv-peers)
+    extra = {} if args.only == "scale" else {"peers": peers.ensure()}
+    print(f"\nsaved {save('bench_did', rows, extra)}")
     return rows
 
 

@@ -72,6 +72,78 @@ PYSYNCON = (
     "        time_optimize_ssr=range(1970, 1989))\n")
 
 
+#: Basque Country with R Synth's example specification (Abadie, Diamond & Hainmueller 2011,
+#: JSS 42(13)): the loss is the 1960-69 MSPE of the GDP gap. R Synth's published weights
+#: (Cataluna .851, Madrid .149) give 0.00886 (tests/reference/test_basque.py).
+BASQUE = "Basque Country (Pais Vasco)"
+BASQUE_PRED = (
+    "BP = [(c, range(1964, 1970), 'mean') for c in ['school.illit', 'school.prim', "
+    "'school.med', 'school.high', 'school.post.high', 'invest']]\n"
+    "BP.append(('gdpcap', range(1960, 1970), 'mean'))\n"
+    "BP += [(c, range(1961, 1970, 2), 'mean') for c in ['sec.agriculture', 'sec.energy', "
+    "'sec.industry', 'sec.construction', 'sec.services.venta', 'sec.services.nonventa']]\n"
+    "BP.append(('popdens', [1969], 'mean'))\n")
+BASQUE_LOSS = (
+    "Y = df.pivot(index='regionname', columns='year', values='gdpcap')\n"
+    "def loss_of(w):\n"
+    "    gap = Y.loc[" + repr(BASQUE) + "] - sum(v * Y.loc[u] for u, v in w.items())\n"
+    "    return float((gap.loc[1960:1969] ** 2).mean())\n")
+BASQUE_RESULT = ("{'loss': loss_of(w), 'w_Cataluna': float(w.get('Cataluna', 0.0)), "
+                 "'w_Madrid': float(w.get('Madrid (Comunidad De)', 0.0))}")
+#: pysyncon lives in its own venv (pandas < 3), outside /work/venv
+PYSYNCON_PYTHON = os.environ.get("PYSYNCON_PYTHON", "/work/peers/pysyncon/bin/python")
+
+
+def basque_tasks(only) -> list:
+    """Basque ADH fit (R Synth's specification): ours (compiled and reference engines) against
+    pysyncon and R Synth's published loss."""
+    task = "Basque ADH fit (R Synth spec, nested V)"
+    if only and only not in task:
+        return []
+    print(f"[bench] {task}", flush=True)
+    csv = Path(__file__).resolve().parents[1] / "src" / "utvardering" / "data" / "files" / "basque.csv"
+    read = (f"import pandas as pd\ndf = pd.read_csv({str(csv)!r})\n"
+            "df = df[df['regionname'] != 'Spain (Espana)'].copy()\n"
+            "df['year'] = df['year'].astype(int)\n" + BASQUE_LOSS)
+    setup = (read + "from utvardering import Study\n"
+             "from utvardering.synth.adh import synthetic_control\n" + BASQUE_PRED +
+             "study = Study(df, outcome='gdpcap', unit='regionname', time='year', "
+             f"treated={BASQUE!r}, start=1970, covariates=[c for c in df.columns if c not in "
+             "('regionno', 'regionname', 'year', 'gdpcap')])\n")
+    stmt = ("e = synthetic_control(study, predictors=BP, optimize_periods=range(1960, 1970), "
+            "inference=None)\nw = e.weights.to_dict()\n")
+    ok = have("utvardering.synth.vweights", "nested_v")
+    compiled = ours(Snippet(setup, stmt, BASQUE_RESULT)) if ok else missing()
+    reference_engine = Snippet(
+        setup + "import utvardering.synth.vweights as vw\n_nv = vw.nested_v\n"
+        "vw.nested_v = lambda *a, **k: _nv(*a, engine='scipy', **k)\n", stmt, BASQUE_RESULT)
+    scipy_engine = ours(reference_engine) if ok else missing()
+    theirs = Snippet(
+        read + "from pysyncon import Dataprep, Synth\n"
+        "units = sorted(u for u in df['regionname'].unique() if u != " + repr(BASQUE) + ")\n"
+        "dp = Dataprep(foo=df, predictors=['school.illit', 'school.prim', 'school.med', "
+        "'school.high', 'school.post.high', 'invest'], predictors_op='mean', "
+        "time_predictors_prior=range(1964, 1970), special_predictors=[('gdpcap', "
+        "range(1960, 1970), 'mean'), ('sec.agriculture', range(1961, 1970, 2), 'mean'), "
+        "('sec.energy', range(1961, 1970, 2), 'mean'), ('sec.industry', range(1961, 1970, 2), "
+        "'mean'), ('sec.construction', range(1961, 1970, 2), 'mean'), ('sec.services.venta', "
+        "range(1961, 1970, 2), 'mean'), ('sec.services.nonventa', range(1961, 1970, 2), "
+        "'mean'), ('popdens', [1969], 'mean')], dependent='gdpcap', "
+        "unit_variable='regionname', time_variable='year', treatment_identifier="
+        + repr(BASQUE) + ", controls_identifier=units, time_optimize_ssr=range(1960, 1970))\n",
+        "s = Synth(); s.fit(dataprep=dp, optim_method='Nelder-Mead', optim_initial='equal')\n"
+        "w = s.weights(round=9).to_dict()\n", BASQUE_RESULT, timeout=300)
+    peer = (run_snippet(PYSYNCON_PYTHON, theirs, env={"PYTHONWARNINGS": "ignore"})
+            if Path(PYSYNCON_PYTHON).exists() and "pysyncon" not in SKIP
+            else missing(f"pysyncon venv {PYSYNCON_PYTHON} not found"))
+    keys = ("loss", "w_Cataluna", "w_Madrid")
+    tol = {"loss": 0.005, "w_Cataluna": 1.0, "w_Madrid": 1.0}
+    return [Row(task, "pysyncon (own venv)", compiled, peer, keys, tol),
+            Row(task, "ours, engine='scipy' (reference)", compiled, scipy_engine, keys, tol),
+            Row(task, "published (R Synth, JSS 2011)", compiled,
+                reference({"loss": 0.00886, "w_Cataluna": 0.851, "w_Madrid": 0.149}), keys, tol)]
+
+
 def write_data() -> dict:
     from utvardering.data.reference_synth import load_prop99, load_prop99_covariates
 
@@ -107,8 +179,8 @@ def adh_tasks(paths: dict, only) -> list:
         rows.append(Row(rows[0].task, "published (synth2)", rows[0].ours,
                         reference({f"w_{s}": v for s, v in PUBLISHED.items()} | {"gap": -19.0}),
                         keys, tol))
-    ok_pl = ok and have("utvardering.synth.placebo", "placebo_in_space")
-    mine = Snippet(setup_ours + "from utvardering.synth.placebo import placebo_in_space\n"
+    ok_pl = ok and have("utvardering.synth.robustness", "placebo_in_space")
+    mine = Snippet(setup_ours + "from utvardering.synth.robustness import placebo_in_space\n"
                    + fit_ours, "pl = placebo_in_space(e)\np = pl.p_value\n",
                    "{'p': p, 'n_units': len(pl.table)}", timeout=600, budget=120)
     hand = Snippet(read + PYSYNCON,
@@ -194,7 +266,7 @@ def sdid_tasks(paths: dict, only) -> list:
                    "from utvardering.synth.sdid import synthetic_did\n"
                    "study = Study(df, outcome='PacksPerCapita', unit='State', time='Year', "
                    "treated='California', start=1989)\n",
-                   "e = synthetic_did(study, se='placebo', replications=200, random_state=0, "
+                   "e = synthetic_did(study, inference='placebo', n_draws=200, random_state=0, "
                    "enumerate_placebos=False)\n"
                    "att, se = e.estimate, e.se\n", res)
     dd = Snippet(read + "from diff_diff import SyntheticDiD\n"
@@ -271,7 +343,7 @@ def growth_tasks(quick: bool, only) -> list:
                 ("ADH nested V", "e = synthetic_control(study, predictors=PRED, "
                                  "inference=None, random_state=0)\n"),
                 ("outcome-only SC", "e = synthetic_control(study, inference=None)\n"),
-                ("SDID (no SE)", "e = synthetic_did(study, se=None)\n")):
+                ("SDID (no SE)", "e = synthetic_did(study, inference=None)\n")):
             snip = Snippet(setup, stmt, "{'estimate': e.estimate}", timeout=600, budget=60,
                            repeats=3)
             m = ours(snip) if ok else missing()
@@ -341,7 +413,7 @@ def main(argv=None) -> list:
     if SKIP and "partial" not in harness.TAG:  # never overwrite a full run's results file
         harness.TAG = ".".join(t for t in (harness.TAG, "partial") if t)
     paths = write_data()
-    rows = adh_tasks(paths, args.only) + scpi_tasks(paths, args.only)
+    rows = adh_tasks(paths, args.only) + basque_tasks(args.only) + scpi_tasks(paths, args.only)
     rows += sdid_tasks(paths, args.only) + bayes_tasks(paths, args.only)
     rows += growth_tasks(args.quick, args.only)
     print_table("Synthetic control (issue 5)", [r for r in rows if "donors ×" not in r.task])

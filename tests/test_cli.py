@@ -254,9 +254,9 @@ def test_estimate_on_a_bundled_dataset_with_integer_years(capsys):
 def test_estimate_with_a_cohort_column_and_integer_units(capsys):
     argv = ["estimate", "test_naive_difference", "--data", "mpdta", "--unit", "countyreal",
             "--time", "year", "--outcome", "lemp", "--cohort", "first.treat", "--json"]
-    # The 2004 cohort has one pre-period (2003), fewer than Study's default of two.
-    code, _, err = run(capsys, *argv)
-    assert code == 2 and "too few pre-treatment periods" in err
+    # The 2004 cohort has one pre-period (2003): enough for the Study's default of one.
+    code, _, err = run(capsys, *argv, "--min-pre-periods", "2")
+    assert code == 2 and "too few pre-treatment periods" in err and len(err) < 300
     code, out, _ = run(capsys, *argv, "--min-pre-periods", "1")
     assert code == 0
     effect = Effect.from_dict(json.loads(out))
@@ -297,7 +297,7 @@ def test_estimate_design_argument_errors(capsys, monthly_csv):
     code, _, err = run(capsys, "estimate", "test_naive_difference", *data, "--treated", "area0")
     assert code == 2 and "--treated needs --start" in err
     code, _, err = run(capsys, "estimate", "test_naive_difference", *data)
-    assert code == 2 and "either --treated A,B with --start PERIOD, or --cohort COL" in err
+    assert code == 2 and "--treated A,B with --start PERIOD, --cohort COL, or --group COL with --post COL" in err
     code, _, err = run(capsys, "estimate", *data)
     assert code == 2 and "name the estimator" in err
 
@@ -382,3 +382,25 @@ def test_installed_entry_point(tmp_path):
     err = subprocess.run([exe, "datasets", "export", "prop", str(tmp_path / "x.csv")],
                          capture_output=True, text=True, check=False)
     assert err.returncode == 2 and err.stderr.startswith("error: no bundled dataset named 'prop'")
+
+
+# -- the top-level entry points of the analyses ------------------------------------------------------
+def test_top_level_analysis_entry_points_run_the_packaged_analyses():
+    from utvardering.report.runner import list_analyses
+
+    folder = Path(__file__).resolve().parents[1] / "analyses"
+    names = list_analyses()
+    assert names == sorted(p.stem for p in folder.glob("*.py"))
+    for name in names:
+        text = (folder / f"{name}.py").read_text(encoding="utf-8")
+        assert f'main(["run", "{name}", *sys.argv[1:]])' in text
+        assert len(text.splitlines()) < 30  # thin: the analysis lives in the package
+    done = subprocess.run([sys.executable, str(folder / "drogfri_skola.py"), "--help"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "usage: utvardering run" in done.stdout
+
+
+def test_python_dash_m_runs_the_command_line():
+    done = subprocess.run([sys.executable, "-m", "utvardering", "run", "../x"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and done.stderr.startswith("error: analysis name '../x'")

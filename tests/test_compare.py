@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from utvardering import Effect
-from utvardering.compare import compare, plot_comparison
+from utvardering.triangulation import compare, plot_comparison
 
 
 def _effects():

@@ -44,7 +44,7 @@ def test_start_outside_the_data(panel, start):
 
 
 def test_too_few_pre_periods(panel):
-    with pytest.raises(DesignError, match=r"too few pre-treatment periods \(area0 has 2; at least 6 needed\)"):
+    with pytest.raises(DesignError, match=r"too few pre-treatment periods: 1 treated unit with 2 \('area0'\); at least 6 needed"):
         Study(panel, outcome="crimes", treated="area0", start="2017-03", min_pre_periods=6)
 
 
@@ -72,7 +72,7 @@ def test_who_is_treated_must_be_said_once(panel):
 def test_staggered_starts_and_cohort_column(panel):
     study = Study(panel, outcome="crimes", starts={"area0": "2019-01", "area1": "2019-06"})
     assert study.is_staggered and study.start == pd.Period("2019-01", "M")
-    years = pd.DataFrame({"id": list("aabbcc"), "year": [2003, 2004] * 3, "y": [1.0] * 6,
+    years = pd.DataFrame({"id": list("aabbcc"), "year": [2003, 2004] * 3, "y": [1.0, 2.0] * 3,
                           "first": [2004, 2004, 0, 0, 0, 0]})
     study = Study(years, outcome="y", unit="id", time="year", cohort="first", min_pre_periods=1)
     assert study.starts == {"a": 2004} and study.donors == ["b", "c"]
@@ -94,7 +94,8 @@ def test_replace_changes_start(panel):
 
 def test_overlapping_programmes_from_the_registry():
     times = pd.period_range("2019-01", "2022-12", freq="M")
-    rows = [(u, str(t), 10) for u in ["Möllevången", "Sofielund", "Lugnet"] for t in times]
+    rows = [(u, str(t), 10 + k) for u in ["Möllevången", "Sofielund", "Lugnet"]
+            for k, t in enumerate(times)]
     data = pd.DataFrame(rows, columns=["unit", "time", "crimes"])
     study = Study(data, outcome="crimes", treated="Möllevången", start="2021-06", end="2022-12",
                   exclude=["Sofielund"], intervention="ordningsvakter_mollevangen")
@@ -103,7 +104,8 @@ def test_overlapping_programmes_from_the_registry():
 
 
 def test_integer_time_start_given_as_text():
-    years = pd.DataFrame({"unit": list("aaabbb"), "time": [1988, 1989, 1990] * 2, "y": [1.0] * 6})
+    years = pd.DataFrame({"unit": list("aaabbb"), "time": [1988, 1989, 1990] * 2,
+                          "y": [1.0, 2.0, 3.0] * 2})
     study = Study(years, outcome="y", treated="a", start="1989", min_pre_periods=1)
     assert study.start == 1989
     with pytest.raises(DesignError, match=r"start '1989-01' is not a period of this panel: its time column holds integers"):
@@ -111,6 +113,7 @@ def test_integer_time_start_given_as_text():
 
 
 def test_integer_unit_labels():
-    data = pd.DataFrame({"unit": [0, 0, 0, 1, 1, 1], "time": [2000, 2001, 2002] * 2, "y": [1.0] * 6})
+    data = pd.DataFrame({"unit": [0, 0, 0, 1, 1, 1], "time": [2000, 2001, 2002] * 2,
+                         "y": [1.0, 2.0, 3.0] * 2})
     study = Study(data, outcome="y", treated=0, start=2001, min_pre_periods=1)
     assert study.treated == [0] and study.donors == [1]

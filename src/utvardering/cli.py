@@ -8,7 +8,8 @@ Subcommands::
     utvardering validate FILE --survey --unit U --time T --respondent R --weight W --item NAME=LOW:HIGH
     utvardering simulate WORLD --seed N --out FILE [--set key=value ...]
     utvardering estimate METHOD --data FILE --unit U --time T --outcome Y
-                         (--treated A,B --start PERIOD | --cohort COL) [--set key=value ...] [--json]
+                         (--treated A,B --start PERIOD | --cohort COL | --group COL --post COL)
+                         [--dropna] [--allow-gaps] [--set key=value ...] [--json]
     utvardering estimate --list
     utvardering run NAME|all [--quick] [--out DIR] [--analyses-dir DIR]
 
@@ -33,6 +34,7 @@ import inspect
 import pkgutil
 import sys
 import tomllib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -50,6 +52,7 @@ from .cli_io import (
 from .data.schema import check_panel
 from .data.schema_micro import validate_survey
 from .errors import DataError, DesignError
+from .options import check_level
 
 __all__ = ["build_parser", "describe_error", "main", "subcommand_modules"]
 
@@ -59,7 +62,8 @@ ESTIMATOR_PACKAGES = ("utvardering.did", "utvardering.synth", "utvardering.times
 
 def _import_estimators() -> list[str]:
     """Import the estimator packages and their public modules, so that every estimator
-    registers itself; return a note for each module that could not be imported."""
+    registers itself; return a note for each module that could not be imported.
+    """
     notes = []
     for name in ESTIMATOR_PACKAGES:
         try:
@@ -84,13 +88,17 @@ def cmd_datasets_list(args: argparse.Namespace) -> int:
     from .data.datasets import list_datasets
 
     table = list_datasets()
-    for kind in ("simulated", "reference"):
+    from .data.public_record import public_record_rows  # the public record (issue 13)
+
+    table = pd.concat([table, pd.DataFrame(public_record_rows())], ignore_index=True)
+    for kind in ("simulated", "reference", "public"):
         rows = table[table["kind"] == kind]
         print(f"{kind.capitalize()} datasets ({len(rows)})")
         print("=" * (len(kind) + 14))
         for row in rows.itertuples(index=False):
             shape = f"{row.shape[0]} rows × {row.shape[1]} columns" if row.shape else "file not bundled"
-            print(f"{row.name}  [{shape}]  utvardering.datasets.{row.loader}()")
+            call = row.loader if "(" in row.loader else f"{row.loader}()"
+            print(f"{row.name}  [{shape}]  utvardering.datasets.{call}")
             print(f"  {row.description}")
             print(f"  source:    {row.source}")
             print(f"  study:     {row.original_study}")
@@ -194,6 +202,69 @@ def _check_options(function, name: str, options: dict, skip_first: bool) -> None
                         f"its options are: {', '.join(allowed) or 'none'}.")
 
 
+#: Python keywords in library messages and the command-line flags that set them.
+CLI_WORDS = {
+    "lower min_pre_periods": "lower --min-pre-periods",
+    "min_pre_periods": "--min-pre-periods",
+    "pass dropna=True": "pass --dropna",
+    "dropna=True": "--dropna",
+    "pass allow_gaps=True": "pass --allow-gaps",
+    "allow_gaps=True": "--allow-gaps",
+}
+
+
+def in_cli_words(message: str) -> str:
+    """A library message with its keyword advice (``dropna=True``) in flags (``--dropna``)."""
+    for words, flag in CLI_WORDS.items():
+        message = message.replace(words, flag)
+    return message
+
+
+def group_post_design(frame: pd.DataFrame, unit: str, time: str, group: str,
+                      post: str) -> dict:
+    """``treated=`` and ``start=`` of a Study from a 2×2 group/post coding.
+
+    ``group`` marks the treated units (1/true), ``post`` the periods from the start on
+    (1/true). Both must be 0/1, ``group`` constant within each unit and ``post`` constant
+    within each period and switching on once.
+
+    Raises
+    ------
+    UserError
+        Naming the column and the units or periods at fault.
+    """
+    codes = {}
+    for flag, column in (("--group", group), ("--post", post)):
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.isna().any() or not values.isin([0, 1]).all():
+            bad = frame.loc[values.isna() | ~values.isin([0, 1]), column].unique().tolist()[:5]
+            raise UserError(f"{flag} column {column!r} must hold 0 and 1 only; it holds "
+                            f"{', '.join(map(repr, bad))}.")
+        codes[flag] = values.astype(int)
+    by_unit = codes["--group"].groupby(frame[unit]).nunique()
+    if (by_unit > 1).any():
+        raise UserError(f"--group column {group!r} changes within unit(s) "
+                        f"{', '.join(map(str, by_unit.index[by_unit > 1][:5]))}; it must mark "
+                        "the treated units (1 in every row of a treated unit).")
+    by_time = codes["--post"].groupby(frame[time]).agg(["min", "max"])
+    if (by_time["min"] != by_time["max"]).any():
+        raise UserError(f"--post column {post!r} differs between rows of the same period "
+                        f"({', '.join(map(str, by_time.index[by_time['min'] != by_time['max']][:5]))}); "
+                        "it must mark the periods from the start on.")
+    post_times = by_time.index[by_time["max"] == 1]
+    if len(post_times) == 0 or len(post_times) == len(by_time):
+        raise UserError(f"--post column {post!r} must be 0 before the start and 1 from it on; "
+                        f"it is {'never' if len(post_times) == 0 else 'always'} 1.")
+    start = min(post_times)
+    if (by_time.loc[by_time.index >= start, "max"] != 1).any():
+        raise UserError(f"--post column {post!r} switches off again after {start}; it must be 1 "
+                        "in every period from the start on.")
+    treated = sorted(frame.loc[codes["--group"] == 1, unit].unique().tolist(), key=str)
+    if not treated:
+        raise UserError(f"--group column {group!r} marks no unit as treated (no 1s).")
+    return {"treated": treated, "start": start.item() if hasattr(start, "item") else start}
+
+
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Build a Study from the arguments, run a registered estimator and print the Effect."""
     from .estimators import get_estimator, list_estimators
@@ -218,34 +289,71 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     missing = [f"--{k}" for k in ("data", "outcome") if getattr(args, k) is None]
     if missing:
         raise UserError(f"estimate needs {' and '.join(missing)}.")
-    if (args.treated is None) == (args.cohort is None):
-        raise UserError("say who is treated: either --treated A,B with --start PERIOD, or --cohort COL.")
+    options = parse_settings(args.set)
+    flags = {"dropna": "--dropna", "allow_gaps": "--allow-gaps", "group": "--group COL",
+             "post": "--post COL", "min_pre_periods": "--min-pre-periods N"}
+    misplaced = [k for k in options if k in flags]
+    if misplaced:
+        raise UserError(f"{', '.join(misplaced)} describe the data, not the estimator: give "
+                        f"{' and '.join(flags[k] for k in misplaced)} instead of --set.")
+    ways = [args.treated is not None, args.cohort is not None,
+            args.group is not None or args.post is not None]
+    if sum(ways) != 1:
+        raise UserError("say who is treated in one way: --treated A,B with --start PERIOD, "
+                        "--cohort COL, or --group COL with --post COL (the 2×2 form).")
     if args.treated is not None and args.start is None:
         raise UserError("--treated needs --start PERIOD (the first treated period, e.g. 2018-10).")
+    if ways[2] and (args.group is None or args.post is None):
+        raise UserError("the 2×2 form needs both --group COL (1 = treated unit) and --post COL "
+                        "(1 = period after the start).")
     try:
         info = get_estimator(args.method)
     except DesignError:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         raise
-    options = parse_settings(args.set)
     _check_options(info.function, f"estimator {args.method!r}", options, skip_first=True)
+    if "level" in options:
+        options["level"] = check_level(options["level"])
     frame = read_table(args.data)
-    for flag, column in (("--unit", args.unit), ("--time", args.time)):
-        if column not in frame.columns:
+    for flag, column in (("--unit", args.unit), ("--time", args.time), ("--group", args.group),
+                         ("--post", args.post), ("--cohort", args.cohort)):
+        if column is not None and column not in frame.columns:
             raise DataError(f"{flag} column {column!r} is not in {args.data!r}; its columns are "
                             f"{', '.join(map(str, frame.columns))}.")
     units, times = frame[args.unit], frame[args.time]
-    study = Study(
-        frame, outcome=args.outcome, unit=args.unit, time=args.time,
+    design = dict(
         treated=like_column(split_list(args.treated), units),
-        start=period_arg(args.start, times), end=period_arg(args.end, times),
-        cohort=args.cohort, donors=like_column(split_list(args.donors), units),
-        exclude=like_column(split_list(args.exclude), units), exposure=args.exposure,
-        counts=True if args.count else None,
-        **({} if args.min_pre_periods is None else {"min_pre_periods": args.min_pre_periods}),
+        start=period_arg(args.start, times),
+        cohort=args.cohort,
     )
-    effect = info.function(study, **options)
+    if ways[2]:
+        design = group_post_design(frame, args.unit, args.time, args.group, args.post)
+        if args.min_pre_periods is None:
+            design["min_pre_periods"] = 1  # a 2×2 needs one pre-period
+    elif args.min_pre_periods is not None:
+        design["min_pre_periods"] = args.min_pre_periods
+    try:
+        study = (info.design or Study)(
+            frame, outcome=args.outcome, unit=args.unit, time=args.time,
+            end=period_arg(args.end, times),
+            donors=like_column(split_list(args.donors), units),
+            exclude=like_column(split_list(args.exclude), units), exposure=args.exposure,
+            covariates=split_list(args.covariates), counts=True if args.count else None,
+            dropna=args.dropna, allow_gaps=args.allow_gaps, **design,
+        )
+        effect = info.function(study, **options)
+    except (UserError, DataError, DesignError) as exc:
+        raise type(exc)(in_cli_words(str(exc))) from exc
+    except Exception as exc:
+        if getattr(args, "traceback", False):
+            raise
+        given = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        raise UserError(
+            f"estimator {args.method!r} stopped with {type(exc).__name__}: {exc}"
+            + (f" (options: {given})" if given else "")
+            + ". Check the options and the design; `utvardering --traceback estimate ...` "
+            "shows where it stopped.") from exc
     print(effect.to_json(indent=2) if args.json else effect.summary())
     return 0
 
@@ -302,10 +410,17 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--start", help="first treated period, e.g. 2018-10 or 1989")
     est.add_argument("--end", help="last period the intervention was in force")
     est.add_argument("--cohort", help="column with each unit's first treated period (0 = never)")
+    est.add_argument("--group", help="2×2 form: column marking the treated units (0/1), with --post")
+    est.add_argument("--post", help="2×2 form: column marking the periods from the start on (0/1)")
     est.add_argument("--donors", help="comparison units, comma-separated")
     est.add_argument("--exclude", help="units kept out of the donor pool, comma-separated")
     est.add_argument("--exposure", help="population (exposure) column")
     est.add_argument("--count", action="store_true", help="the outcome is an event count")
+    est.add_argument("--covariates", help="numeric covariate columns, comma-separated")
+    est.add_argument("--dropna", action="store_true",
+                     help="drop unit-periods whose outcome is missing (they are reported)")
+    est.add_argument("--allow-gaps", action="store_true",
+                     help="accept an unbalanced panel (for estimators that can use one)")
     est.add_argument("--min-pre-periods", type=int, default=None,
                      help="fewest pre-treatment periods allowed per treated unit "
                           "(default: the Study's)")
@@ -354,9 +469,9 @@ def describe_error(exc: BaseException) -> str:
     elif isinstance(exc, OSError):
         text = f"{exc.strerror or exc}."
     else:
-        text = (f"stopped with {type(exc).__name__}: {exc} (an unexpected failure, not a "
-                "message written for you; rerun with `utvardering --traceback ...` to see where, "
-                "and please report it if the input is valid).")
+        text = (f"stopped with {type(exc).__name__}: {exc} (rerun with "
+                "`utvardering --traceback ...` to see where; please report it if the input is "
+                "valid).")
     return " ".join(text.split("\n")) if "\n" in text else text
 
 
@@ -367,6 +482,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
+    previous = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         return int(args.handler(args))
     except BrokenPipeError:  # e.g. `utvardering datasets list | head`
@@ -379,6 +496,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {describe_error(exc)}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = previous
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings on the command line: ``warning (DataWarning): ...``, no source line."""
+    return f"warning ({category.__name__}): {message}\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

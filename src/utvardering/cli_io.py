@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,14 @@ import pandas as pd
 
 __all__ = [
     "UserError",
+    "check_output_folder",
+    "check_writable_file",
     "has_pyarrow",
     "like_column",
     "parse_settings",
     "parse_value",
     "period_arg",
+    "read_config_file",
     "read_table",
     "split_list",
     "write_table",
@@ -75,18 +79,78 @@ def write_table(frame: pd.DataFrame, file: str) -> Path:
             f"writing Parquet ({file!r}) needs pyarrow, which is not installed: "
             "pip install pyarrow, or give a file name ending in .csv."
         )
-    if not path.parent.exists():
-        raise UserError(f"the folder {str(path.parent)!r} for {file!r} does not exist; create it first.")
+    check_writable_file(path)
     data = _portable(frame)
-    if path.suffix.lower() == ".parquet":
-        data.to_parquet(path, index=False)
-    else:
-        data.to_csv(path, index=False)
-    truth = frame.attrs.get("truth")
-    if truth is not None:
-        Path(f"{file}.truth.json").write_text(
-            json.dumps(truth, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".parquet":
+            data.to_parquet(path, index=False)
+        else:
+            data.to_csv(path, index=False)
+        truth = frame.attrs.get("truth")
+        if truth is not None:
+            Path(f"{file}.truth.json").write_text(
+                json.dumps(truth, indent=2, ensure_ascii=False, default=str) + "\n",
+                encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"could not write {file!r}: {exc.strerror or exc}.") from None
     return path
+
+
+def check_writable_file(path: Path) -> None:
+    """Raise :class:`UserError` unless a file can be written at ``path`` (not a folder, the
+    folder exists and is writable).
+    """
+    file = str(path)
+    if path.is_dir():
+        raise UserError(f"{file!r} is a folder; give a file name (e.g. {str(path / 'data.csv')!r}).")
+    if not path.parent.is_dir():
+        raise UserError(f"the folder {str(path.parent)!r} for {file!r} does not exist; create it "
+                        "first.")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UserError(f"cannot write {file!r}: no permission to write in {str(path.parent)!r} "
+                        "(or the file is read-only); choose another location.")
+
+
+def check_output_folder(folder: str | Path, flag: str = "--out", create: bool = False) -> Path:
+    """Raise :class:`UserError` unless ``folder`` is, or can be created as, a writable folder
+    (with ``create=True`` it is created).
+    """
+    path = Path(folder).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{flag} {str(folder)!r} is an existing file, not a folder; give a folder "
+                        "(it is created if needed).")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} {str(folder)!r} cannot be written: no permission to write in "
+                        f"{str(existing)!r} (read-only file system or folder); choose another "
+                        "folder.")
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"{flag} {str(folder)!r} cannot be created: "
+                            f"{exc.strerror or exc}.") from None
+    return path
+
+
+def read_config_file(file: str | Path) -> dict:
+    """Read a TOML configuration given on the command line; errors as one-line UserErrors."""
+    import tomllib
+
+    path = Path(file).expanduser()
+    if path.is_dir():
+        raise UserError(f"--config {str(file)!r} is a folder; give a TOML file.")
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise UserError(f"--config {str(file)!r} does not exist.") from None
+    except OSError as exc:
+        raise UserError(f"--config {str(file)!r} cannot be read: {exc.strerror or exc}.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"--config {str(file)!r} is not valid TOML: {exc}.") from None
 
 
 def parse_value(text: str) -> Any:

@@ -40,8 +40,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_each(args: argparse.Namespace, draw: bool) -> int:
-    from .cli_io import UserError
-    from .report.runner import check_analysis_name, find_analyses_dir, list_analyses, run_analysis
+    from .cli_io import UserError, check_output_folder, read_config_file
+    from .report.runner import (
+        check_analysis_name,
+        check_output_links,
+        find_analyses_dir,
+        list_analyses,
+        run_analysis,
+    )
 
     try:
         folder = find_analyses_dir(args.analyses_dir)
@@ -49,9 +55,20 @@ def _run_each(args: argparse.Namespace, draw: bool) -> int:
             check_analysis_name(args.name)
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    names = list_analyses(folder) if args.name == "all" else [args.name]
+    known = list_analyses(folder)
+    if args.name != "all" and args.name not in known:
+        raise UserError(f"no analysis named {args.name!r} in {folder}; known: "
+                        f"{', '.join(known) or 'none'}.")
+    names = known if args.name == "all" else [args.name]
     if args.name == "all" and args.config:
         raise UserError("--config applies to one analysis; run them one at a time.")
+    if args.config:
+        read_config_file(args.config)  # a bad file stops here, before minutes of work
+    out_root = check_output_folder(args.out or "results", create=True)
+    try:
+        check_output_links(out_root)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     for name in names:
         began = time.perf_counter()
         out = f"{args.out}/{name}" if args.out and args.name == "all" else args.out
@@ -62,6 +79,13 @@ def _run_each(args: argparse.Namespace, draw: bool) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"{name}: {written['report.html']} ({time.perf_counter() - began:.1f} s)")
+    if args.name == "all":  # the three bottom lines side by side (issue 16)
+        from pathlib import Path
+
+        from .report.index import write_index
+
+        root = Path(args.out) if args.out else Path("results")
+        print(f"index: {write_index(root, names, lang=args.lang)}")
     return 0
 
 

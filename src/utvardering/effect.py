@@ -124,48 +124,77 @@ class Effect:
         """Warnings raised while estimating (also in ``diagnostics["warnings"]``)."""
         return list(self.diagnostics.get("warnings", []))
 
-    def _rows(self) -> list[tuple[str, str, str]]:
+    def _rows(self, lang: str = "en") -> list[tuple[str, str, str]]:
+        from .i18n import get_language
+
+        tr = get_language(lang)
+        num = _fmt if lang == "en" else (lambda v: tr.significant(v, 4))
         pct = round(self.level * 100)
-        rows = [("Effect", _fmt(self.estimate), f"[{_fmt(self.interval[0])}, {_fmt(self.interval[1])}]")]
+        sep = "; " if lang == "sv" else ", "
+        rows = [(tr("Effect"), num(self.estimate), f"[{num(self.interval[0])}{sep}{num(self.interval[1])}]")]
         if self.se is not None:
-            rows.append(("Std. error", _fmt(self.se), ""))
+            rows.append((tr("Std. error"), num(self.se), ""))
         if self.relative is not None:
             ri = self.relative_interval
-            text = f"[{ri[0]:+.1%}, {ri[1]:+.1%}]" if ri is not None else ""
-            rows.append(("Relative effect", f"{self.relative:+.1%}", text))
+            if lang == "en":
+                text = f"[{ri[0]:+.1%}, {ri[1]:+.1%}]" if ri is not None else ""
+                rows.append(("Relative effect", f"{self.relative:+.1%}", text))
+            else:
+                text = tr.interval(*ri, 1, percent=True, sign=True) if ri is not None else ""
+                rows.append((tr("Relative effect"), tr.percent(self.relative, 1, sign=True), text))
         if self.p_value is not None:
-            rows.append(("p-value", _fmt(self.p_value), ""))
+            rows.append((tr("p-value"), tr.p_value(self.p_value), ""))
         if self.prob is not None:
-            rows.append(("Posterior prob. of effect", f"{self.prob:.1%}", ""))
-        rows.insert(0, ("", "estimate", f"{pct}% interval"))
+            rows.append((tr("Posterior prob. of effect"),
+                         f"{self.prob:.1%}" if lang == "en" else tr.percent(self.prob, 1), ""))
+        rows.insert(0, ("", tr("estimate"), tr("{pct}% interval", pct=pct)))
         return rows
 
-    def summary(self) -> str:
-        """Readable text table of the result (returned, not printed)."""
-        title = f"{self.method} — {self.outcome or 'outcome'} ({self.scale})"
-        rows = self._rows()
+    def summary(self, lang: str = "en") -> str:
+        """Readable text table of the result (returned, not printed).
+
+        Parameters
+        ----------
+        lang : {"en", "sv"}
+            Language of the labels and number format (the message catalogue of
+            :mod:`utvardering.i18n`); p-values below 0.001 are shown as ``< 0.001``.
+        """
+        from .i18n import get_language
+
+        tr = get_language(lang)
+        title = (f"{tr.method(self.method) if lang != 'en' else self.method} — "
+                 f"{(tr.column(self.outcome) if lang != 'en' else self.outcome) if self.outcome else tr('outcome')}"
+                 f" ({tr(self.scale)})")
+        rows = self._rows(lang)
         width = max(len(r[0]) for r in rows) + 2
         body = [f"{r[0]:<{width}}{r[1]:>12}   {r[2]}".rstrip() for r in rows]
         rule = "-" * max(len(title), *(len(b) for b in body))
-        lines = [title, f"Estimand: {self.estimand}", rule, *body, rule]
+        lines = [title, tr("Estimand: {text}", text=tr(self.estimand)), rule, *body, rule]
         design = []
         if self.n_treated is not None:
-            design.append(f"treated units {self.n_treated}")
+            design.append(tr("treated units {n}", n=self.n_treated))
         if self.n_control is not None:
-            design.append(f"comparison units {self.n_control}")
+            design.append(tr("comparison units {n}", n=self.n_control))
         if self.start is not None:
-            design.append(f"start {self.start}")
+            design.append(tr("start {date}", date=tr.date(self.start)))
         if design:
-            lines.append("Design: " + ", ".join(design))
+            lines.append(tr("Design: {text}", text=", ".join(design)))
         shown = {k: v for k, v in self.diagnostics.items()
                  if k != "warnings" and not _is_timing(k) and isinstance(v, (int, float, str, bool))
                  and v is not None}
         if shown:
-            lines.append("Diagnostics: " + ", ".join(
-                f"{k} {_fmt(v) if isinstance(v, float) else v}" for k, v in shown.items()))
+            def value(v: Any) -> str:
+                if isinstance(v, bool):
+                    return tr("yes") if v else tr("no")
+                if isinstance(v, float):
+                    return _fmt(v) if lang == "en" else tr.significant(v, 4)
+                return tr.warning(v) if isinstance(v, str) else str(v)
+
+            lines.append(tr("Diagnostics: {text}", text=", ".join(
+                f"{k} {value(v)}" for k, v in shown.items())))
         if self.warnings:
-            lines.append("Warnings:")
-            lines += [f"  - {w}" for w in self.warnings]
+            lines.append(tr("Warnings:"))
+            lines += [f"  - {tr.warning(w)}" for w in self.warnings]
         return "\n".join(lines)
 
     def __str__(self) -> str:

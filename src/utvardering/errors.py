@@ -46,17 +46,20 @@ class ConvergenceWarning(UtvarderingWarning):
 
 class DesignWarning(UtvarderingWarning):
     """The design is weak for the question (poor pre-fit, pre-trends, overlapping programmes,
-    weights not identified, extrapolation outside the donors' range)."""
+    weights not identified, extrapolation outside the donors' range).
+    """
 
 
 class InferenceWarning(UtvarderingWarning):
     """An interval or p-value may be invalid or coarse (few clusters, one treated unit, too few
-    placebos for the level, unbounded intervals)."""
+    placebos for the level, unbounded intervals).
+    """
 
 
 class DataWarning(UtvarderingWarning):
     """The data were used as given but something in them deserves a look (deprecated argument
-    names, small cells, conflicting vintages, suppressed values)."""
+    names, small cells, conflicting vintages, suppressed values).
+    """
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -15,23 +15,31 @@ import pandas as pd
 
 from .errors import DesignError
 
-__all__ = ["EstimatorInfo", "get_estimator", "list_estimators", "register_estimator"]
+__all__ = ["FAMILIES", "EstimatorInfo", "get_estimator", "list_estimators", "load_families",
+           "register_estimator"]
 
 
 @dataclass(frozen=True)
 class EstimatorInfo:
-    """A registered estimator: its public ``name``, method ``family`` and one-line ``summary``."""
+    """A registered estimator: its public ``name``, method ``family`` and one-line ``summary``.
+
+    ``design`` builds the estimator's first argument from a DataFrame and the Study keywords
+    (``None``: :class:`~utvardering.Study` itself); e.g. ``survey_did`` takes respondent
+    micro-data, which is not a panel Study.
+    """
 
     name: str
     family: str
     summary: str
     function: Callable
+    design: Callable | None = None
 
 
 _REGISTRY: dict[str, EstimatorInfo] = {}
 
 
-def register_estimator(name: str, *, family: str, summary: str) -> Callable[[Callable], Callable]:
+def register_estimator(name: str, *, family: str, summary: str,
+                       design: Callable | None = None) -> Callable[[Callable], Callable]:
     """Decorator registering ``f(study, **options) -> Effect`` under ``name``.
 
     Parameters
@@ -42,19 +50,40 @@ def register_estimator(name: str, *, family: str, summary: str) -> Callable[[Cal
         ``"did"``, ``"synth"`` or ``"timeseries"``.
     summary : str
         One line for listings.
+    design : callable, optional
+        ``design(frame, **study_keywords)`` building the first argument when it is not a
+        :class:`~utvardering.Study` (default: the Study).
     """
 
     def decorate(function: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].function is not function:
             raise ValueError(f"estimator {name!r} is registered twice.")
-        _REGISTRY[name] = EstimatorInfo(name, family, summary, function)
+        _REGISTRY[name] = EstimatorInfo(name, family, summary, function, design)
         return function
 
     return decorate
 
 
+#: The packages whose import registers the library's estimators.
+FAMILIES = ("utvardering.did", "utvardering.synth", "utvardering.timeseries")
+
+
+def load_families() -> None:
+    """Import the three method families so that their estimators are registered.
+
+    ``import utvardering`` is lazy (it imports a family only when one of its names is used), so
+    the registry fills on demand; every look-up goes through here first.
+    """
+    import importlib
+
+    for family in FAMILIES:
+        importlib.import_module(family)
+
+
 def get_estimator(name: str) -> EstimatorInfo:
     """Look up a registered estimator; the error lists the registered names."""
+    if name not in _REGISTRY:
+        load_families()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -64,6 +93,7 @@ def get_estimator(name: str) -> EstimatorInfo:
 
 def list_estimators() -> pd.DataFrame:
     """Table of registered estimators: ``name``, ``family``, ``summary``."""
+    load_families()
     rows = [{"name": i.name, "family": i.family, "summary": i.summary}
             for i in sorted(_REGISTRY.values(), key=lambda i: (i.family, i.name))]
     return pd.DataFrame(rows, columns=["name", "family", "summary"])

@@ -27,7 +27,9 @@ one release).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
 
 from .errors import DesignError, warn
@@ -38,6 +40,7 @@ __all__ = [
     "check_level",
     "check_option",
     "renamed",
+    "renamed_arguments",
 ]
 
 Likelihood = Literal["gaussian", "poisson", "negative_binomial"]
@@ -109,3 +112,31 @@ def renamed(options: dict[str, Any], old_to_new: Mapping[str, str], where: str) 
                  "release.", DeprecationWarning)
             out[new] = out.pop(old)
     return out
+
+
+def renamed_arguments(**old_to_new: str) -> Callable[[Callable], Callable]:
+    """Decorator: accept old keyword names for one release, with a :class:`DeprecationWarning`.
+
+    ``@renamed_arguments(study_or_series="study", family="likelihood")`` lets callers still
+    write ``f(study_or_series=df, family="poisson")``. Giving both the old and the new name, or
+    the first argument both positionally and under its old name, raises
+    :class:`~utvardering.DesignError`.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        where = function.__name__
+        first = next(iter(inspect.signature(function).parameters), None)
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            old = [k for k in old_to_new if k in kwargs]
+            if old:
+                if args and any(old_to_new[k] == first for k in old):
+                    raise DesignError(f"{where}: give the data once, as the first argument "
+                                      f"({first}=); the old name was given too.")
+                kwargs = renamed(kwargs, {k: old_to_new[k] for k in old}, where)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -17,17 +17,48 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._study_starts import StartsMixin, _listify
-from .data._panel_keys import _distinct_runs, _RowOrder, _sorted_copy, _sorted_distinct
-from .data.schema import Panel, _validated_rows
-from .data.timeparse import format_periods, to_period
-from .errors import DesignError
+from .data.panel_keys import RowOrder, distinct_runs, sorted_copy, sorted_distinct
+from .data.schema import Panel, check_columns, validated_rows
+from .data.timeparse import format_periods, is_yearly, to_period
+from .errors import DataError, DesignError
 from .interventions import Intervention, get_intervention, overlapping_programmes
 
 __all__ = ["Study"]
 
 
-class Study(StartsMixin):
+def _distinct(values: Iterable) -> list:
+    """Distinct values (starts are shared objects per cohort, so this is one cheap pass)."""
+    by_id = {id(v): v for v in values}
+    return list(dict.fromkeys(by_id.values()))
+
+
+def _listify(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return [value]  # one unit label, e.g. "Malmö" or 7
+    return list(value)
+
+
+def _natural(units: Iterable) -> list:
+    """Units in reading order for a message: numbers by value (1, 2, 10), others as given."""
+    units = list(units)
+    if units and all(isinstance(u, (int, float, np.integer, np.floating))
+                     and not isinstance(u, bool) for u in units):
+        return sorted(units)
+    return units
+
+
+_FREQ_WORDS = {"M": "months", "Q": "quarters", "D": "days", "W": "weeks"}
+
+
+def _example(value: int, freq: str) -> str:
+    """A period of ``freq`` in the year ``value`` (or an invented one), for messages."""
+    year = int(value) if 1000 <= int(value) <= 9999 else 2020
+    return {"M": f"{year}-01", "Q": f"{year}Q1", "D": f"{year}-01-01"}.get(freq[0], f"{year}-01")
+
+
+class Study:
     """A panel, an intervention and a comparison pool, checked once.
 
     Parameters
@@ -63,8 +94,9 @@ class Study(StartsMixin):
     window : (period-like, period-like), optional
         First and last period analysed; rows outside are left out (and reported by
         :meth:`describe`).
-    min_pre_periods : int, default 2
-        Fewest pre-treatment periods allowed for any treated unit.
+    min_pre_periods : int, default 1
+        Fewest pre-treatment periods allowed for any treated unit (one is all a 2×2 DiD
+        needs; estimators that need more check it themselves).
     dropna, allow_gaps : bool
         Passed to :func:`~utvardering.data.schema.validate_panel`.
     intervention : str or Intervention, optional
@@ -89,17 +121,18 @@ class Study(StartsMixin):
         counts: bool | None = None,
         covariates: Iterable[str] | None = None,
         window: tuple[Any, Any] | None = None,
-        min_pre_periods: int = 2,
+        min_pre_periods: int = 1,
         dropna: bool = False,
         allow_gaps: bool = False,
         intervention: str | Intervention | None = None,
     ) -> None:
         self._kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
+        check_columns(data)
         if outcome not in getattr(data, "columns", []):
             counts_flag = False
         else:
             counts_flag = pd.api.types.is_integer_dtype(data[outcome]) if counts is None else counts
-        panel, order = _validated_rows(
+        panel, order = validated_rows(
             data, unit=unit, time=time, outcomes=[outcome], counts=[outcome] if counts_flag else [],
             exposure=exposure, covariates=_listify(covariates), freq=None, dropna=dropna,
             allow_gaps=allow_gaps,
@@ -119,27 +152,33 @@ class Study(StartsMixin):
             perm = order.perm
             self.units: list = pd.unique(frame[unit].to_numpy()[::order.per][perm]).tolist()
         else:
-            panel.data = frame = _sorted_copy(frame, order.rows())
+            panel.data = frame = sorted_copy(frame, order.rows())
             del order
             if window is not None:
-                lo, hi = (self._period(w, "window") if w is not None else None for w in window)
+                lo, hi = (self.period(w, "window") if w is not None else None for w in window)
                 keep = pd.Series(True, index=frame.index)
                 if lo is not None:
                     keep &= frame[time] >= lo
                 if hi is not None:
                     keep &= frame[time] <= hi
                 self.window_dropped = int((~keep).sum())
+                if not keep.any():
+                    first, last = frame[time].min(), frame[time].max()
+                    raise DesignError(
+                        f"the window ({lo}, {hi}) holds no rows: the data cover {first} to "
+                        f"{last}. Give a window inside that range (or window=None).")
                 frame = frame.loc[keep].reset_index(drop=True)
             self._data = frame
             # the validated frame is sorted by the units' string form: first appearance is that order
-            self.units = _distinct_runs(frame[unit])
+            self.units = distinct_runs(frame[unit])
         # unit blocks share their periods: the first block has them all
-        self.times: list = _sorted_distinct(
+        self.times: list = sorted_distinct(
             frame[time] if self._blocks is None else frame[time].iloc[:self._blocks[1]])
+        self._check_variation()
         self.starts = self._resolve_starts(treated, start, starts, cohort)
         self.treated: list = [u for u in self.units if u in self.starts]  # sorted as units
         self.start = min(self.starts.values())
-        self.end = self._period(end, "end") if end is not None else None
+        self.end = self.period(end, "end") if end is not None else None
         if self.end is not None and self.end < self.start:
             raise DesignError(f"end {self.end} is before the start {self.start}; correct end=.")
         self.excluded: list = sorted(set(_listify(exclude)), key=str)
@@ -147,13 +186,50 @@ class Study(StartsMixin):
         self._check_pre_periods(min_pre_periods)
 
     # -- construction helpers -------------------------------------------------------------
-    def _period(self, value, what: str):
+    def _check_variation(self) -> None:
+        """Refuse an outcome that is the same number in every row: nothing can be estimated."""
+        values = self._sorted_view()[0][self.outcome].to_numpy()
+        if len(values) and values.dtype.kind in "iuf" and values.min() == values.max():
+            raise DataError(
+                f"outcome {self.outcome!r} is {values[0]:g} in every row ({len(self.units)} "
+                f"units × {len(self.times)} periods): there is no variation to estimate an "
+                "effect from. Check that the right column (and window) was chosen; a count that "
+                "is zero everywhere has no events to compare."
+            )
+
+    def period(self, value: Any, what: str = "period") -> Any:
+        """``value`` as a period of this panel (a :class:`pandas.Period` or an integer).
+
+        Parameters
+        ----------
+        value : str, int, pandas.Period or datetime-like
+            E.g. ``"2018-10"`` on a monthly panel, ``1989`` on a yearly one.
+        what : str
+            What the value is (``"start"``, ``"window"``), quoted in the error message.
+
+        Returns
+        -------
+        pandas.Period or int
+
+        Raises
+        ------
+        DesignError
+            If the value is not a period of this panel's frequency (a number on a monthly
+            panel, text on an integer-time panel, a string that does not parse).
+        """
         if self.freq is None and isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value)  # integer time (years): "1989" means 1989
         if self.freq is None and not isinstance(value, (int, np.integer)):
             raise DesignError(
                 f"{what} {value!r} is not a period of this panel: its time column holds integers "
                 "(e.g. years), so give an integer such as 1989."
+            )
+        if (self.freq is not None and not is_yearly(self.freq)
+                and isinstance(value, (int, np.integer)) and not isinstance(value, bool)):
+            raise DesignError(
+                f"{what} is {value!r}, a number, but this panel's periods are "
+                f"{_FREQ_WORDS.get(self.freq[0], self.freq)} ({self.times[0]} to "
+                f"{self.times[-1]}): give a period such as {_example(value, self.freq)!r}."
             )
         try:
             return to_period(value, self.freq)
@@ -166,7 +242,7 @@ class Study(StartsMixin):
         hint = f" Did you mean {format_periods(close)}?" if close else ""
         return DesignError(
             f"{role} unit {name!r} is not in column {self.unit!r}.{hint} The panel's units are "
-            f"{format_periods(self.units, 12)}."
+            f"{format_periods(_natural(self.units), 12)}."
         )
 
     def _resolve_donors(self, donors) -> list:
@@ -186,9 +262,9 @@ class Study(StartsMixin):
             if bad_t or bad_x:
                 parts = []
                 if bad_t:
-                    parts.append(f"treated unit(s) {format_periods(bad_t)}")
+                    parts.append(f"treated unit(s) {format_periods(_natural(bad_t))}")
                 if bad_x:
-                    parts.append(f"excluded unit(s) {format_periods(bad_x)}")
+                    parts.append(f"excluded unit(s) {format_periods(_natural(bad_x))}")
                 raise DesignError(
                     f"the donor pool contains {' and '.join(parts)}; a comparison unit must be "
                     "untreated and not excluded. Remove them from donors=."
@@ -196,7 +272,7 @@ class Study(StartsMixin):
         if not pool and not self.is_staggered:
             raise DesignError(
                 f"the donor pool is empty: all {len(self.units)} units are treated or excluded "
-                f"(excluded: {format_periods(self.excluded)}). Add comparison units."
+                f"(excluded: {format_periods(_natural(self.excluded))}). Add comparison units."
             )
         return pool if donors is None else sorted(pool, key=str)
 
@@ -209,17 +285,182 @@ class Study(StartsMixin):
         n_pre = starts.map(counts)
         few = n_pre[n_pre < minimum].to_dict()
         if few:
-            detail = ", ".join(f"{u} has {n}" for u, n in few.items())
+            groups: dict[int, list] = {}
+            for u, n in few.items():
+                groups.setdefault(int(n), []).append(u)
+            detail = "; ".join(
+                f"{len(us)} treated unit{'s' if len(us) > 1 else ''} with {n} "
+                f"({format_periods(_natural(us), 4)})" for n, us in sorted(groups.items()))
             raise DesignError(
-                f"too few pre-treatment periods ({detail}; at least {minimum} needed): start "
+                f"too few pre-treatment periods: {detail}; at least {minimum} needed. Start "
                 f"later, extend the data back, or lower min_pre_periods."
             )
+
+    # -- who is treated and from when -------------------------------------------------------
+    # treated=/start=, starts={unit: period} or a cohort column become the unit -> first treated
+    # period mapping. A cohort column is read on integer codes (each distinct value converted
+    # once, and on a complete units × periods grid only one value per unit is coded); any
+    # problem is re-checked row by row so that the error names the units at fault.
+    def _resolve_starts(self, treated, start, starts, cohort) -> dict:
+        given = sum(x is not None for x in (starts, cohort)) + (treated is not None)
+        if given != 1:
+            raise DesignError(
+                "say who is treated in exactly one way: treated=[...] with start=..., "
+                "starts={unit: period}, or cohort='column of first treated period'."
+            )
+        if treated is not None:
+            if start is None:
+                raise DesignError("treated units need a start=... (the first treated period).")
+            s = self.period(start, "start")
+            resolved = {u: s for u in _listify(treated)}
+        elif starts is not None:
+            resolved = {u: self.period(v, f"start of unit {u!r}") for u, v in dict(starts).items()}
+        else:
+            if cohort not in self._sorted_view()[0].columns:
+                raise DesignError(f"cohort column {cohort!r} is not in the data; it has "
+                                  f"{format_periods(list(map(str, self.columns)), 30)}.")
+            resolved = self._cohort_starts(cohort)
+        if not resolved:
+            raise DesignError("no treated units: give at least one treated unit.")
+        if treated is not None or starts is not None:
+            known = set(self.units)
+            for u in resolved:
+                if u not in known:
+                    raise self._unknown_unit(u, "treated")
+        first, last = self.times[0], self.times[-1]
+        if "_start_values" not in self.__dict__:
+            self._start_values = _distinct(resolved.values())
+        if any(not (first < s <= last) for s in self._start_values):
+            outside = {u: s for u, s in resolved.items() if not (first < s <= last)}
+            detail = ", ".join(f"{u}: {s}" for u, s in list(outside.items())[:5]) + (
+                f" ({len(outside)} units in all)" if len(outside) > 5 else "")
+            raise DesignError(
+                f"start outside the data for {detail}: the panel covers {first} to {last}, and a "
+                "start must leave at least one pre-period and fall on or before the last period."
+            )
+        return resolved
+
+    def _cohort_starts(self, cohort: str) -> dict:
+        """Unit → first treated period from a cohort column, on integer codes.
+
+        Each distinct cohort value is converted once; any problem (a value that changes
+        within a unit, one that is not a period) is reported by :meth:`_cohort_starts_slow`,
+        which names the units at fault. The codes are kept (:meth:`start_codes`).
+        """
+        frame, perm = self._sorted_view()  # perm: rows still unit blocks in another order
+        grid = self._grid()
+        raw = frame[cohort].to_numpy() if grid is not None else None
+        if perm is not None and raw.dtype.kind not in "iufb":
+            frame, perm = self.data, None  # codes below follow the sorted rows
+        column = frame[cohort]
+        if raw is not None and raw.dtype.kind in "iufb":
+            # rows are units × periods: check each unit's row block on the raw values and
+            # code only one value per unit (no codes as long as the data)
+            block = raw.reshape(grid)
+            same = block == block[:, :1]
+            if raw.dtype.kind == "f":
+                same |= np.isnan(block) & np.isnan(block[:, :1])
+            if not bool(same.all()):
+                return self._cohort_starts_slow(cohort)  # varies within a unit: raises
+            del same
+            first = block[:, 0] if perm is None else block[perm, 0]
+            column, grid = pd.Series(first.copy()), (grid[0], 1)
+        value_codes, values = pd.factorize(column, sort=False)
+        values = np.asarray(values, dtype=object)
+        if pd.api.types.is_numeric_dtype(column):  # R did's convention: 0 = never treated
+            zero = np.flatnonzero(values == 0)
+            if zero.size:  # drop the value 0: its rows get code -1 (as missing values do)
+                is_zero = value_codes == zero[0]
+                value_codes[value_codes > zero[0]] -= 1
+                value_codes[is_zero] = -1
+                values = np.delete(values, zero[0])
+        if grid is not None:  # rows are units × periods: compare each unit's row block
+            block = value_codes.reshape(grid)
+            per_unit = block[:, 0].copy()
+            if bool(np.any(block != per_unit[:, None])):
+                return self._cohort_starts_slow(cohort)  # varies within a unit: raises
+            unit_values = np.asarray(self.units, dtype=object)
+            aligned = per_unit
+            numeric = np.asarray(self.units)
+            natural = (np.argsort(numeric, kind="stable") if numeric.dtype.kind in "iuf"
+                       else np.arange(len(unit_values)))  # strings: their order already
+            unit_values, per_unit = unit_values[natural], per_unit[natural]
+        else:
+            try:
+                unit_codes, unit_values = pd.factorize(self.data[self.unit], sort=True)
+            except TypeError:  # units that cannot be ordered with each other
+                return self._cohort_starts_slow(cohort)
+            per_unit = np.empty(len(unit_values), dtype=np.int64)
+            per_unit[unit_codes] = value_codes  # any one row of each unit
+            if bool(np.any(per_unit[unit_codes] != value_codes)):
+                return self._cohort_starts_slow(cohort)  # varies within a unit: raises
+            unit_values = np.asarray(unit_values, dtype=object)
+            aligned = None
+        try:
+            converted = [
+                self.period(int(v) if isinstance(v, (float, np.floating)) else v, "cohort")
+                for v in values.tolist()
+            ]
+        except DesignError:
+            return self._cohort_starts_slow(cohort)  # names the first unit at fault
+        periods = np.empty(len(converted), dtype=object)
+        periods[:] = converted
+        if aligned is not None:
+            self._start_table = (aligned, converted)
+        self._start_values = list(dict.fromkeys(converted))
+        treated = per_unit >= 0
+        return dict(zip(unit_values[treated].tolist(), periods[per_unit[treated]].tolist()))
+
+    def start_codes(self) -> tuple[np.ndarray, list]:
+        """Each unit's start as a code into a list of periods (``-1`` = never treated).
+
+        Codes follow :attr:`units`; kept from a cohort column, else built from :attr:`starts`.
+        """
+        if "_start_table" not in self.__dict__:
+            values = list(dict.fromkeys(self._start_values))
+            lookup = {v: i for i, v in enumerate(values)}
+            starts = self.starts
+            codes = np.array([lookup[starts[u]] if u in starts else -1 for u in self.units],
+                             dtype=np.int64)
+            self._start_table = (codes, values)
+        return self._start_table
+
+    def _cohort_starts_slow(self, cohort: str) -> dict:
+        """The per-unit group-by of the cohort column; raises naming the units at fault."""
+        column = self.data[cohort]
+        if pd.api.types.is_numeric_dtype(column):
+            column = column.where(column != 0)  # R did's convention: 0 = never treated
+        codes = column.astype(str).where(column.notna())
+        per_unit = codes.groupby(self.data[self.unit]).agg(["min", "max", "first"])
+        varying = per_unit.index[(per_unit["min"] != per_unit["max"])
+                                 & per_unit[["min", "max"]].notna().all(axis=1)].tolist()
+        varying += per_unit.index[per_unit["min"].notna() & (codes.isna().groupby(
+            self.data[self.unit]).any())].tolist()
+        if varying:
+            raise DesignError(
+                f"cohort column {cohort!r} changes over time within unit(s) "
+                f"{format_periods(_natural(varying))}; it must hold each unit's first treated period."
+            )
+        first_values = column.groupby(self.data[self.unit]).first()
+        never = per_unit["min"].isna()
+        return {u: self.period(int(v) if isinstance(v, (float, np.floating)) else v,
+                                f"cohort of unit {u!r}")
+                for u, v in first_values[~never].items()}
+
+    # old private names, still called by did/_staggered_data.py and synth/placebo.py
+    _period = period
+    _start_codes = start_codes
 
     # -- the validated rows ---------------------------------------------------------------
     @property
     def data(self) -> pd.DataFrame:
         """The validated long copy, sorted by unit (string form) and period, time parsed."""
         return self._sorted_view()[0] if self._blocks is None else self._sort_rows()
+
+    @property
+    def columns(self) -> list:
+        """The columns of :attr:`data` (read without sorting the rows)."""
+        return list(self._sorted_view()[0].columns)
 
     @property
     def panel(self) -> Panel:
@@ -231,8 +472,8 @@ class Study(StartsMixin):
     def _sort_rows(self) -> pd.DataFrame:
         """Put rows held as unit blocks in order (once; :attr:`data` then holds them)."""
         perm, per = self._blocks
-        self._panel.data = self._data = _sorted_copy(self._panel.data,
-                                                     _RowOrder(perm=perm, per=per).rows())
+        self._panel.data = self._data = sorted_copy(self._panel.data,
+                                                     RowOrder(perm=perm, per=per).rows())
         self._blocks = None
         return self._data
 
@@ -386,12 +627,12 @@ class Study(StartsMixin):
             + (f", exposure {self.exposure}" if self.exposure else ""),
             f"Panel: {len(self.units)} units × {len(self.times)} periods "
             f"({self.times[0]} to {self.times[-1]})",
-            f"Treated: {format_periods(self.treated, 12)}"
+            f"Treated: {format_periods(_natural(self.treated), 12)}"
             + (f" from {self.start}" if not self.is_staggered else " (staggered starts)"),
             f"End: {self.end if self.end is not None else 'open'}; "
             f"pre-periods {len(self.pre_times)}, post-periods {len(self.post_times)}",
-            f"Donor pool ({len(self.donors)}): {format_periods(self.donors, 12)}",
-            f"Excluded: {format_periods(self.excluded, 12) or 'none'}",
+            f"Donor pool ({len(self.donors)}): {format_periods(_natural(self.donors), 12)}",
+            f"Excluded: {format_periods(_natural(self.excluded), 12) or 'none'}",
         ]
         if self.window_dropped:
             lines.append(f"Rows outside the window left out: {self.window_dropped}")

@@ -68,7 +68,10 @@ def test_power_table_mde_and_exports(study):
     fig = res.plot()
     assert fig.axes
     same = power(study, "synthetic_did", effects=[-0.2, -0.5], n_sims=6, random_state=5)
-    pd.testing.assert_frame_equal(same.draws, res.draws)
+    # SDID's compiled solver is reproducible to the last bits only (see test_dask)
+    pd.testing.assert_frame_equal(same.draws, res.draws, rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(same.table[["power", "coverage"]], res.table[["power", "coverage"]],
+                                  check_exact=True)
 
 
 @pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")
@@ -76,8 +79,8 @@ def test_power_is_the_same_serially_and_with_joblib(study):
     a = power(study, "did", effects=[-0.2], n_sims=6, random_state=9)
     b = power(study, "did", effects=[-0.2], n_sims=6, random_state=9, n_jobs=2)
     assert b.info["backend"] == "joblib"
-    pd.testing.assert_frame_equal(a.draws, b.draws)
-    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.draws, b.draws, check_exact=True)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
 
 
 def test_invalid_test_is_flagged_by_its_false_positive_rate(study):

@@ -140,7 +140,7 @@ def test_placebo_interval_inverts_the_randomization_test():
     """The interval contains exactly the values the placebo test does not reject."""
     import numpy as np
 
-    from utvardering.did.poisson import placebo_shift_interval
+    from utvardering.did.poisson_placebo import placebo_shift_interval
 
     placebo = np.array([0.05, -0.2, 0.1, -0.35, 0.3, 0.02, -0.12, 0.4, -0.07, 0.15,
                         -0.25, 0.08, 0.01, -0.03, 0.22, -0.18, 0.11, -0.09, 0.06])  # N = 19
@@ -166,8 +166,7 @@ def _random_panel(seed, n_units=25, n_t=14, zero_unit=False):
 @pytest.mark.parametrize("with_offset", [False, True])
 def test_batched_fit_equals_fe_poisson_per_assignment(with_offset):
     """Batched PML on (J, N, T) arrays = fe_poisson refitted for each assignment (to 1e-8)."""
-    from utvardering.did.poisson import fe_poisson
-    from utvardering.did.poisson_batch import batched_fe_poisson
+    from utvardering.did.pml import batched_fe_poisson, fe_poisson
 
     y, off = _random_panel(11)
     n_units, n_t = y.shape
@@ -193,7 +192,7 @@ def test_batched_fit_equals_fe_poisson_per_assignment(with_offset):
 
 def test_batched_fit_marks_unidentified_assignments():
     """nan for designs absorbed by the fixed effects, -inf / +inf when the PML has no solution."""
-    from utvardering.did.poisson_batch import batched_fe_poisson
+    from utvardering.did.pml import batched_fe_poisson
 
     y, _ = _random_panel(13, n_units=6, n_t=8)
     y[4, 5:] = 0.0  # no events in unit 4 from period 5
@@ -210,7 +209,7 @@ def test_batched_fit_marks_unidentified_assignments():
 
 def test_randomization_batched_equals_one_by_one():
     """p-value, placebo estimates (and so the interval) agree with refits one at a time."""
-    from utvardering.did.poisson import poisson_randomization
+    from utvardering.did.poisson_placebo import poisson_randomization
 
     frame, _ = simulate_counts(n_units=12, n_t=16, n_treated=1, start=8, rate_ratio=0.5, seed=8)
     frame.loc[(frame["unit"] == "area000") & (frame["time"] >= 13), "d"] = 0.0  # on-off window
@@ -242,8 +241,7 @@ def test_randomization_reassigns_the_whole_treatment_path():
 def test_batched_fit_equals_fe_poisson_on_the_area_crime_world():
     """136 areas × 84 months; area 87 stopped 8e-8 early on the deviance rule alone."""
     from utvardering.data.simulate import simulate_area_crime
-    from utvardering.did.poisson import fe_poisson
-    from utvardering.did.poisson_batch import batched_fe_poisson
+    from utvardering.did.pml import batched_fe_poisson, fe_poisson
 
     df = simulate_area_crime(seed=20_000).sort_values(["unit", "time"])
     y = df["violence"].to_numpy(float).reshape(136, 84)
@@ -260,7 +258,7 @@ def test_batched_fit_equals_fe_poisson_on_the_area_crime_world():
 
 def test_randomization_on_an_unbalanced_panel_refits_one_by_one():
     """A missing cell: no batch (balanced_grid is None), the loop gives the same placebos."""
-    from utvardering.did.poisson_batch import balanced_grid
+    from utvardering.did.pml import balanced_grid
 
     frame, _ = simulate_counts(n_units=12, n_t=16, n_treated=1, start=8, rate_ratio=0.5, seed=8)
     frame = frame.drop(index=40).reset_index(drop=True)  # area002, period 8

@@ -134,7 +134,7 @@ def test_auto_inference_follows_the_number_of_treated_clusters():
                 event_study=True)
     assert es.diagnostics["inference"] == "cluster"
     assert "event study" in es.diagnostics["inference_reason"]
-    with pytest.raises(ValueError, match="inference='bootstrap' is not one of"):
+    with pytest.raises(ValueError, match="inference='bootstrap' is not an option"):
         poisson_did(one, outcome="crimes", treatment="d", inference="bootstrap")
 
 

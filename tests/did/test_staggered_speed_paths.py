@@ -248,7 +248,7 @@ def test_inference_from_block_storage_equals_dense(cluster, draws):
         inference.prepare_bootstrap(inf, cohort, np.ones(250), values)
         pre = gt.group > times[gt.time]
         results.append((inference.standard_errors(inf), inference.vcov(inf),
-                        wald_pretest(gt.att, inf, pre, inference)))
+                        wald_pretest(gt.att, inf, pre, inference)[0]))
     (se_a, crit_a), vcov_a, wald_a = results[0]
     (se_b, crit_b), vcov_b, wald_b = results[1]
     np.testing.assert_allclose(se_a, se_b, rtol=1e-11)

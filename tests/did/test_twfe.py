@@ -10,7 +10,7 @@ import pytest
 
 import utvardering as utv
 from utvardering.did.bacon import bacon_decomposition
-from utvardering.did.basic import did
+from utvardering.did.basic import diff_in_diff as did
 from utvardering.did.result import DiDEffect
 from utvardering.did.twfe import event_study, twfe
 from utvardering.errors import DataError, DesignError
@@ -143,7 +143,7 @@ def test_pretrend_flags_violation():
     frame, starts = simulate(n_units=60, n_treated=30, seed=5)
     trend = frame["unit"].isin(list(starts)) * (frame["time"] - 2000) * 0.4
     es = event_study(frame.assign(y=frame["y"] + trend), outcome="y", starts=starts)
-    assert es.diagnostics["pretrend_p"] < 0.001
+    assert es.diagnostics["pretrend_p_value"] < 0.001
     assert any("pre-trend" in w for w in es.warnings)
 
 

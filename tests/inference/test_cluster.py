@@ -78,7 +78,7 @@ def test_few_cluster_warnings():
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cr2_with_absorbed_effects_equals_dummy_regression(weighted):
     """CR2 with unit and period effects absorbed = CR2 of the dummy-variable regression."""
-    from utvardering.did._fixed_effects import Absorber, fe_ols
+    from utvardering._numerics.fixed_effects import Absorber, fe_ols
 
     rng = np.random.default_rng(11)
     n_units, n_t = 9, 6
@@ -113,7 +113,7 @@ def test_cr2_with_absorbed_effects_equals_dummy_regression(weighted):
 
 def test_cr2_fixed_effect_blocks_dense_and_projection_paths_agree(monkeypatch):
     import utvardering.inference.cluster as cluster
-    from utvardering.did._fixed_effects import Absorber, fe_ols
+    from utvardering._numerics.fixed_effects import Absorber, fe_ols
 
     rng = np.random.default_rng(5)
     unit = np.repeat(np.arange(8), 7)

@@ -156,7 +156,7 @@ def test_result_path_breakdown_roundtrip_and_plot(small):
                      m_values=[0.0, 0.01, 0.02, 0.05, 0.1])
     assert isinstance(res, HonestEffect)
     assert list(res.path.index) == [0.0, 0.01, 0.02, 0.05, 0.1, "original"]
-    assert res.path.index.name == "M" and list(res.path.columns) == ["low", "high"]
+    assert res.path.index.name == "M" and list(res.path.columns) == ["low", "high", "low_at_grid_end", "high_at_grid_end"]
     robust = res.path.drop(index="original")
     covers = (robust["low"] <= 0) & (robust["high"] >= 0)
     assert res.breakdown == float(robust.index[covers.to_numpy()][0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from utvardering.did._fixed_effects import Absorber, factorize, fe_ols
+from utvardering._numerics.fixed_effects import Absorber, factorize, fe_ols
 from utvardering.inference.randomization import (
     conley_taber_interval,
     permutation_test,
@@ -47,9 +47,9 @@ def test_random_reassignment_is_reproducible_and_calibrated():
     for seed in range(40):
         y, unit, pos, starts, _ = _panel(n_units=20, treated=range(6), seed=seed)
         absorber = Absorber([unit, pos.astype(int)])
-        res = permutation_test(y, unit, pos, starts, absorber, n_permutations=199,
+        res = permutation_test(y, unit, pos, starts, absorber, n_draws=199,
                                random_state=seed)
-        again = permutation_test(y, unit, pos, starts, absorber, n_permutations=199,
+        again = permutation_test(y, unit, pos, starts, absorber, n_draws=199,
                                  random_state=seed)
         assert res.p_value == again.p_value
         p_values.append(res.p_value)
@@ -62,7 +62,7 @@ def test_cohort_scheme_keeps_treated_units():
     starts = np.full(20, np.inf)
     starts[:6] = [3, 3, 5, 5, 7, 7]
     absorber = Absorber([unit, pos.astype(int)])
-    res = permutation_test(y, unit, pos, starts, absorber, scheme="cohorts", n_permutations=50,
+    res = permutation_test(y, unit, pos, starts, absorber, scheme="cohorts", n_draws=50,
                            random_state=0)
     assert res.scheme == "cohorts" and res.n_permutations == 51
     with pytest.raises(ValueError, match="scheme"):

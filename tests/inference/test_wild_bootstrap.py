@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utvardering.did._fixed_effects import Absorber, factorize
+from utvardering._numerics.fixed_effects import Absorber, factorize
 from utvardering.inference.wild_bootstrap import bootstrap_weights, wild_cluster_bootstrap
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import utvardering as utv
-from utvardering.did.basic import did
+from utvardering.did.basic import diff_in_diff as did
 
 FILES = Path(utv.__file__).parent / "data" / "files"
 

@@ -85,7 +85,7 @@ def test_poisson_counts(castle):
 
 def test_wild_bootstrap_p_value(castle):
     y = castle["l_homicide"].to_numpy()
-    from utvardering.did._fixed_effects import Absorber, factorize
+    from utvardering._numerics.fixed_effects import Absorber, factorize
 
     absorber = Absorber([factorize(castle["sid"])[0], factorize(castle["year"])[0]])
     res = wild_cluster_bootstrap(y, castle[["post"]].to_numpy(float), castle["sid"].to_numpy(),
@@ -134,8 +134,8 @@ def test_staggered_estimators_beside_twfe(castle):
     """CS, SA and BJS on the castle data equal diff-diff, and are reported beside TWFE: the
     heterogeneity-robust estimators put the effect on log homicide at 1.9–6.7 % (none
     significant), below the unweighted TWFE's 6.9 %."""
-    from utvardering.compare import compare
     from utvardering.did import callaway_santanna, imputation_did, sun_abraham
+    from utvardering.triangulation import compare
 
     first = castle.loc[castle["post"] > 0].groupby("sid")["year"].min()
     data = castle.assign(cohort=castle["sid"].map(first).fillna(0).astype(int))

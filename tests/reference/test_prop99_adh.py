@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from utvardering import Study
+from utvardering._numerics.simplex import simplex_lstsq
 from utvardering.synth.adh import synthetic_control
-from utvardering.synth.simplex import simplex_lstsq
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "utvardering" / "data" / "files"
 

@@ -88,13 +88,13 @@ def test_r_random_replay_matches_r():
     ("did", -27.34911),  # R did_estimate
 ])
 def test_point_estimates_match_r(prop99, estimator, expected):
-    effect = synthetic_did(prop99, estimator=estimator, se=None)
+    effect = synthetic_did(prop99, estimator=estimator, inference=None)
     # achieved: |diff| <= 4e-6 (R prints 7 significant digits); tolerance 1e-5
     assert effect.estimate == pytest.approx(expected, abs=1e-5)
 
 
 def test_sdid_weights_match_r(prop99):
-    effect = synthetic_did(prop99, se=None)
+    effect = synthetic_did(prop99, inference=None)
     # R synthdid unit weights (REFERENCES.md), tolerance 0.001
     expected = {"Nevada": .124, "New Hampshire": .105, "Connecticut": .078, "Delaware": .070,
                 "Colorado": .058, "Illinois": .053, "Nebraska": .048, "Montana": .045,
@@ -134,7 +134,7 @@ def test_placebo_se_replays_aer_table1(prop99, estimator, published, exact):
 
 @pytest.mark.parametrize(("estimator", "exact"), [("sdid", 9.3710), ("sc", 10.6153), ("did", 17.2868)])
 def test_default_placebo_se(prop99, estimator, exact):
-    # Default call (se="placebo", replications=200, enumerate_placebos=True) with seed 12345:
+    # Default call (inference="placebo", n_draws=200, enumerate_placebos=True) with seed 12345:
     # 38 donors <= 200, so each state is the placebo-treated unit once and the SE is the
     # population sd of those 38 estimates, i.e. the limit of R synthdid's
     # vcov(method="placebo") as replications -> infinity (the draws behind AER's 8.4 / 9.9 /
@@ -169,7 +169,7 @@ def test_random_placebo_se_centres_on_the_exact_value(prop99):
 def test_bootstrap_and_jackknife_refused_with_one_treated_unit(prop99):
     for method in ("bootstrap", "jackknife"):
         with pytest.raises(DesignError, match="single treated unit"):
-            synthetic_did(prop99, se=method)
+            synthetic_did(prop99, inference=method)
 
 
 def test_options_are_the_sdid_defaults():

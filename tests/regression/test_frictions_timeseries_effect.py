@@ -121,3 +121,99 @@ def test_f15_causal_impact_names_a_non_numeric_column():
     frame = _comparison().reset_index()[["CHANGED", "DATE", "NOT_CHANGED_1"]]
     with pytest.raises(utv.DataError, match="control column 'DATE' is not numeric"):
         utv.causal_impact(frame, pre_period=(0, 89), post_period=(90, 107), backend="mle")
+
+
+def test_f14_its_figure_has_fitted_segments_and_the_datas_time_label():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    index = pd.period_range("2015-01", periods=60, freq="M", name="month")
+    calls = pd.Series(50 + 0.2 * np.arange(60) + rng.normal(0, 2, 60) - 8 * (np.arange(60) >= 40),
+                      index=index, name="calls")
+    fit = utv.interrupted_time_series(calls, pre_period=("2015-01", "2018-04"),
+                                      post_period=("2018-05", "2019-12"))
+    figure = fit.plot()
+    top = figure.axes[0]
+    fitted = [line for line in top.get_lines() if line.get_color() == "C1"]
+    assert len(fitted) == 2  # one line per segment: the break is drawn, not bridged
+    assert len(fitted[0].get_xdata()) == 40 and len(fitted[1].get_xdata()) == 20
+    assert figure.axes[-1].get_xlabel() == "month"
+    plt.close(figure)
+
+
+def test_f10_time_series_estimators_speak_the_one_vocabulary():
+    sim = _sim()
+    new = utv.interrupted_time_series(sim[["y"]], pre_period=(0, 69), post_period=(70, 99),
+                                      likelihood="gaussian", vcov="iid")
+    with pytest.warns(DeprecationWarning, match="errors= is renamed vcov="):
+        old = utv.interrupted_time_series(study_or_series=sim[["y"]], pre_period=(0, 69),
+                                          post_period=(70, 99), family="gaussian", errors="iid")
+    assert old.estimate == new.estimate and old.se == new.se
+    with pytest.raises(DesignError, match="vcov='robust' is not an option"):
+        utv.interrupted_time_series(sim[["y"]], pre_period=(0, 69), post_period=(70, 99),
+                                    vcov="robust")
+    with pytest.warns(DeprecationWarning, match="study_or_series= is renamed study="):
+        utv.causal_impact(study_or_series=sim, pre_period=(0, 69), post_period=(70, 99),
+                          backend="mle")
+
+
+def test_f16_load_castle_documents_the_adoption_year_mismatch():
+    castle = utv.datasets.load_castle()
+    first_post = castle.loc[castle["post"] == 1].groupby("sid")["year"].min()
+    first_lag0 = castle.loc[castle["lag0"] == 1].groupby("sid")["year"].min()
+    gap = (first_post - first_lag0).dropna().value_counts().to_dict()
+    assert gap == {1: 19, 2: 2} and "effyear" not in castle.columns
+    doc = utv.datasets.load_castle.__doc__
+    assert "19 of the 21 adopting states" in doc and "effyear" in doc
+
+
+def test_f15_import_is_lazy_and_every_public_name_resolves():
+    import subprocess
+    import sys
+
+    code = ("import sys, utvardering; heavy = [m for m in ('pandas', 'scipy', 'numba', 'pymc', "
+            "'matplotlib', 'statsmodels') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"  # `import utvardering` costs ~0.01 s, not 1.2-1.5 s
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(utv.__path__)}
+    # a public function named like a submodule would be shadowed by it once that is imported
+    assert {n for n in utv.__all__ if n in submodules} == {"datasets", "did"}
+    for name in utv.__all__:
+        assert getattr(utv, name) is not None, name
+    import utvardering.did as did_package
+
+    assert did_package.twfe is utv.twfe
+    assert set(utv.list_estimators()["name"]) >= {"twfe", "synthetic_control", "causal_impact"}
+
+
+def test_f14_two_by_two_figure_is_labelled_and_honest_did_marks_cut_intervals():
+    import matplotlib.pyplot as plt
+
+    effect = utv.Effect(method="did", estimate=2.75, interval=(0.1, 5.4), level=0.95,
+                        scale="FTE employees")
+    figure = effect.plot()
+    axis = figure.axes[0]
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["did (95 %)"]
+    assert axis.get_xlabel() == "effect (FTE employees)"
+    plt.close(figure)
+    betahat = np.array([0.01, -0.02, 0.015, 0.3, 0.25])
+    sigma = np.diag([0.001] * 5)
+    sensitivity = utv.honest_did(betahat, sigma, num_pre_periods=3, num_post_periods=2,
+                                 method="relative_magnitudes", m_values=[0.5, 8])
+    cut = sensitivity.path.loc[8.0]
+    assert bool(cut["high_at_grid_end"]) and not bool(sensitivity.path.loc[0.5, "high_at_grid_end"])
+    figure = sensitivity.plot()
+    labels = figure.axes[0].get_legend_handles_labels()[1]
+    assert "reaches the θ grid's end (interval cut)" in labels
+    plt.close(figure)
+
+
+def test_report_tables_show_unbounded_interval_ends():
+    """An unbounded randomization interval (R3) reaches the report as ∞, not a crash."""
+    from utvardering.i18n import get_language
+    from utvardering.report.document import format_cell
+
+    assert format_cell(float("inf")) == "∞"
+    assert format_cell(float("-inf"), get_language("sv")) == "−∞"

@@ -194,12 +194,12 @@ def test_rates_and_events():
     gap = fit.path.loc[2020:, "effect"].to_numpy()
     assert fit.diagnostics["events_difference"] == pytest.approx(float((gap * pop / 1e5).sum()))
     assert fit.diagnostics["events_prevented"] == -fit.diagnostics["events_difference"]
-    counts = synthetic_control(s, rates=False, inference=None)
+    counts = synthetic_control(s, rate=False, inference=None)
     assert counts.scale == "outcome units"
     assert counts.diagnostics["events_difference"] == pytest.approx(
         counts.path.loc[2020:, "effect"].sum())
     with pytest.raises(DesignError, match="exposure"):
-        synthetic_control(Study(panel, outcome="y", treated="u0", start=2020), rates=True)
+        synthetic_control(Study(panel, outcome="y", treated="u0", start=2020), rate=True)
 
 
 def test_plots(study):

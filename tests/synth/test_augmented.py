@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from utvardering._numerics.simplex import simplex_lstsq
 from utvardering.effect import Effect
 from utvardering.errors import DesignError
 from utvardering.estimators import get_estimator
@@ -18,7 +19,6 @@ from utvardering.synth.augmented import (
     lambda_grid,
     ridge_augmented_weights,
 )
-from utvardering.synth.simplex import simplex_lstsq
 
 
 def panel(seed: int = 0, n_co: int = 25, t_pre: int = 15, t_post: int = 5, tau: float = 0.0,
@@ -60,7 +60,7 @@ def sc_estimate(df: pd.DataFrame) -> float:
 
 def test_infinite_ridge_is_synthetic_control():
     df = panel(1, outside=0.5, tau=1.0)
-    effect = augmented_synthetic_control(study_of(df), lambda_=1e14, se=None)
+    effect = augmented_synthetic_control(study_of(df), penalty=1e14, inference=None)
     assert effect.estimate == pytest.approx(sc_estimate(df), abs=1e-6)
     assert effect.diagnostics["bias_correction"] == pytest.approx(0.0, abs=1e-6)
     assert isinstance(effect, AugmentedSynthEffect)
@@ -68,14 +68,14 @@ def test_infinite_ridge_is_synthetic_control():
 
 def test_perfect_prefit_leaves_nothing_to_augment():
     df = panel(2, exact=True, tau=2.0)
-    effect = augmented_synthetic_control(study_of(df), se=None)
+    effect = augmented_synthetic_control(study_of(df), inference=None)
     assert abs(effect.diagnostics["bias_correction"]) < 1e-4
     assert effect.estimate == pytest.approx(2.0, abs=1e-4)
 
 
 def test_weights_sum_to_one_and_small_ridge_fits_exactly():
     df = panel(3, outside=0.8)
-    effect = augmented_synthetic_control(study_of(df), lambda_=1e-8, se=None)
+    effect = augmented_synthetic_control(study_of(df), penalty=1e-8, inference=None)
     assert effect.weights.sum() == pytest.approx(1.0, abs=1e-9)
     # with more donors than pre-periods a tiny ridge interpolates the pre-period
     assert effect.diagnostics["pre_rmspe"] < 1e-3
@@ -102,17 +102,17 @@ def test_augmentation_reduces_bias_when_treated_is_outside_the_hull():
     for seed in range(12):
         df = panel(100 + seed, outside=0.6, tau=0.0)
         sc_bias.append(sc_estimate(df))
-        ascm_bias.append(augmented_synthetic_control(study_of(df), se=None).estimate)
+        ascm_bias.append(augmented_synthetic_control(study_of(df), inference=None).estimate)
     assert abs(np.mean(ascm_bias)) < 0.5 * abs(np.mean(sc_bias))
 
 
 def test_residualized_covariates_are_balanced_exactly():
     df = panel(5, outside=0.3, covariate=True)
     study = study_of(df, covariates=["z"])
-    effect = augmented_synthetic_control(study, se=None)
+    effect = augmented_synthetic_control(study, inference=None)
     z = df[df["year"] < 2015].groupby("unit")["z"].mean()
     assert effect.weights @ z.loc[effect.weights.index] == pytest.approx(z["treated"], abs=1e-8)
-    appended = augmented_synthetic_control(study, residualize=False, se=None)
+    appended = augmented_synthetic_control(study, residualize=False, inference=None)
     assert np.isfinite(appended.estimate)
     assert effect.params["covariates"] == ["z"]
 
@@ -132,7 +132,7 @@ def test_fixedeff_removes_level_differences():
     df = panel(7, exact=True, tau=1.0)
     shifted = df.copy()
     shifted.loc[shifted["unit"] == "treated", "y"] += 50.0
-    effect = augmented_synthetic_control(study_of(shifted), fixedeff=True, se=None)
+    effect = augmented_synthetic_control(study_of(shifted), fixedeff=True, inference=None)
     assert effect.estimate == pytest.approx(1.0, abs=0.05)
 
 
@@ -142,7 +142,7 @@ def test_rates_events_and_registry_and_no_mutation():
     df["pop"] = 50_000
     before = df.copy()
     effect = augmented_synthetic_control(df, outcome="y", unit="unit", time="year", treated="treated",
-                                         start=2015, exposure="pop", se=None)
+                                         start=2015, exposure="pop", inference=None)
     pd.testing.assert_frame_equal(df, before)
     assert effect.scale == "rate per 100,000"
     post = effect.path["effect"].to_numpy()[15:]
@@ -156,14 +156,14 @@ def test_several_treated_units_are_averaged():
     other["y"] += 0.1
     both = pd.concat([df, other])
     study = Study(both, outcome="y", unit="unit", time="year", treated=["treated", "treated2"], start=2015)
-    effect = augmented_synthetic_control(study, se=None)
+    effect = augmented_synthetic_control(study, inference=None)
     assert effect.estimate == pytest.approx(effect.unit_effects["estimate"].mean())
     assert effect.n_treated == 2
 
 
 def test_bad_se_option():
-    with pytest.raises(DesignError, match="se="):
-        augmented_synthetic_control(study_of(panel(10)), se="bootstrap")
+    with pytest.raises(DesignError, match="inference="):
+        augmented_synthetic_control(study_of(panel(10)), inference="bootstrap")
 
 
 def test_staggered_units_are_fitted_on_their_own_pre_periods():
@@ -172,7 +172,7 @@ def test_staggered_units_are_fitted_on_their_own_pre_periods():
     late["y"] = late["y"] + np.where(late["year"] >= 2017, 0.5, 0.0)
     both = pd.concat([df, late])
     study = Study(both, outcome="y", unit="unit", time="year", starts={"treated": 2015, "late": 2017})
-    effect = augmented_synthetic_control(study, se=None)
+    effect = augmented_synthetic_control(study, inference=None)
     assert effect.path.index.name == "event_time"
     assert effect.unit_effects["start"].to_dict() == {"late": "2017", "treated": "2015"}
     assert effect.estimate == pytest.approx(effect.unit_effects["estimate"].mean())
@@ -186,7 +186,7 @@ def test_conformal_with_infinite_ridge_is_synthetic_control_conformal():
     from utvardering.synth.adh import synthetic_control
 
     df = panel(seed=4, n_co=10, t_pre=15, t_post=5, tau=-2.0)
-    aug = augmented_synthetic_control(study_of(df), lambda_=1e12, se=None)
+    aug = augmented_synthetic_control(study_of(df), penalty=1e12, inference=None)
     sc = synthetic_control(study_of(df), inference=None)
     a, b = aug.conformal(), sc.conformal()
     assert a.p_value == pytest.approx(b.p_value)
@@ -200,7 +200,7 @@ def test_conformal_with_infinite_ridge_is_synthetic_control_conformal():
 def test_conformal_properties_and_average_effect():
     df = panel(seed=5, n_co=12, t_pre=38, t_post=2, tau=-6.0)
     study = Study(df, outcome="y", unit="unit", time="year", treated="treated", start=2038)
-    fit = augmented_synthetic_control(study, se=None)
+    fit = augmented_synthetic_control(study, inference=None)
     res = fit.conformal(level=0.95)
     T = 40
     assert res.p_value == pytest.approx(1 / T)  # 20 noise s.d.: the largest of the T shifts
@@ -216,7 +216,7 @@ def test_conformal_properties_and_average_effect():
 
 def test_placebo_in_space_refits_each_donor():
     df = panel(seed=6, n_co=9, t_pre=15, t_post=5, tau=-8.0)
-    fit = augmented_synthetic_control(study_of(df), se=None)
+    fit = augmented_synthetic_control(study_of(df), inference=None)
     pl = fit.placebo_in_space()
     assert list(pl.table.index[:1]) == ["treated"] and len(pl.table) == 10
     assert pl.p_value == pytest.approx(1 / 10)  # a large effect ranks first
@@ -225,13 +225,13 @@ def test_placebo_in_space_refits_each_donor():
     others = df[df["unit"] != "treated"]
     d = pl.table.index[1]
     alone = augmented_synthetic_control(others, outcome="y", unit="unit", time="year", treated=d,
-                                        start=2015, se=None)
+                                        start=2015, inference=None)
     np.testing.assert_allclose(pl.gaps[d].to_numpy(), alone.path["effect"].to_numpy(), atol=1e-8)
 
 
 def test_inference_needs_the_fit_and_one_treated_unit():
     df = panel(seed=7, n_co=8)
-    fit = augmented_synthetic_control(study_of(df), se=None)
+    fit = augmented_synthetic_control(study_of(df), inference=None)
     back = Effect.from_dict(json.loads(json.dumps(fit.to_dict())))
     assert "study" not in fit.to_dict() and "spec" not in fit.to_dict()
     with pytest.raises(DesignError, match="rebuilt from a dict"):
@@ -239,7 +239,7 @@ def test_inference_needs_the_fit_and_one_treated_unit():
     two = df.copy()
     two.loc[two["unit"] == "d00", "unit"] = "treated2"
     many = augmented_synthetic_control(two, outcome="y", unit="unit", time="year",
-                                       treated=["treated", "treated2"], start=2015, se=None)
+                                       treated=["treated", "treated2"], start=2015, inference=None)
     with pytest.raises(DesignError, match="one treated unit"):
         many.placebo_in_space()
 
@@ -254,9 +254,9 @@ def test_conformal_size_and_pointwise_coverage():
     reps = 20 if fast else 200
     rejections, covered = [], []
     for seed in range(reps):
-        null = augmented_synthetic_control(study_of(panel(seed=300 + seed)), se=None).conformal(level=0.9)
+        null = augmented_synthetic_control(study_of(panel(seed=300 + seed)), inference=None).conformal(level=0.9)
         rejections.append(null.p_value <= 0.05 + 1e-12)
-        fit = augmented_synthetic_control(study_of(panel(seed=600 + seed, tau=-2.0)), se=None)
+        fit = augmented_synthetic_control(study_of(panel(seed=600 + seed, tau=-2.0)), inference=None)
         band = fit.conformal(level=0.9).pointwise
         covered.extend(((band["low"] <= -2.0) & (band["high"] >= -2.0)).tolist())
     size, coverage = float(np.mean(rejections)), float(np.mean(covered))

@@ -33,7 +33,7 @@ def analysis_demeaned_sc(study, *, random_state=None):
     means = rate[pre].groupby(data.loc[pre, study.unit]).mean()
     data["rate_net_of_pre_mean"] = rate - data[study.unit].map(means)
     inner = study.replace(data=data, outcome="rate_net_of_pre_mean", exposure=None, counts=False)
-    fit = synthetic_control(inner, rates=False, random_state=random_state)
+    fit = synthetic_control(inner, rate=False, random_state=random_state)
     (unit,) = study.treated
     shift = float(means[unit])
     for column in ("observed", "counterfactual"):

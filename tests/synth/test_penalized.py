@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from utvardering._numerics.simplex import simplex_lstsq, simplex_qp
 from utvardering.effect import Effect
 from utvardering.errors import DesignError
 from utvardering.estimators import get_estimator
 from utvardering.study import Study
 from utvardering.synth.augmented import AugmentedSynthEffect
-from utvardering.synth.penalized import penalized_synthetic_control, penalized_weights, simplex_qp
-from utvardering.synth.simplex import simplex_lstsq
+from utvardering.synth.penalized import penalized_synthetic_control, penalized_weights
 
 
 def panel(seed: int = 0, n_co: int = 12, t_pre: int = 10, t_post: int = 4, tau: float = 0.0):
@@ -94,11 +94,11 @@ def test_estimator_limits_on_a_panel():
     donors, y = wide.drop(index="treated").to_numpy(), wide.loc["treated"].to_numpy()
     pre = wide.columns < 2010
     sd = np.vstack([donors[:, pre], y[pre]]).std(axis=0, ddof=1)
-    sc = penalized_synthetic_control(study, penalty=0.0, se=None)
+    sc = penalized_synthetic_control(study, penalty=0.0, inference=None)
     ref = simplex_lstsq((donors[:, pre] / sd).T, y[pre] / sd)
     fit = np.sum(((donors[:, pre] / sd).T @ sc.weights.to_numpy() - y[pre] / sd) ** 2)
     assert fit == pytest.approx(ref.loss, abs=1e-9)
-    nn = penalized_synthetic_control(study, penalty=1e8, se=None)
+    nn = penalized_synthetic_control(study, penalty=1e8, inference=None)
     nearest = wide.drop(index="treated").index[np.argmin((((donors - y)[:, pre] / sd) ** 2).sum(axis=1))]
     assert nn.weights[nearest] == pytest.approx(1.0)
     assert nn.estimate == pytest.approx((y - wide.loc[nearest].to_numpy())[~pre].mean())
@@ -106,7 +106,7 @@ def test_estimator_limits_on_a_panel():
 
 def test_cross_validated_penalty_and_sparsity():
     df = panel(4, tau=2.0)
-    effect = penalized_synthetic_control(study_of(df), se=None)
+    effect = penalized_synthetic_control(study_of(df), inference=None)
     assert effect.penalty in effect.cv["lambda"].to_numpy()
     assert effect.penalty == effect.cv["lambda"][effect.cv["error"].idxmin()]
     assert (effect.weights > 1e-9).sum() <= 10 + 1  # at most K + 1 donors (sparse)
@@ -132,9 +132,9 @@ def test_covariates_enter_the_predictors():
     df = panel(6, tau=1.0)
     df["z"] = df["unit"].map({u: float(i) for i, u in enumerate(sorted(df["unit"].unique()))})
     study = study_of(df, covariates=["z"])
-    with_z = penalized_synthetic_control(study, penalty=1e6, se=None)
+    with_z = penalized_synthetic_control(study, penalty=1e6, inference=None)
     # a dominant penalty gives nearest-neighbour matching on the predictors, with or without z
-    without = penalized_synthetic_control(study, penalty=1e6, covariates=[], se=None)
+    without = penalized_synthetic_control(study, penalty=1e6, covariates=[], inference=None)
     assert with_z.weights.max() == pytest.approx(1.0) and without.weights.max() == pytest.approx(1.0)
     assert with_z.params["covariates"] == ["z"] and without.params["covariates"] == []
 
@@ -147,7 +147,7 @@ def test_conformal_and_placebo_with_zero_penalty_match_synthetic_control():
     from utvardering.synth.adh import synthetic_control
 
     df = panel(seed=3, n_co=8, t_pre=10, t_post=3, tau=-1.0)
-    pen = penalized_synthetic_control(study_of(df), penalty=0.0, standardize=False, se=None)
+    pen = penalized_synthetic_control(study_of(df), penalty=0.0, standardize=False, inference=None)
     sc = synthetic_control(study_of(df), inference=None)
     a, b = pen.conformal(), sc.conformal()
     assert a.p_value == pytest.approx(b.p_value)
@@ -158,7 +158,7 @@ def test_conformal_and_placebo_with_zero_penalty_match_synthetic_control():
 
 def test_conformal_and_placebo_detect_a_large_effect():
     df = panel(seed=4, n_co=9, t_pre=10, t_post=3, tau=-10.0)
-    fit = penalized_synthetic_control(study_of(df), se=None)
+    fit = penalized_synthetic_control(study_of(df), inference=None)
     res = fit.conformal(level=0.9)  # pointwise: T = 11, smallest p = 1/11 < 0.1
     assert res.p_value == pytest.approx(1 / 13)  # the observed statistic is the largest shift
     assert (res.pointwise["high"] < 0).all()
@@ -166,3 +166,20 @@ def test_conformal_and_placebo_detect_a_large_effect():
     assert res.average_interval == (-np.inf, np.inf)  # 1/4 > 10 %: no finite 90 % interval
     pl = fit.placebo_in_space()
     assert pl.p_value == pytest.approx(1 / 10) and len(pl.table) == 10
+
+
+def test_leave_one_out_refits_the_estimator_without_each_donor():
+    # leave-one-out is shared with synthetic control (synth.robustness) and refits penalized SC
+    # itself: dropping a donor equals fitting on a Study without it (penalty fixed)
+    df = panel(seed=4)
+    study = study_of(df)
+    fit = penalized_synthetic_control(study, penalty=0.05, inference=None)
+    loo = fit.leave_one_out()
+    used = fit.weights[fit.weights.abs() > 1e-6]
+    assert list(loo.table.index) == ["(none)", *used.sort_values(ascending=False).index]
+    dropped = loo.table.index[1]
+    direct = penalized_synthetic_control(study.replace(exclude=[dropped]), penalty=0.05,
+                                         inference=None)
+    assert loo.table.loc[dropped, "estimate"] == pytest.approx(direct.estimate, abs=1e-10)
+    np.testing.assert_allclose(loo.counterfactuals[dropped].to_numpy(),
+                               direct.path["counterfactual"].to_numpy(), atol=1e-10)

@@ -12,7 +12,7 @@ import pytest
 
 from utvardering import DesignError, Study
 from utvardering.synth.adh import synthetic_control
-from utvardering.synth.placebo import rmspe_ratio_pvalue
+from utvardering.synth.robustness import rmspe_ratio_pvalue
 
 FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
 

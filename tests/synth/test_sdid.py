@@ -61,7 +61,7 @@ def manual_did(df: pd.DataFrame, start: int) -> float:
 
 def test_did_special_case_is_the_two_by_two_difference():
     df = factor_panel(1, tau=2.0)
-    effect = synthetic_did(study_of(df), estimator="did", se=None)
+    effect = synthetic_did(study_of(df), estimator="did", inference=None)
     assert effect.estimate == pytest.approx(manual_did(df, 2020), abs=1e-10)
     assert np.allclose(effect.weights, 1 / 30)
     assert np.allclose(effect.time_weights, 1 / 20)
@@ -69,7 +69,7 @@ def test_did_special_case_is_the_two_by_two_difference():
 
 def test_sc_special_case_has_no_time_weights_and_no_intercept():
     df = factor_panel(2, tau=1.0)
-    effect = synthetic_did(study_of(df), estimator="sc", se=None)
+    effect = synthetic_did(study_of(df), estimator="sc", inference=None)
     assert np.all(effect.time_weights == 0)
     assert effect.intercept == 0
     path = effect.path
@@ -80,7 +80,7 @@ def test_sc_special_case_has_no_time_weights_and_no_intercept():
 
 def test_sdid_estimate_is_mean_of_effect_path_and_recovers_effect():
     df = factor_panel(3, tau=3.0)
-    effect = synthetic_did(study_of(df), se=None)
+    effect = synthetic_did(study_of(df), inference=None)
     post = effect.path.index >= 2020
     assert effect.estimate == pytest.approx(effect.path.loc[post, "effect"].mean(), abs=1e-10)
     assert effect.estimate == pytest.approx(3.0, abs=1.0)
@@ -93,18 +93,18 @@ def test_sdid_and_did_are_invariant_to_unit_shifts():
     shifted = df.copy()
     shifted["y"] += shifted["unit"].map({u: 5.0 * k for k, u in enumerate(sorted(df["unit"].unique()))})
     for est in ("sdid", "did"):
-        a = synthetic_did(study_of(df), estimator=est, se=None).estimate
-        b = synthetic_did(study_of(shifted), estimator=est, se=None).estimate
+        a = synthetic_did(study_of(df), estimator=est, inference=None).estimate
+        b = synthetic_did(study_of(shifted), estimator=est, inference=None).estimate
         assert a == pytest.approx(b, abs=1e-6)
 
 
 def test_staggered_is_the_weighted_average_of_cohort_fits():
     df = factor_panel(5, n_tr=4, starts=[14, 14, 18, 18], tau=2.0)
-    effect = synthetic_did(study_of(df), se=None)
+    effect = synthetic_did(study_of(df), inference=None)
     parts = []
     for start in (2014, 2018):
         keep = (df["first"] == 0) | (df["first"] == start)
-        single = synthetic_did(study_of(df[keep]), se=None)
+        single = synthetic_did(study_of(df[keep]), inference=None)
         parts.append((single.estimate, 2 * (2026 - start)))
     expected = sum(e * w for e, w in parts) / sum(w for _, w in parts)
     assert effect.estimate == pytest.approx(expected, abs=1e-10)
@@ -116,16 +116,16 @@ def test_staggered_is_the_weighted_average_of_cohort_fits():
 @pytest.mark.parametrize("method", ["placebo", "bootstrap", "jackknife"])
 def test_standard_errors_with_several_treated_units(method):
     df = factor_panel(6, n_tr=3, tau=1.0)
-    effect = synthetic_did(study_of(df), se=method, replications=50, random_state=1)
+    effect = synthetic_did(study_of(df), inference=method, n_draws=50, random_state=1)
     assert effect.se > 0
     assert effect.interval[0] < effect.estimate < effect.interval[1]
-    again = synthetic_did(study_of(df), se=method, replications=50, random_state=1)
+    again = synthetic_did(study_of(df), inference=method, n_draws=50, random_state=1)
     assert again.se == effect.se
 
 
 def test_jackknife_matches_fixed_weight_formula():
     df = factor_panel(17, n_tr=3, tau=1.0)
-    effect = synthetic_did(study_of(df), se="jackknife")
+    effect = synthetic_did(study_of(df), inference="jackknife")
     wide = df.pivot(index="unit", columns="year", values="y")
     Y = wide.loc[[*effect.weights.index, "t0", "t1", "t2"]].to_numpy()
     omega, lam = effect.weights.to_numpy(), effect.time_weights.to_numpy()
@@ -145,7 +145,7 @@ def test_jackknife_matches_fixed_weight_formula():
 def test_staggered_standard_errors():
     df = factor_panel(7, n_tr=4, starts=[14, 14, 18, 18], tau=2.0)
     for method in ("placebo", "bootstrap", "jackknife"):
-        assert synthetic_did(study_of(df), se=method, replications=30, random_state=0).se > 0
+        assert synthetic_did(study_of(df), inference=method, n_draws=30, random_state=0).se > 0
 
 
 def test_placebo_enumeration_lists_every_assignment_once():
@@ -176,34 +176,34 @@ def test_enumerated_placebo_se_is_deterministic_and_switchable():
     c = synthetic_did(study_of(df), random_state=1, enumerate_placebos=False)
     assert len(c.replicates) == 200
     assert np.abs(np.subtract.outer(c.replicates, a.replicates)).min(axis=1).max() < 1e-8
-    d = synthetic_did(study_of(df), random_state=1, replications=11)  # 12 > 11: random draws
+    d = synthetic_did(study_of(df), random_state=1, n_draws=11)  # 12 > 11: random draws
     assert len(d.replicates) == 11
 
 
 def test_jackknife_refused_when_one_control_carries_all_weight():
     df = factor_panel(8, n_co=1, n_tr=2, tau=1.0)  # one control: all unit weight on it
     with pytest.raises(DesignError, match="single control"):
-        synthetic_did(study_of(df), estimator="sc", se="jackknife")
+        synthetic_did(study_of(df), estimator="sc", inference="jackknife")
 
 
 def test_placebo_needs_more_controls_than_treated():
     df = factor_panel(9, n_co=2, n_tr=2)
     with pytest.raises(DesignError, match="more controls"):
-        synthetic_did(study_of(df), se="placebo")
+        synthetic_did(study_of(df), inference="placebo")
 
 
 def test_bad_options_fail_fast():
     df = factor_panel(10)
     with pytest.raises(DesignError, match="estimator"):
         synthetic_did(study_of(df), estimator="synth")
-    with pytest.raises(DesignError, match="se="):
-        synthetic_did(study_of(df), se="wild")
+    with pytest.raises(DesignError, match="inference="):
+        synthetic_did(study_of(df), inference="wild")
 
 
 def test_dataframe_input_and_registry_and_no_mutation():
     df = factor_panel(11, n_tr=1)
     before = df.copy()
-    effect = synthetic_did(df, outcome="y", unit="unit", time="year", treated="t0", start=2020, se=None)
+    effect = synthetic_did(df, outcome="y", unit="unit", time="year", treated="t0", start=2020, inference=None)
     pd.testing.assert_frame_equal(df, before)
     assert get_estimator("synthetic_did").function is synthetic_did
     assert effect.n_treated == 1 and effect.n_control == 30
@@ -211,7 +211,7 @@ def test_dataframe_input_and_registry_and_no_mutation():
 
 def test_round_trip_to_dict():
     df = factor_panel(12, n_tr=2, tau=1.0)
-    effect = synthetic_did(study_of(df), se="placebo", replications=20, random_state=3)
+    effect = synthetic_did(study_of(df), inference="placebo", n_draws=20, random_state=3)
     data = json.loads(json.dumps(effect.to_dict()))
     back = Effect.from_dict(data)
     assert isinstance(back, SyntheticDiDEffect)
@@ -224,9 +224,9 @@ def test_round_trip_to_dict():
 def test_rates_and_events_prevented():
     df = factor_panel(13, n_tr=1, tau=-3.0, counts=True)
     study = Study(df, outcome="y", unit="unit", time="year", cohort="first", exposure="pop")
-    effect = synthetic_did(study, se=None)
+    effect = synthetic_did(study, inference=None)
     assert effect.scale == "rate per 100,000"
-    counts = synthetic_did(study, se=None, rate=False)
+    counts = synthetic_did(study, inference=None, rate=False)
     assert counts.scale == "outcome units"
     # events = rate effect per period × population / 100,000, summed over post-periods
     pop = df[(df["unit"] == "t0") & (df["year"] >= 2020)]["pop"].to_numpy()
@@ -242,7 +242,7 @@ def test_missing_outcome_is_a_data_error():
         study = Study(df, outcome="y", unit="unit", time="year", cohort="first", dropna=True,
                       allow_gaps=True)
     with pytest.raises(DataError, match="missing for unit 'c00' in period 2005"):
-        synthetic_did(study, se=None)
+        synthetic_did(study, inference=None)
 
 
 def test_frank_wolfe_solver_pieces():
@@ -263,10 +263,10 @@ def test_plot_returns_figure():
     import matplotlib.pyplot as plt
 
     df = factor_panel(15, n_tr=1, tau=1.0)
-    fig = synthetic_did(study_of(df), se=None).plot()
+    fig = synthetic_did(study_of(df), inference=None).plot()
     assert len(fig.axes) >= 2
     plt.close(fig)
-    stag = synthetic_did(study_of(factor_panel(16, n_tr=2, starts=[14, 18])), se=None)
+    stag = synthetic_did(study_of(factor_panel(16, n_tr=2, starts=[14, 18])), inference=None)
     plt.close(stag.plot())
 
 
@@ -282,12 +282,12 @@ def test_recovery_bias_and_placebo_coverage():
     est, covered, selected = [], [], []
     for seed in range(reps):
         df = factor_panel(1000 + seed, n_co=30, n_tr=3, tau=2.0, shift=0.0)
-        effect = synthetic_did(study_of(df), se="placebo", replications=50 if FAST else 200,
+        effect = synthetic_did(study_of(df), inference="placebo", n_draws=50 if FAST else 200,
                                random_state=seed)
         est.append(effect.estimate)
         covered.append(effect.interval[0] <= 2.0 <= effect.interval[1])
         biased = factor_panel(5000 + seed, n_co=30, n_tr=3, tau=2.0, shift=1.0)
-        selected.append(synthetic_did(study_of(biased), se=None).estimate)
+        selected.append(synthetic_did(study_of(biased), inference=None).estimate)
     for values in (np.array(est), np.array(selected)):
         mc_se = values.std(ddof=1) / np.sqrt(reps)
         assert abs(values.mean() - 2.0) < 4 * mc_se + 0.05
@@ -298,7 +298,7 @@ def test_recovery_bias_and_placebo_coverage():
 
 def test_end_of_intervention_truncates_the_post_period():
     df = factor_panel(18, n_tr=2, tau=1.0)
-    ended = synthetic_did(study_of(df, end=2022), se=None)
-    truncated = synthetic_did(study_of(df[df["year"] <= 2022]), se=None)
+    ended = synthetic_did(study_of(df, end=2022), inference=None)
+    truncated = synthetic_did(study_of(df[df["year"] <= 2022]), inference=None)
     assert ended.estimate == pytest.approx(truncated.estimate, abs=1e-12)
     assert ended.path.index.max() == 2022

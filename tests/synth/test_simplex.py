@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from utvardering.synth.simplex import (
+from utvardering._numerics.simplex import (
     simplex_kkt,
     simplex_lstsq,
     simplex_lstsq_many,

@@ -111,13 +111,13 @@ def test_registered():
 
 def test_placebo_in_time_with_mle():
     df = _series(effect=0.0, seed=4)
-    table = placebo_in_time(df, pre_period=PRE, post_period=POST, n_placebos=4, backend="mle",
+    table = placebo_in_time(df, pre_period=PRE, post_period=POST, n_draws=4, backend="mle",
                             random_state=0)
     assert len(table) == 4 and set(table.columns) >= {"start", "estimate", "low", "high", "excludes_zero"}
     assert 0.0 <= table.attrs["false_positive_share"] <= 1.0
     assert table["start"].iloc[0] == "2018-01"  # half of the 48 pre-periods come first
     e = _fit(df, random_state=0)
-    again = e.placebo_in_time(n_placebos=4, random_state=0)
+    again = e.placebo_in_time(n_draws=4, random_state=0)
     pd.testing.assert_frame_equal(again, table)
 
 

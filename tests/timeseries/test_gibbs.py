@@ -15,7 +15,7 @@ from scipy import stats
 
 from utvardering import DesignError
 from utvardering.timeseries.causal_impact import causal_impact
-from utvardering.timeseries.gibbs import draw_coefficients, log_marginal
+from utvardering.timeseries.gibbs_linalg import draw_coefficients, log_marginal
 from utvardering.timeseries.kalman import ffbs_level, ffbs_trend, innovations, loglik, seed_numba
 
 FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"

@@ -67,7 +67,7 @@ def test_ols_hac_equals_statsmodels():
 
 def test_arma_errors_equal_statsmodels():
     y = _gauss(1)
-    e = interrupted_time_series(y, PRE, POST, errors="arma", arma_order=(1, 0))
+    e = interrupted_time_series(y, PRE, POST, vcov="arma", arma_order=(1, 0))
     ref = SARIMAX(y.to_numpy(), exog=_Z(), order=(1, 0, 0), trend="n").fit(disp=False, maxiter=200)
     np.testing.assert_allclose(list(e.params["coefficients"].values()), ref.params[:4], rtol=1e-6)
     np.testing.assert_allclose(list(e.params["se"].values()), ref.bse[:4], rtol=1e-6)
@@ -78,7 +78,7 @@ def test_poisson_and_negative_binomial_equal_statsmodels():
     for family in ("poisson", "negative_binomial"):
         y, pop = _counts(phi=0.3 if family == "negative_binomial" else 0.0)
         off = np.log(pop)
-        e = interrupted_time_series(y, PRE, POST, family=family, exposure=pop,
+        e = interrupted_time_series(y, PRE, POST, likelihood=family, exposure=pop,
                                     seasonality=(12, "dummies"))
         if family == "poisson":
             ref = sm.GLM(y.to_numpy(), Z, family=sm.families.Poisson(), offset=off).fit(
@@ -97,9 +97,9 @@ def test_poisson_and_negative_binomial_equal_statsmodels():
 def test_negative_binomial_on_poisson_data_warns():
     y, pop = _counts()  # no overdispersion: the NB dispersion runs to its boundary
     with pytest.warns(UserWarning, match="did not converge"):
-        e = interrupted_time_series(y, PRE, POST, family="negative_binomial", exposure=pop,
+        e = interrupted_time_series(y, PRE, POST, likelihood="negative_binomial", exposure=pop,
                                     seasonality=(12, "dummies"))
-    assert any("family='poisson'" in w for w in e.warnings)
+    assert any("likelihood='poisson'" in w for w in e.warnings)
 
 
 def test_study_input_and_path():
@@ -108,8 +108,8 @@ def test_study_input_and_path():
     other = rows.assign(unit="B")
     study = Study(pd.concat([rows, other]), outcome="crimes", treated="A", start="2020-01",
                   exposure="pop")
-    e = interrupted_time_series(study, family="poisson")
-    direct = interrupted_time_series(y, PRE, POST, family="poisson", exposure=pop)
+    e = interrupted_time_series(study, likelihood="poisson")
+    direct = interrupted_time_series(y, PRE, POST, likelihood="poisson", exposure=pop)
     assert e.estimate == pytest.approx(direct.estimate)
     assert len(e.path) == N and (e.path["effect"].iloc[:T0] == 0).all()
     assert e.n_control == 0 and e.start == "2020-01"
@@ -118,9 +118,9 @@ def test_study_input_and_path():
 def test_option_errors():
     y = _gauss()
     with pytest.raises(DesignError, match="gaussian"):
-        interrupted_time_series(y, PRE, POST, family="poisson", errors="arma")
-    with pytest.raises(DesignError, match="family"):
-        interrupted_time_series(y, PRE, POST, family="binomial")
+        interrupted_time_series(y, PRE, POST, likelihood="poisson", vcov="arma")
+    with pytest.raises(DesignError, match="likelihood"):
+        interrupted_time_series(y, PRE, POST, likelihood="binomial")
 
 
 @pytest.mark.slow
@@ -133,7 +133,7 @@ def test_known_effect_recovery_and_coverage():
         est_g.append(e.estimate)
         hits_g += e.interval[0] <= truth_g <= e.interval[1]
         y, pop = _counts(seed)
-        c = interrupted_time_series(y, PRE, POST, family="poisson", exposure=pop, errors="iid",
+        c = interrupted_time_series(y, PRE, POST, likelihood="poisson", exposure=pop, vcov="iid",
                                     seasonality=(12, 1), slope_change=False)
         est_c.append(c.params["level_change_estimate"])
         lo, hi = c.params["level_change_interval"]

@@ -17,6 +17,7 @@ import pandas as pd
 import utvardering as utv
 from utvardering.did import callaway_santanna, imputation_did, sun_abraham
 from utvardering.did.survey import survey_did
+from utvardering.report.conclusion import bottom_line
 from utvardering.report.sections import (
     design_section,
     label,
@@ -61,32 +62,36 @@ def pretrend_selection(study) -> pd.DataFrame:
 def run(ctx) -> None:
     """Run the Drogfri skola evaluation into ``ctx.report``."""
     report, lang, d, m = ctx.report, ctx.report.lang, ctx.config["design"], ctx.config["methods"]
+    _ = report.tr  # every reader-facing string goes through the message catalogue
     schools, survey = load_data(ctx)
     studies = {o: utv.Study(schools, outcome=o, cohort=d["cohort"], intervention="drogfri_skola")
                for o in d["outcomes"]}
     study = studies["drug_offences"]
     cohorts = pd.Series(study.starts).astype(str).value_counts().sort_index()
     design_section(report, {
-        "question": "Did narcotics-dog searches change recorded drug offences and other crime near the "
-                    "searched schools, and students' drug use?",
-        "estimand": "Average effect on the treated (searched schools) per school-month after the first "
-                    "search, by event time and overall (Callaway–Sant'Anna aggregations).",
-        "treated": f"{len(study.treated)} schools searched on different dates "
-                   f"({', '.join(f'{c}: {n}' for c, n in cohorts.items())}); schools volunteered "
-                   "(self-selection) and are pseudonymous.",
-        "comparison": f"Not-yet-searched schools and the {len(study.donors)} never-searched schools.",
-        "outcomes": "Recorded drug offences and other offences near each school per month; student "
-                    "survey: self-reported drug use (0/1), weighted.",
+        "question": _("Did narcotics-dog searches change recorded drug offences and other crime near "
+                      "the searched schools, and students' drug use?"),
+        "estimand": _("Average effect on the treated (searched schools) per school-month after the "
+                      "first search, by event time and overall (Callaway–Sant'Anna aggregations)."),
+        "treated": _("{n} schools searched on different dates ({cohorts}); schools volunteered "
+                     "(self-selection) and are pseudonymous.", n=len(study.treated),
+                     cohorts=", ".join(f"{c}: {n}" for c, n in cohorts.items())),
+        "comparison": _("Not-yet-searched schools and the {n} never-searched schools.",
+                        n=len(study.donors)),
+        "outcomes": _("Recorded drug offences and other offences near each school per month; student "
+                      "survey: self-reported drug use (0/1), weighted."),
         "windows": f"{study.times[0]}–{study.times[-1]}.",
-        "primary": "Callaway–Sant'Anna (doubly robust, not-yet-treated controls), dynamic aggregation.",
-        "secondary": "Sun–Abraham and the imputation estimator side by side; survey DiD.",
-        "robustness": "HonestDiD sensitivity of the event study to violations of parallel trends; "
-                      "a test for selection on pre-trends.",
+        "primary": _("Callaway–Sant'Anna (doubly robust, not-yet-treated controls), dynamic "
+                     "aggregation."),
+        "secondary": _("Sun–Abraham and the imputation estimator side by side; survey DiD."),
+        "robustness": _("HonestDiD sensitivity of the event study to violations of parallel trends; a "
+                        "test for selection on pre-trends."),
     })
     report.heading(label("caveats", lang))
-    report.text("**Detection vs prevalence.** A search can *raise* recorded drug offences (drugs found "
-                "are crimes recorded) while lowering drug use. The month of the search is therefore "
-                "reported separately in the event study, and the survey measures prevalence directly.")
+    report.text(_("**Detection vs prevalence.** A search can *raise* recorded drug offences (drugs "
+                  "found are crimes recorded) while lowering drug use. The month of the search is "
+                  "therefore reported separately in the event study, and the survey measures "
+                  "prevalence directly."))
 
     effects: dict = {}
     report.heading(label("primary", lang))
@@ -97,36 +102,43 @@ def run(ctx) -> None:
         dynamic = cs["drug_offences"].aggregate("dynamic", min_e=d["event_window"][0], max_e=d["event_window"][1])
     for o, effect in cs.items():
         effects[f"Callaway–Sant'Anna: {o}"] = effect
-        report.effect(f"Callaway–Sant'Anna: {o}", effect)
-    report.effect("Callaway–Sant'Anna: drug_offences, dynamic", dynamic)
-    report.figure("cs_event_study", dynamic.plot(), caption="Event-time effects on drug offences "
-                  "(uniform bands from the multiplier bootstrap).")
+        report.effect(f"Callaway–Sant'Anna: {o}", effect, display=f"Callaway–Sant'Anna: {_.column(o)}")
+    report.effect("Callaway–Sant'Anna: drug_offences, dynamic", dynamic,
+                  display=_("Callaway–Sant'Anna: {outcome}, dynamic", outcome=_.column("drug_offences")))
+    report.figure("cs_event_study", dynamic.plot(), caption=_(
+                  "Event-time effects on drug offences (uniform bands from the multiplier bootstrap)."),
+                  alt=_("Event-study chart: effect on drug offences per school-month for each month "
+                        "before and after the first search, with uniform bands."))
 
     report.heading(label("secondary", lang))
     with ctx.step("Sun–Abraham and imputation"):
         effects["Sun–Abraham: drug_offences"] = sun_abraham(study)
         effects["imputation: drug_offences"] = imputation_did(study)
-    report.effect("Sun–Abraham: drug_offences", effects["Sun–Abraham: drug_offences"])
-    report.effect("imputation: drug_offences", effects["imputation: drug_offences"])
+    report.effect("Sun–Abraham: drug_offences", effects["Sun–Abraham: drug_offences"],
+                  display=f"Sun–Abraham: {_.column('drug_offences')}")
+    report.effect("imputation: drug_offences", effects["imputation: drug_offences"],
+                  display=_("imputation: {outcome}", outcome=_.column("drug_offences")))
 
     report.heading(label("robustness", lang))
     with ctx.step("selection on pre-trends"):
         selection = pretrend_selection(study)
-    report.table("pretrend_selection", selection, caption="Pre-period linear trend in drug offences "
-                 "(per year) of searched vs never-searched schools.")
-    report.text(f"Searched schools' pre-period trend differs by {selection['difference'].iloc[0]:+.3f} "
-                f"offences per school-month per year (z = {selection['z'].iloc[0]:.2f}). A large |z| "
-                "means the schools that volunteered were already on a different path: parallel trends "
-                "is then doubtful and the HonestDiD bounds below carry the inference.")
+    report.table("pretrend_selection", selection, caption=_(
+                 "Pre-period linear trend in drug offences (per year) of searched vs never-searched "
+                 "schools."))
+    report.text(_("Searched schools' pre-period trend differs by {diff} offences per school-month per "
+                  "year (z = {z}). A large |z| means the schools that volunteered were already on a "
+                  "different path: parallel trends is then doubtful and the HonestDiD bounds below "
+                  "carry the inference.", diff=_.number(selection["difference"].iloc[0], 3, sign=True),
+                  z=_.number(selection["z"].iloc[0], 2)))
     _honest_section(ctx, study, d)
 
-    report.heading("Student survey: drug use")
+    report.heading(_("Student survey: drug use"))
     with ctx.step("survey DiD"):
         treated = sorted(study.treated)
         effects["survey DiD: drug use"] = survey_did(survey, item=d["survey_item"], treated=treated,
                                                      start=d["survey_start"], item_range=(0, 1),
                                                      random_state=ctx.seed("survey"))
-    report.effect("survey DiD: drug use", effects["survey DiD: drug use"])
+    report.effect("survey DiD: drug use", effects["survey DiD: drug use"])  # display from the catalogue
 
     triangulation_section(report, {k: v for k, v in effects.items() if "survey" not in k})
     truth = schools.attrs.get("truth", {})
@@ -135,20 +147,39 @@ def run(ctx) -> None:
         table = truth_check_section(report, drug, float(truth["att"]), on="estimate",
                                     primary=["Callaway–Sant'Anna: drug_offences"])
         if not table["covers_truth"].iloc[0]:
-            report.text("Here Callaway–Sant'Anna's post-period comparisons are all anchored on the "
-                        "month before each school's search (the base period g − 1). With about one "
-                        "recorded drug offence per school-month, that single month is noisy and shifts "
-                        "every post-period cell of a cohort together; the imputation estimator, which "
-                        "uses the whole pre-period, is less exposed. Read the event-study path and the "
-                        "imputation estimate together rather than the CS average alone. Over 200 "
-                        "independent draws of this simulated world the CS interval covered the truth "
-                        "in 91.5 % of draws with a mean error of +0.015 (tests/did/"
-                        "test_recovery_worlds.py): this realisation is one of the misses, not a "
-                        "sign of bias.")
+            report.text(_("Here Callaway–Sant'Anna's post-period comparisons are all anchored on the "
+                          "month before each school's search (the base period g − 1). With about one "
+                          "recorded drug offence per school-month, that single month is noisy and "
+                          "shifts every post-period cell of a cohort together; the imputation "
+                          "estimator, which uses the whole pre-period, is less exposed. Read the "
+                          "event-study path and the imputation estimate together rather than the CS "
+                          "average alone. Over 200 independent draws of this simulated world the CS "
+                          "interval covered the truth in {coverage} of draws with a mean error of "
+                          "{error} (tests/did/test_recovery_worlds.py): this realisation is one of the "
+                          "misses, not a sign of bias.", coverage=_.percent(0.915, 1),
+                          error=_.number(0.015, 3, sign=True)))
         survey_truth = survey.attrs.get("truth", {}).get("population_effect")
         if survey_truth is not None:
             truth_check_section(report, {"survey DiD: drug use": effects["survey DiD: drug use"]},
                                 float(survey_truth), on="estimate", name="truth_check_survey")
+
+    post = study.data[study.data[study.unit].isin(study.treated)]
+    post = post[post["time"] >= post[d["cohort"]]] if d["cohort"] in post.columns else post
+    months = len(post) / len(study.treated)
+    bottom_line(
+        report, programme="Drogfri skola", primary="Callaway–Sant'Anna: drug_offences",
+        compared=["Sun–Abraham: drug_offences", "imputation: drug_offences"],
+        noun=_("recorded drug offences"), per_year=len(study.treated) * 12,
+        observed_per_year=float(post[study.outcome].sum()) / (months / 12),
+        detection=_("recorded drug offences measure detection as well as use: a search can raise "
+                    "them while drug use falls (the student survey measures use)"))
+    from utvardering.report.public_record import add_public_record_section  # real figures
+
+    add_public_record_section(report, "drogfri_skola")
+
+    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+
+    report_design_diagnosis(ctx, "drogfri_skola", study)  # power, MDE and spec curve
 
 
 def _honest_section(ctx, study, d) -> None:
@@ -157,7 +188,7 @@ def _honest_section(ctx, study, d) -> None:
     try:
         from utvardering.inference.honest_did import honest_did
     except ImportError:
-        report.text("HonestDiD sensitivity: not available in this version.")
+        report.text(report.tr("HonestDiD sensitivity: not available in this version."))
         return
     from utvardering.did.twfe import event_study
 
@@ -169,17 +200,26 @@ def _honest_section(ctx, study, d) -> None:
     table = sensitivity.path[["low", "high"]].copy()
     table["covers_zero"] = (table["low"] <= 0) & (table["high"] >= 0)
     table.index = table.index.map(str).rename("Mbar")
-    report.table("honest_did_sensitivity", table,
-                 caption="HonestDiD (relative magnitudes): robust 95% interval for the first "
-                         "post-period effect as the allowed post-period violation of parallel trends "
-                         "grows to M̄ times the largest pre-period one; last row: the usual interval.")
+    _ = report.tr
+    report.table("honest_did_sensitivity", table, caption=_(
+                 "HonestDiD (relative magnitudes): robust 95% interval for the first post-period "
+                 "effect as the allowed post-period violation of parallel trends grows to M̄ times the "
+                 "largest pre-period one; last row: the usual interval."))
     breakdown = sensitivity.breakdown
-    report.text("Breakdown M̄ (smallest M̄ tried whose robust interval includes zero): "
-                + ("none — the conclusion survives every M̄ tried." if breakdown is None
-                   else f"{breakdown:g}" + (" (the usual interval already includes zero)."
-                                            if breakdown == 0 else ".")))
-    report.figure("honest_did", sensitivity.plot(), caption="Robust intervals as the allowed "
-                  "post-period violation of parallel trends grows relative to the pre-period's.")
+    if breakdown is None:
+        report.text(_("Breakdown M̄ (smallest M̄ tried whose robust interval includes zero): none — the "
+                      "conclusion survives every M̄ tried."))
+    elif breakdown == 0:
+        report.text(_("Breakdown M̄ (smallest M̄ tried whose robust interval includes zero): 0 (the "
+                      "usual interval already includes zero)."))
+    else:
+        report.text(_("Breakdown M̄ (smallest M̄ tried whose robust interval includes zero): {m}.",
+                      m=_.significant(breakdown, 3)))
+    report.figure("honest_did", sensitivity.plot(), caption=_(
+                  "Robust intervals as the allowed post-period violation of parallel trends grows "
+                  "relative to the pre-period's."),
+                  alt=_("Interval chart: the robust interval for the first post-period effect at each "
+                        "M̄, and the usual interval."))
 
 
 if __name__ == "__main__":

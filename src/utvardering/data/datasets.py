@@ -222,8 +222,6 @@ def load_shootings() -> pd.DataFrame:
         - ``treated`` (int): 1 for Malmö from 2018-10;
         - ``shootings_y0`` (int): shootings without the programme (potential outcome);
         - ``mu0``, ``mu`` (float): expected counts without and with the programme.
-
-    NOTES
     """
     return _load_simulated("shootings")
 
@@ -249,8 +247,6 @@ def load_area_crime() -> pd.DataFrame:
           displacement or diffusion — keep them out of the donor pool);
         - ``violence_y0``, ``theft_y0``, ``drugs_y0``, ``public_order_y0`` (int): counts
           without the guards.
-
-    NOTES
     """
     return _load_simulated("area_crime")
 
@@ -279,8 +275,6 @@ def load_safety_survey() -> pd.DataFrame:
           ``problem_loitering``, ``problem_disturbance`` (int, 1 no problem … 5 very big
           problem); ``problem_index`` (float, their mean) and ``problem_index_y0``;
         - ``victim`` (int, 0/1).
-
-    NOTES
     """
     return _load_simulated("safety_survey")
 
@@ -303,8 +297,6 @@ def load_schools() -> pd.DataFrame:
         - ``first_search`` (monthly Period, missing if never searched): the cohort;
         - ``treated`` (int): 1 from the school's first search;
         - ``drug_offences_y0``, ``other_offences_y0`` (int): counts without searches.
-
-    NOTES
     """
     return _load_simulated("schools")
 
@@ -329,7 +321,5 @@ def load_school_survey() -> pd.DataFrame:
         - ``first_search`` (monthly Period, missing if never searched), ``treated`` (int);
         - ``drug_use`` (int, 0/1) and ``drug_use_y0``;
         - ``safe_school`` (int, 1 … 4) and ``safe_school_y0``.
-
-    NOTES
     """
     return _load_simulated("school_survey")

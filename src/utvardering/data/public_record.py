@@ -29,6 +29,7 @@ Sweden's in 2017 (281 in the Police's final PDF vs 324 in January 2019).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -48,7 +49,6 @@ __all__ = [
     "load_public_record",
     "public_record_names",
     "public_record_rows",
-    "sluta_skjut_public_section",
     "sources",
 ]
 
@@ -152,61 +152,71 @@ def _as_of_date(value: str) -> pd.Timestamp:
     return pd.Timestamp(f"{year}-{month}-{day}")
 
 
-def _classify(cell: pd.DataFrame) -> str:
+def _classify(values: list[float], dates: list[pd.Timestamp]) -> str:
     """'single', 'agree', 'rounding', 'revision' or 'conflict' for one cell's vintages."""
-    if len(cell) == 1:
+    if len(values) == 1:
         return "single"
-    values = cell["value"].to_numpy(float)
-    if np.ptp(values) == 0:
+    v = np.asarray(values, float)
+    if np.ptp(v) == 0:
         return "agree"
-    if np.ptp(values) < 1 and not np.allclose(values, np.round(values)):
+    if np.ptp(v) < 1 and not np.allclose(v, np.round(v)):
         return "rounding"
-    dates = cell["_as_of"]
-    if dates.notna().all():
-        ordered = cell.assign(_d=dates).sort_values(["_d", "value"], kind="stable")
-        by_date = ordered.groupby("_d", sort=True)["value"].agg(["min", "max"])
-        one_per_date = bool((by_date["min"] == by_date["max"]).all())
-        if one_per_date and by_date["max"].is_monotonic_increasing:
-            return "revision"
+    if all(pd.notna(d) for d in dates):
+        by_date: dict[pd.Timestamp, set[float]] = {}
+        for d, x in zip(dates, values):
+            by_date.setdefault(d, set()).add(x)
+        ordered = [by_date[d] for d in sorted(by_date)]
+        if all(len(xs) == 1 for xs in ordered):
+            seq = [next(iter(xs)) for xs in ordered]
+            if all(a <= b for a, b in itertools.pairwise(seq)):
+                return "revision"
     return "conflict"
 
 
-def _describe(cell: pd.DataFrame, kept: pd.Series) -> str:
+def _describe(rows: list[dict], kept: dict) -> str:
     head = f"{kept['unit']} {kept['measure']} {kept['period']}"
-    parts = []
-    for value, rows in cell.groupby("value", sort=False):
-        refs = ", ".join(f"{r.source_id} as of {r.as_of or 'undated'}"
-                         for r in rows.itertuples(index=False))
-        parts.append(f"{value:g} ({refs})")
+    by_value: dict[float, list[str]] = {}
+    for r in rows:
+        by_value.setdefault(r["value"], []).append(
+            f"{r['source_id']} as of {r['as_of'] or 'undated'}")
+    parts = [f"{value:g} ({', '.join(refs)})" for value, refs in by_value.items()]
     return f"{head}: {' vs '.join(parts)}; kept {kept['value']:g} ({kept['source_id']})"
+
+
+def _rank(row: dict) -> tuple:
+    preferred = PREFERRED_SOURCES.get((row["unit"], row["measure"]), ())
+    pref = preferred.index(row["source_id"]) if row["source_id"] in preferred else 99
+    date = row["_as_of"]
+    return (pref, QUALITY_RANK.get(row["quality"], len(QUALITY_RANK)),
+            -(date.value if pd.notna(date) else -np.inf), row["source_id"])
 
 
 def _select(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Mark the one row kept per cell and classify each cell's vintages."""
     frame = frame.copy()
     frame["_as_of"] = frame["as_of"].map(_as_of_date)
-    frame["_pref"] = [
-        PREFERRED_SOURCES.get((u, m), ()).index(s) if s in PREFERRED_SOURCES.get((u, m), ())
-        else 99 for u, m, s in zip(frame["unit"], frame["measure"], frame["source_id"])]
-    frame["_q"] = frame["quality"].map(QUALITY_RANK).fillna(len(QUALITY_RANK))
-    frame["_neg_date"] = -frame["_as_of"].map(lambda d: d.value if pd.notna(d) else -np.inf)
-    key = ["unit", "measure", "period", "_ps", "_pe"]
-    frame["_ps"] = frame["period_start"].astype(str)
-    frame["_pe"] = frame["period_end"].astype(str)
-    frame = frame.sort_values([*key, "_pref", "_q", "_neg_date", "source_id"], kind="stable")
-    frame["selected"] = ~frame.duplicated(key, keep="first")
-    frame["vintage_status"] = ""
+    rows = frame.to_dict("records")
+    cells: dict[tuple, list[int]] = {}
+    for i, r in enumerate(rows):
+        key = (r["unit"], r["measure"], r["period"], r["period_start"], r["period_end"])
+        cells.setdefault(key, []).append(i)
+    selected = np.zeros(len(rows), bool)
+    status = np.empty(len(rows), object)
     conflicts, revisions = [], []
-    for _, cell in frame.groupby(key, sort=False):
-        status = _classify(cell)
-        frame.loc[cell.index, "vintage_status"] = status
-        kept = cell[cell["selected"]].iloc[0]
-        if status == "conflict":
-            conflicts.append(_describe(cell, kept))
-        elif status == "revision":
-            revisions.append(_describe(cell, kept))
-    frame.attrs["conflicts"] = conflicts
-    frame.attrs["revisions"] = revisions
+    for members in cells.values():
+        ordered = sorted(members, key=lambda i: _rank(rows[i]))
+        selected[ordered[0]] = True
+        cell_rows = [rows[i] for i in ordered]
+        kind = _classify([r["value"] for r in cell_rows], [r["_as_of"] for r in cell_rows])
+        status[members] = kind
+        if kind == "conflict":
+            conflicts.append(_describe(cell_rows, cell_rows[0]))
+        elif kind == "revision":
+            revisions.append(_describe(cell_rows, cell_rows[0]))
+    frame["selected"] = selected
+    frame["vintage_status"] = status.astype(str)
+    frame.attrs["conflicts"] = sorted(conflicts)
+    frame.attrs["revisions"] = sorted(revisions)
     return frame
 
 
@@ -322,11 +332,3 @@ def public_record_rows() -> list[dict[str, Any]]:
                           else "reference figures for the reports",
         })
     return rows
-
-
-def sluta_skjut_public_section(lang: str = "en"):
-    """What the public record says about Sluta skjut (see
-    :func:`utvardering.data.public_section.sluta_skjut_public_section`)."""
-    from .public_section import sluta_skjut_public_section as section
-
-    return section(lang)

@@ -165,6 +165,7 @@ def file_sha256(file: str) -> str:
 
 
 def read_reference(name: str, **kwargs) -> pd.DataFrame:
+    """Read the bundled reference dataset ``name`` (``kwargs`` go to :func:`pandas.read_csv`)."""
     with bundled_file(REFERENCE_DATASETS[name].file).open("rb") as handle:
         return pd.read_csv(handle, **kwargs)
 

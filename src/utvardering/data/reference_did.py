@@ -70,7 +70,14 @@ def load_castle() -> pd.DataFrame:
         - ``robbery_gun_r`` (float, 6 missing), ``unemployrt``, ``poverty``, demographic
           shares ``blackm_15_24`` ..., ``l_police``, ``l_income``, ``l_prisoner``,
           ``l_lagprisoner``, ``l_exp_subsidy``, ``l_exp_pubwelfare``;
-        - ``lead1`` … ``lead9``, ``lag0`` … ``lag5``: event-time dummies;
+        - ``lead1`` … ``lead9``, ``lag0`` … ``lag5``: event-time dummies. They do **not**
+          follow ``post``: in 19 of the 21 adopting states ``lag0`` is 1 one year before the
+          first ``post == 1`` year, in 2 states two years before (the dummies date adoption by
+          the law's passage, ``post`` by the first full year in force). The file has no
+          ``effyear`` column: a pyfixest/Mixtape-style event study that derives the adoption
+          year from ``lag0`` and a design built from ``post`` (as in the docs) therefore use
+          different start years — derive one of them explicitly, e.g.
+          ``data.loc[data["post"] == 1].groupby("sid")["year"].min()``;
         - ``r20001`` … ``r20104``: region-by-year dummies; ``trend_1`` … ``trend_51``:
           state trends.
 

@@ -1,6 +1,6 @@
-"""Data contracts: validation of panels, survey micro-data and incidents.
+"""The panel data contract: validation of long unit × period panels.
 
-Every check reports *what* is wrong, *where* (column, unit, period, row) and *how to fix
+(Survey micro-data and incidents have theirs in :mod:`utvardering.data.schema_micro`.) Every check reports *what* is wrong, *where* (column, unit, period, row) and *how to fix
 it*. :func:`check_panel` collects every problem without raising (the command line prints
 them all); :func:`validate_panel` raises one :class:`~utvardering.errors.DataError` listing
 them and otherwise returns a :class:`Panel` holding a validated, sorted *copy* of the data.
@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ._panel_keys import _NO_DUPLICATES, _PanelKeys, _sorted_copy
+from ..errors import DataError, DataWarning, warn
+from .panel_keys import NO_DUPLICATES, PanelKeys, sorted_copy
 from .timeparse import format_periods, parse_time, period_freq
 
-__all__ = ["Panel", "Problem", "check_panel", "period_range", "validate_panel"]
+__all__ = ["Panel", "Problem", "check_columns", "check_panel", "period_range", "validate_panel",
+           "validated_rows"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,39 @@ def _rows_label(frame: pd.DataFrame, mask: pd.Series, unit: str, time: str, limi
     return format_periods(pairs, limit)
 
 
+def check_columns(data: Any) -> None:
+    """Refuse what no column lookup can work with: a non-DataFrame, MultiIndex or repeated names.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The caller's frame (not modified).
+
+    Raises
+    ------
+    DataError
+        If ``data`` is not a DataFrame, its columns are a :class:`pandas.MultiIndex` (e.g. the
+        result of a ``pivot`` or ``agg`` with several functions), or a column name occurs more
+        than once; the message says how to flatten or rename.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(data).__name__}.")
+    if isinstance(data.columns, pd.MultiIndex):
+        shown = format_periods([c for c in data.columns.tolist()], 4)
+        raise DataError(
+            f"the data's columns have {data.columns.nlevels} levels (a MultiIndex: {shown}); a "
+            "panel needs one name per column. Flatten them first, e.g. df.columns = "
+            "['_'.join(map(str, c)).strip('_') for c in df.columns], or df = df.reset_index()."
+        )
+    repeated = data.columns[data.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise DataError(
+            f"column name(s) {format_periods(repeated)} occur more than once in the data; each "
+            "column needs its own name. Drop or rename the copies (e.g. after a pd.concat of "
+            "frames with the same columns, use axis=0 or merge)."
+        )
+
+
 def period_range(times: Sequence) -> list:
     """Every period from the first to the last of ``times`` (integers step by one)."""
     first, last = min(times), max(times)
@@ -138,15 +172,15 @@ def check_panel(
         covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps)
     if frame is None:
         return problems, None, dropped
-    return problems, _sorted_copy(frame, order.rows()), dropped
+    return problems, sorted_copy(frame, order.rows()), dropped
 
 
 def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
                 allow_gaps) -> tuple[list[Problem], pd.DataFrame | None, pd.DataFrame, Any]:
     """:func:`check_panel` before the sort: the rows in the caller's order (sharing its columns,
-    copy-on-write) and their :class:`~utvardering.data._panel_keys._RowOrder`."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"expected a pandas DataFrame, got {type(data).__name__}.")
+    copy-on-write) and their :class:`~utvardering.data.panel_keys.RowOrder`.
+    """
+    check_columns(data)
     outcomes, counts, covariates = _as_tuple(outcomes), _as_tuple(counts), _as_tuple(covariates)
     outcomes = outcomes + tuple(c for c in counts if c not in outcomes)
     problems: list[Problem] = []
@@ -181,8 +215,8 @@ def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, fre
         return problems, None, empty, None
     if problems:
         return problems, None, empty, None
-    keys = _PanelKeys(frame, unit, time)
-    dup = keys.duplicated() if keys.has_duplicates() else _NO_DUPLICATES
+    keys = PanelKeys(frame, unit, time)
+    dup = keys.duplicated() if keys.has_duplicates() else NO_DUPLICATES
     if dup.any():
         n_pairs = int(frame.loc[dup].drop_duplicates([unit, time]).shape[0])
         problems.append(
@@ -197,6 +231,8 @@ def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, fre
                                unit, time)
     if any(p.kind == "non_numeric" for p in problems):
         return problems, None, empty, None
+    problems += _check_finite(frame, [*outcomes, *covariates] + ([exposure] if exposure else []),
+                              unit, time, outcomes)
     dropped = empty
     nan_mask = frame[list(outcomes)].isna().any(axis=1) if outcomes else pd.Series(False, frame.index)
     if nan_mask.any():
@@ -216,7 +252,7 @@ def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, fre
     problems += _check_counts(frame, counts, unit, time)
     if exposure:
         bad = frame[exposure].isna() | (frame[exposure] <= 0)
-        if bad.any():
+        if bad.any() and not any(p.kind == "non_finite" for p in problems):
             problems.append(
                 Problem("exposure", f"exposure column {exposure!r} must be positive and present; "
                         f"it is missing, zero or negative for {_rows_label(frame, bad, unit, time)}.")
@@ -225,7 +261,7 @@ def _check_rows(data, *, unit, time, outcomes, counts, exposure, covariates, fre
         if not (dropped.empty and keys.is_complete()):
             problems += _check_gaps(frame, unit, time, dropped)
     if not dropped.empty:
-        keys = _PanelKeys(frame, unit, time)
+        keys = PanelKeys(frame, unit, time)
     order = keys.row_order()
     del keys  # its code arrays are as long as the data: free them before the rows are copied
     return problems, frame, dropped, order
@@ -254,6 +290,38 @@ def _check_numeric(frame: pd.DataFrame, columns: Sequence[str], unit: str, time:
             )
         else:
             frame[col] = converted
+    return problems
+
+
+def _check_finite(frame: pd.DataFrame, columns: Sequence[str], unit: str, time: str,
+                  outcomes: Sequence[str] = ()) -> list[Problem]:
+    """``inf``/``-inf`` in numeric columns: never a valid value of an outcome, covariate or
+    population (an overflow in a file, e.g. ``1e400``, or a division by zero upstream).
+    """
+    problems = []
+    for col in dict.fromkeys(columns):
+        series = frame[col]
+        raw = series.to_numpy()
+        if raw.dtype.kind != "f":
+            if raw.dtype.kind in "iub" or not pd.api.types.is_float_dtype(series):
+                continue
+            raw = series.to_numpy(dtype=float, na_value=np.nan)  # nullable Float64
+        infinite = np.isinf(raw)
+        if not infinite.any():
+            continue
+        mask = pd.Series(infinite, index=frame.index)
+        signs = sorted({"inf" if v > 0 else "-inf" for v in raw[infinite].tolist()})
+        problems.append(
+            Problem(
+                "non_finite",
+                f"column {col!r} holds {' and '.join(signs)} (infinite) in {int(infinite.sum())} "
+                f"row(s): {_rows_label(frame, mask, unit, time)}. An infinite value is an "
+                "overflow (e.g. 1e400 in a file) or a division by zero upstream: put in the "
+                "true value"
+                + (", or set it missing (NaN) and pass dropna=True to drop the row."
+                   if col in outcomes else ", or remove the row."),
+            )
+        )
     return problems
 
 
@@ -306,14 +374,30 @@ def _check_gaps(frame: pd.DataFrame, unit: str, time: str, dropped: pd.DataFrame
     by_unit = pd.Series([t for _, t in absent], index=[u for u, _ in absent])
     lines = [f"{u}: {format_periods(by_unit.loc[[u]].astype(str).tolist(), 4)}"
              for u in list(dict.fromkeys(by_unit.index))[:5]]
-    return [
-        Problem(
-            "gap",
-            f"{len(absent)} unit-period(s) are absent from the panel of {n_units} units × "
-            f"{len(full)} periods ({'; '.join(lines)}). Add the rows (with 0 for counts that were "
-            "truly zero) or pass allow_gaps=True if the estimator can handle an unbalanced panel.",
-        )
-    ]
+    head = (f"{len(absent)} unit-period(s) are absent from the panel of {n_units} units × "
+            f"{len(full)} periods ({'; '.join(lines)}).")
+    if _months_as_days(frame[time]):
+        advice = (
+            " The periods are days, but no unit has more than one date in a month: these look "
+            "like months stored as dates or instants (a Swedish month start saved in UTC is the "
+            "evening before, in the previous month). Convert the column to months first, e.g. "
+            f"df[{time!r}] = pd.to_datetime(df[{time!r}], utc=True).dt.tz_convert("
+            "'Europe/Stockholm').dt.to_period('M'). Do not pass allow_gaps=True here: each date "
+            "would count as its own day and the start would fall in the wrong period.")
+    else:
+        advice = (
+            " Add the rows (with 0 for counts that were truly zero). If units really lack "
+            "periods, pass allow_gaps=True and use an estimator that takes an unbalanced panel "
+            "(callaway_santanna then needs panel=False: repeated cross-sections).")
+    return [Problem("gap", head + advice)]
+
+
+def _months_as_days(column: pd.Series) -> bool:
+    """Whether a daily column holds at most one date per calendar month (months as dates)."""
+    if not (isinstance(column.dtype, pd.PeriodDtype) and period_freq(column.dtype) == "D"):
+        return False
+    days = pd.PeriodIndex(column.unique())
+    return len(days) > 2 and days.asfreq("M").nunique() == len(days)
 
 
 def validate_panel(
@@ -363,18 +447,29 @@ def validate_panel(
         Listing every problem found (missing columns, duplicates, non-numeric or negative
         counts, missing outcomes, gaps, unparseable or mixed-frequency time).
     """
-    panel, order = _validated_rows(
+    panel, order = validated_rows(
         data, unit=unit, time=time, outcomes=outcomes, counts=counts, exposure=exposure,
-        covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps, stacklevel=3,
+        covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps,
     )
-    panel.data = _sorted_copy(panel.data, order.rows())
+    panel.data = sorted_copy(panel.data, order.rows())
     return panel
 
 
-def _validated_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
-                    allow_gaps, stacklevel: int = 2) -> tuple[Panel, Any]:
-    """:func:`validate_panel` without the sort (raises and warns alike): the Panel of the rows
-    as :func:`_check_rows` leaves them, and their order."""
+def validated_rows(data, *, unit, time, outcomes, counts, exposure, covariates, freq, dropna,
+                   allow_gaps) -> tuple[Panel, Any]:
+    """:func:`validate_panel` without the final sort (raises and warns alike).
+
+    For callers that sort later or not at all (:class:`~utvardering.Study` keeps whole unit
+    blocks unsorted until its rows are read). Parameters are those of
+    :func:`validate_panel`.
+
+    Returns
+    -------
+    panel : Panel
+        The Panel of the rows in the caller's order (sharing its columns, copy-on-write).
+    order : RowOrder
+        How to sort them (:class:`~utvardering.data.panel_keys.RowOrder`).
+    """
     problems, frame, dropped, order = _check_rows(
         data, unit=unit, time=time, outcomes=outcomes, counts=counts, exposure=exposure,
         covariates=covariates, freq=freq, dropna=dropna, allow_gaps=allow_gaps,
@@ -384,16 +479,8 @@ def _validated_rows(data, *, unit, time, outcomes, counts, exposure, covariates,
             raise DataError(problems[0].message)
         raise DataError(f"{len(problems)} problems in the panel:\n" + "\n".join(f"- {p.message}" for p in problems))
     if not dropped.empty:
-        import warnings
-
-        from ..errors import UtvarderingWarning
-
-        warnings.warn(
-            f"dropped {len(dropped)} unit-period(s) with a missing outcome (dropna=True): "
-            f"{_rows_label(dropped, pd.Series(True, dropped.index), unit, time)}",
-            UtvarderingWarning,
-            stacklevel=stacklevel,
-        )
+        warn(f"dropped {len(dropped)} unit-period(s) with a missing outcome (dropna=True): "
+             f"{_rows_label(dropped, pd.Series(True, dropped.index), unit, time)}", DataWarning)
     all_outcomes = _as_tuple(outcomes) + tuple(c for c in _as_tuple(counts) if c not in _as_tuple(outcomes))
     panel = Panel(frame, unit, time, all_outcomes, _as_tuple(counts), exposure,
                   _as_tuple(covariates), dropped)

@@ -85,7 +85,7 @@ def validate_survey(
     ------
     DataError
         Missing columns; duplicate respondents within a period; weights that are missing,
-        zero or negative; answers that are not whole numbers or lie outside their range.
+        zero, negative or infinite; answers that are not whole numbers or lie outside their range.
     """
     items = dict(items or {})
     _require_columns(data, [respondent, unit, time, weight, *items], "survey responses")
@@ -99,19 +99,17 @@ def validate_survey(
             "answers once per wave: remove duplicates or make the ids unique."
         )
     w = pd.to_numeric(frame[weight], errors="coerce")
-    bad_w = w.isna() | (w <= 0)
+    bad_w = w.isna() | (w <= 0) | np.isinf(w)
     if bad_w.any():
         kinds = []
-        if w.isna().any():
-            kinds.append(f"missing or non-numeric for {int(w.isna().sum())}")
-        if (w == 0).any():
-            kinds.append(f"zero for {int((w == 0).sum())}")
-        if (w < 0).any():
-            kinds.append(f"negative for {int((w < 0).sum())}")
+        for label, mask in (("missing or non-numeric", w.isna()), ("zero", w == 0),
+                            ("negative", (w < 0) & ~np.isinf(w)), ("infinite", np.isinf(w))):
+            if mask.any():
+                kinds.append(f"{label} for {int(mask.sum())}")
         raise DataError(
             f"survey weight column {weight!r} is {', '.join(kinds)} respondent(s), e.g. "
-            f"{format_periods(frame.loc[bad_w, respondent].tolist())}. Weights must be positive: "
-            "fix the weighting, or drop respondents outside the population explicitly."
+            f"{format_periods(frame.loc[bad_w, respondent].tolist())}. Weights must be positive and "
+            "finite: fix the weighting, or drop respondents outside the population explicitly."
         )
     frame[weight] = w.astype(float)
     nonresponse = {}
@@ -119,7 +117,7 @@ def validate_survey(
         values = pd.to_numeric(frame[item], errors="coerce")
         text_bad = values.isna() & frame[item].notna()
         answered = values.notna()
-        fractional = answered & ~np.isclose(values, np.round(values))
+        fractional = answered & (np.isinf(values) | ~np.isclose(values, np.round(values)))
         outside = answered & ((values < low) | (values > high))
         bad = text_bad | fractional | outside
         if bad.any():

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["format_periods", "parse_time", "period_freq", "to_period"]
+__all__ = ["LOCAL_TIME_ZONE", "format_periods", "is_yearly", "local_wall_clock", "parse_time", "period_freq",
+           "to_period"]
 
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "D": re.compile(r"^\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?$"),
@@ -23,6 +24,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "Q": re.compile(r"^\d{4}[- ]?Q[1-4]$", re.IGNORECASE),
     "Y": re.compile(r"^\d{4}$"),
 }
+_INSTANT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
 _FREQ_NAMES = {"D": "daily", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
 
 
@@ -43,6 +46,11 @@ def _normalise_month(text: str) -> str:
     return f"{digits[:4]}-{digits[4:6]}"
 
 
+def is_yearly(freq: str | None) -> bool:
+    """Whether a frequency string is annual (``"Y"``, ``"Y-DEC"``, ``"A"``, ``"YE"``)."""
+    return bool(freq) and freq[0] in "YA" and not freq.startswith("AS")
+
+
 def to_period(value, freq: str | None = None):
     """Convert one scalar (string, date, Period or int) to the panel's time type.
 
@@ -61,11 +69,46 @@ def to_period(value, freq: str | None = None):
     if isinstance(value, pd.Period):
         return value.asfreq(freq, how="start") if freq and value.freqstr[0] != freq[0] else value
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return pd.Period(year=int(value), freq=freq) if freq == "Y" else int(value)
+        return pd.Period(year=int(value), freq=freq) if is_yearly(freq) else int(value)
     if freq is None and isinstance(value, str):
         parsed = parse_time(pd.Series([value]), column="value")
         return parsed.iloc[0]
     return pd.Period(value, freq=freq)
+
+
+#: The calendar in which UTC instants are read (the evaluations are Swedish).
+LOCAL_TIME_ZONE = "Europe/Stockholm"
+
+
+def local_wall_clock(stamps: pd.Series) -> pd.Series:
+    """Time-zone-aware timestamps as naive local dates and times, for calendar periods.
+
+    Instants stored in UTC or with a fixed offset (``2019-12-31 23:00Z`` is midnight of
+    1 January in Malmö) are converted to :data:`LOCAL_TIME_ZONE` before the zone is dropped,
+    so that a Swedish month start stays the first of its month; instants in a named zone
+    (e.g. ``America/New_York``) keep that zone's own calendar. Naive timestamps are returned
+    unchanged.
+
+    Parameters
+    ----------
+    stamps : pandas.Series
+        A ``datetime64`` column, naive or time-zone aware.
+
+    Returns
+    -------
+    pandas.Series
+        Naive ``datetime64`` (local wall clock).
+    """
+    tz = stamps.dt.tz
+    if tz is None:
+        return stamps
+    try:
+        fixed = tz.utcoffset(None) is not None  # UTC or a fixed offset: no calendar of its own
+    except (TypeError, ValueError):
+        fixed = False
+    if fixed:
+        stamps = stamps.dt.tz_convert(LOCAL_TIME_ZONE)
+    return stamps.dt.tz_localize(None)
 
 
 def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = None) -> pd.Series:
@@ -76,7 +119,8 @@ def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = No
     values : pandas.Series
         The raw column. Integer (or integral float) columns stay integers; Period columns
         are kept; datetimes become Periods of ``freq`` (inferred: monthly when every date
-        is the first of a month, daily otherwise); strings are matched against
+        is the first of a month, daily otherwise; time-zone-aware instants are first read
+        on the local calendar, see :func:`local_wall_clock`); strings are matched against
         ``YYYY-MM-DD``, ``YYYY-MM`` / ``YYYYMmm``, ``YYYY-Qn`` and ``YYYY``.
     column : str
         Column name, used in error messages.
@@ -104,7 +148,7 @@ def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = No
     if pd.api.types.is_bool_dtype(values):
         raise DataError(f"column {column!r} is boolean; time must be periods, dates or integers.")
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
-        if freq == "Y":  # whole numbers: nothing to check
+        if is_yearly(freq):  # whole numbers: nothing to check
             ints = values.to_numpy().astype(np.int64)
             return pd.Series(_years(ints), index=values.index)
         return values.astype(np.int64)  # a (copy-on-write) copy: no memory until written
@@ -119,11 +163,11 @@ def parse_time(values: pd.Series, *, column: str = "time", freq: str | None = No
                 "such as years, or use strings like '2018-10' for months."
             )
         ints = np.round(as_float).astype(np.int64)
-        if freq == "Y":
+        if is_yearly(freq):
             return pd.Series(_years(ints), index=values.index)
         return pd.Series(ints, index=values.index, name=values.name)
     if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = values.dt.tz_localize(None) if values.dt.tz is not None else values
+        stamps = local_wall_clock(values)
         if freq is None:
             first_of_month = (stamps.dt.day == 1) & (stamps.dt.normalize() == stamps)
             freq = "M" if bool(first_of_month.all()) else "D"
@@ -135,6 +179,15 @@ def _parse_strings(text: pd.Series, *, column: str, freq: str | None) -> pd.Seri
     # Parse each distinct value once and broadcast back to the rows by its code.
     codes, distinct = pd.factorize(text)
     unique = pd.Series(np.asarray(distinct, dtype=object))
+    if len(unique) and bool(unique.str.match(_INSTANT).fillna(False).all()):
+        # ISO instants with a zone ("2018-12-31T23:00:00Z", "... +01:00"), e.g. a database
+        # export in UTC: read on the local calendar like a time-zone-aware column
+        try:
+            stamps = pd.Series(pd.to_datetime(unique, utc=True, format="ISO8601"))
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"column {column!r}: could not parse the instants ({exc}).") from None
+        parsed = parse_time(stamps, column=column, freq=freq)
+        return pd.Series(parsed.array.take(codes), index=text.index, name=text.name)
     kinds_u = pd.Series(pd.NA, index=unique.index, dtype="object")
     for kind, pattern in _PATTERNS.items():
         match = unique.str.match(pattern).fillna(False).astype(bool) & kinds_u.isna()

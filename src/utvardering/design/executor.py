@@ -123,14 +123,10 @@ def _run_batch(task: Callable, shared: Any, batch: Sequence[tuple[int, Any]],
     if isinstance(shared, tuple) and len(shared) == 2 and shared[0] == "__utv_shared_file__":
         shared = _load_shared(shared[1])
     root = np.random.SeedSequence(entropy, spawn_key=spawn_key)
-    limiter = _limit_threads() if parallel else None
-    if parallel:
-        try:
-            import numba
-
-            numba.set_num_threads(1)
-        except Exception:  # numba absent, or already single-threaded
-            pass
+    # one BLAS/OpenMP/numba thread per cell on every backend, serial included: multithreaded
+    # reductions would change the last bits of a result with the number of threads
+    limiter = _limit_threads()
+    numba_threads = _set_numba_threads(1)
     out = []
     try:
         for index, cell in batch:
@@ -145,7 +141,21 @@ def _run_batch(task: Callable, shared: Any, batch: Sequence[tuple[int, Any]],
     finally:
         if limiter is not None:
             limiter.restore_original_limits()
+        if numba_threads is not None and not parallel:
+            _set_numba_threads(numba_threads)
     return out
+
+
+def _set_numba_threads(n: int) -> int | None:
+    """Set numba's thread count for this thread; return the previous one (None without numba)."""
+    try:
+        import numba
+
+        previous = numba.get_num_threads()
+        numba.set_num_threads(n)
+        return previous
+    except Exception:  # numba absent or its threading layer unavailable
+        return None
 
 
 # -- progress -----------------------------------------------------------------------------------

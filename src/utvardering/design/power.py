@@ -125,8 +125,6 @@ def _power_cell(setup: _PowerSetup, cell: tuple[int, int], seed: np.random.SeedS
                "relative": math.nan, "truth": math.nan, "scale": None, "error": ""}
         try:
             data = frame.copy()
-            if study.is_count:
-                data[study.outcome] = data[study.outcome].to_numpy().copy()
             values = data[study.outcome].to_numpy(dtype=np.int64 if study.is_count else float).copy()
             values[mask] = new
             data[study.outcome] = values
@@ -183,10 +181,14 @@ class MDE:
     def __str__(self) -> str:
         if not math.isfinite(self.relative):
             return f"no effect in the grid reaches {self.power:.0%} power"
-        lo, hi = self.interval
         return (f"MDE at {self.power:.0%} power: {self.relative:+.1%} (Monte Carlo 95% "
-                f"{lo:+.1%} to {hi:+.1%}), {self.per_year:+.3g} {self.outcome} per year "
+                f"{self.interval_text()}), {self.per_year:+.3g} {self.outcome} per year "
                 f"({self.per_period:+.3g} per period)")
+
+    def interval_text(self) -> str:
+        """The Monte Carlo interval in words (an end beyond the effect grid says so)."""
+        ends = ["beyond the grid" if not math.isfinite(v) else f"{v:+.1%}" for v in self.interval]
+        return f"{ends[0]} to {ends[1]}"
 
     def to_dict(self) -> dict:
         """JSON-friendly dict."""
@@ -373,8 +375,9 @@ def _summarise(draws: pd.DataFrame, effects: Sequence[float]) -> pd.DataFrame:
         ok = d[d["error"] == ""]
         n = len(ok)
         reject = ((ok["low"] > 0) | (ok["high"] < 0)).to_numpy()
-        covered = ((ok["low"] <= ok["truth"]) & (ok["truth"] <= ok["high"])).to_numpy()
-        err = (ok["estimate"] - ok["truth"]).to_numpy()
+        known = ok[ok["truth"].notna()]  # the truth needs this draw's effect-0 fit
+        covered = ((known["low"] <= known["truth"]) & (known["truth"] <= known["high"])).to_numpy()
+        err = (known["estimate"] - known["truth"]).to_numpy()
         p = reject.mean() if n else math.nan
         # draws of one design that repeat exactly (no effect injected, deterministic estimator)
         # are one observation, not many: the Monte Carlo s.e. counts distinct designs then
@@ -383,11 +386,11 @@ def _summarise(draws: pd.DataFrame, effects: Sequence[float]) -> pd.DataFrame:
         rows.append({
             "effect": effect, "n": n, "n_effective": n_eff, "n_failed": len(d) - n, "power": p,
             "power_se": math.sqrt(p * (1 - p) / n_eff) if n_eff else math.nan,
-            "coverage": covered.mean() if n else math.nan,
-            "bias": err.mean() if n else math.nan,
-            "rmse": math.sqrt(np.mean(err**2)) if n else math.nan,
+            "coverage": covered.mean() if len(known) else math.nan,
+            "bias": err.mean() if len(known) else math.nan,
+            "rmse": math.sqrt(np.mean(err**2)) if len(known) else math.nan,
             "mean_estimate": ok["estimate"].mean() if n else math.nan,
-            "mean_truth": ok["truth"].mean() if n else math.nan,
+            "mean_truth": known["truth"].mean() if len(known) else math.nan,
             "mean_width": (ok["high"] - ok["low"]).mean() if n else math.nan,
             "mean_injected": ok["injected"].mean() if n else math.nan,
         })

@@ -1,10 +1,16 @@
 """Difference-in-differences family: 2×2, TWFE, event studies, counts, surveys, staggered adoption.
 
 Importing the package registers every estimator with :mod:`utvardering.estimators`.
+``import utvardering.did as d`` gives this package (``d.twfe``, ``d.diff_in_diff``, ...).
+The 2×2 estimator is :func:`diff_in_diff`; calling the package itself, ``utvardering.did(...)``,
+still runs it for one release, with a :class:`DeprecationWarning`.
 """
 
+import sys as _sys
+import types as _types
+
 from .bacon import bacon_decomposition
-from .basic import did
+from .basic import diff_in_diff
 from .displacement import weighted_displacement_quotient
 from .poisson import poisson_did
 from .result import DiDEffect, PoissonDiDEffect, SurveyDiDEffect
@@ -26,7 +32,7 @@ __all__ = [
     "SurveyDiDEffect",
     "bacon_decomposition",
     "callaway_santanna",
-    "did",
+    "diff_in_diff",
     "event_study",
     "imputation_did",
     "poisson_did",
@@ -35,3 +41,18 @@ __all__ = [
     "twfe",
     "weighted_displacement_quotient",
 ]
+
+
+class _CallableModule(_types.ModuleType):
+    """The DiD package, callable as the 2×2 estimator it was named after until this release."""
+
+    def __call__(self, *args, **kwargs):
+        from ..errors import warn
+
+        warn("utvardering.did(...) is renamed utvardering.diff_in_diff(...); utvardering.did is "
+             "the difference-in-differences package. The old call works until the next release.",
+             DeprecationWarning)
+        return diff_in_diff(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -1,29 +1,78 @@
-"""Input adapter of the regression DiD estimators: a Study or plain arguments → one panel frame.
+"""Input adapter of the regression DiD estimators: a Study or plain arguments → one panel design.
 
-Every public estimator in :mod:`utvardering.did` (2×2, TWFE, event study, Poisson) accepts a
-:class:`~utvardering.study.Study` or a DataFrame with column names. This module turns either
-into a :class:`PanelDesign`: a copy of the rows used (treated units and the comparison pool;
-excluded units left out), a treatment column ``_treat``, each unit's first treated period
-and event time (``_event``, in periods since the start; missing for never-treated units).
+Every public estimator in :mod:`utvardering.did` (2×2, TWFE, event study, Poisson) takes a
+:class:`~utvardering.study.Study` as its first argument ``study``, or a DataFrame with the
+Study's keywords (coerced once by :meth:`~utvardering.study.Study.coerce`), or — for a 0/1
+(or dose) treatment column — a DataFrame with ``treatment=``. This module turns either into
+a :class:`PanelDesign`: a copy of the rows used (treated units and the comparison pool;
+excluded units left out) and, as arrays beside it (never as columns, so no user column is
+overwritten), the treatment, each row's event time (periods since the unit's start; NaN for
+never-treated units) and whether the unit is ever treated.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..data.schema import validate_panel
 from ..errors import DataError, DesignError
+from ..options import renamed
 from ..study import Study
 
-__all__ = ["PanelDesign", "event_time_dummies", "panel_design"]
+__all__ = ["REGRESSOR_NAMES", "PanelDesign", "check_finite", "event_time_bins", "event_time_dummies",
+           "panel_design", "renamed_first_argument"]
+
+#: Labels the estimators give their own regressors; a covariate may not be called so.
+REGRESSOR_NAMES = ("treatment",)
+
+
+def renamed_first_argument(*old_names: str):
+    """Decorator: accept the first argument under its old keyword names (``data=``) for one
+    release, with a :class:`DeprecationWarning` (:func:`~utvardering.options.renamed`).
+    """
+
+    def decorate(function):
+        where = function.__name__
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            old = [k for k in old_names if k in kwargs]
+            if old:
+                if args:
+                    raise DesignError(f"{where}: give the data once, as the first argument "
+                                      f"(study=); {old[0]}= is its old name.")
+                kwargs = renamed(kwargs, {k: "study" for k in old}, where)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 @dataclass
 class PanelDesign:
-    """Normalised panel for the regression estimators (see module docstring)."""
+    """Normalised panel for the regression estimators (see module docstring).
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The rows used, with the user's columns only.
+    treat : numpy.ndarray
+        Treatment of each row (0/1 or dose).
+    event : numpy.ndarray
+        Event time of each row (periods since the unit's first treated period; NaN for
+        never-treated units).
+    ever : numpy.ndarray
+        1 for rows of units treated at some point, else 0.
+    y : numpy.ndarray, optional
+        The analysed outcome when it is not a column of ``frame`` as it is (e.g. a survey
+        item dichotomised at a threshold); see :meth:`outcome_values`.
+    """
 
     frame: pd.DataFrame
     outcome: str
@@ -37,11 +86,30 @@ class PanelDesign:
     study: Study | None = None
     start: str | None = None
     left_out: list = field(default_factory=list)
+    treat: np.ndarray | None = None
+    event: np.ndarray | None = None
+    ever: np.ndarray | None = None
+    y: np.ndarray | None = None
+
+    def outcome_values(self) -> np.ndarray:
+        """The analysed outcome of each row, as floats."""
+        if self.y is not None:
+            return np.asarray(self.y, dtype=float)
+        return self.frame[self.outcome].to_numpy(float)
 
     @property
     def n_units(self) -> int:
         """Units in the estimation sample."""
         return int(self.frame[self.unit].nunique())
+
+    def subset(self, keep: np.ndarray) -> None:
+        """Keep only the rows where the boolean array ``keep`` is true (frame and arrays)."""
+        keep = np.asarray(keep, dtype=bool)
+        self.frame = self.frame.loc[keep].reset_index(drop=True)
+        for name in ("treat", "event", "ever", "y"):
+            values = getattr(self, name)
+            if values is not None:
+                setattr(self, name, values[keep])
 
 
 def _check_columns(data: pd.DataFrame, columns: list) -> None:
@@ -53,56 +121,112 @@ def _check_columns(data: pd.DataFrame, columns: list) -> None:
         )
 
 
+def check_finite(frame: pd.DataFrame, columns, unit: str | None = None,
+                 time: str | None = None) -> None:
+    """Raise :class:`~utvardering.errors.DataError` naming the first non-finite cell.
+
+    ``±inf`` (or NaN) in an outcome, covariate, weight or exposure column would make every
+    fixed-effects projection and variance meaningless; the message names the column, the
+    number of such cells and the first unit and period (or row) holding one.
+    """
+    for col in dict.fromkeys(c for c in columns if c is not None):
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            where = (f"unit {frame[unit].iloc[i]!r}, period {frame[time].iloc[i]}"
+                     if unit is not None and time is not None else f"row {frame.index[i]!r}")
+            raise DataError(
+                f"column {col!r} holds {int(bad.sum())} non-finite value(s) (inf, -inf or NaN), "
+                f"the first at {where} (value {frame[col].iloc[i]!r}); correct or drop those "
+                "rows before estimating.")
+
+
+def _check_regressor_names(covariates: list, where: str) -> None:
+    clash = [c for c in covariates if c in REGRESSOR_NAMES or str(c).startswith("event_time[")]
+    if clash:
+        raise DesignError(f"{where}: covariate(s) {clash} share a name with the estimator's own "
+                          "regressors ('treatment', 'event_time[e]'); rename those columns.")
+
+
 def panel_design(
-    data,
+    study,
     *,
-    outcome: str | None = None,
-    unit: str = "unit",
-    time: str = "time",
+    where: str = "this estimator",
     treatment: str | None = None,
-    treated=None,
-    start=None,
-    starts=None,
-    cohort: str | None = None,
     covariates=None,
     weights: str | None = None,
     cluster: str | None = None,
     exposure: str | None = None,
     extra: tuple = (),
+    **design: Any,
 ) -> PanelDesign:
-    """Build a :class:`PanelDesign` from a Study or from a DataFrame and column names.
+    """Build a :class:`PanelDesign` from a Study, a DataFrame + Study keywords, or a treatment
+    column.
 
-    With a DataFrame, either ``treatment`` names a 0/1 (or dose) column, or the design is
-    given as for :class:`~utvardering.study.Study` (``treated`` + ``start``, ``starts`` or
-    ``cohort``), in which case a Study is built (and its design checks run).
+    Parameters
+    ----------
+    study : Study or pandas.DataFrame
+        The design. A DataFrame is turned into a Study by
+        :meth:`~utvardering.study.Study.coerce` with ``**design`` (``outcome``, ``unit``,
+        ``time``, ``treated`` + ``start``, ``starts`` or ``cohort``, ``exclude``, ...), unless
+        ``treatment`` names a 0/1 (or dose) column (then only ``outcome``, ``unit`` and
+        ``time`` are read from ``design``).
+    where : str
+        The estimator's public name, for messages.
+    treatment : str, optional
+        Treatment column of a DataFrame.
+    covariates : list of str, optional
+        Controls; default (``None``) the Study's own ``covariates`` (``[]``: none).
+    weights, cluster, exposure : str, optional
+        Columns of regression weights, clusters (default: the unit) and exposure (default:
+        the Study's).
+    extra : tuple of str
+        Further columns that must exist (e.g. extra fixed effects).
     """
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
-    if isinstance(data, Study):
-        study = data
-    elif treatment is None:
-        if outcome is None:
-            raise DesignError("pass outcome='column' (or a Study) to say what is analysed.")
-        study = Study(data, outcome=outcome, unit=unit, time=time, treated=treated, start=start,
-                      starts=starts, cohort=cohort, exposure=exposure,
-                      covariates=[c for c in covariates if c in getattr(data, "columns", [])])
-    else:
-        study = None
-    if study is not None:
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    elif covariates is not None:
+        covariates = list(covariates)
+    if treatment is None:
+        if isinstance(study, pd.DataFrame) and covariates:
+            design["covariates"] = covariates
+        if isinstance(study, pd.DataFrame) and exposure is not None:
+            design["exposure"] = exposure
+        if isinstance(study, pd.DataFrame) and "outcome" not in design:
+            raise DesignError(f"{where}: pass outcome='column' (or a Study) to say what is "
+                              "analysed.")
+        study = Study.coerce(study, where=where, **design)
         keep = set(study.treated) | set(study.donors)
         frame = study.data.loc[study.data[study.unit].isin(keep)].copy()
         left_out = [u for u in study.units if u not in keep]
         unit, time, outcome = study.unit, study.time, study.outcome
         exposure = exposure or study.exposure
-        covariates = covariates or list(study.covariates)
+        covariates = list(study.covariates) if covariates is None else covariates
         _check_columns(frame, [*covariates, weights, cluster, exposure, *extra])
         on = study.treatment_matrix().stack()
         on.index.names = [unit, time]
-        frame["_treat"] = on.reindex(pd.MultiIndex.from_frame(frame[[unit, time]])).to_numpy(float)
+        treat = on.reindex(pd.MultiIndex.from_frame(frame[[unit, time]])).to_numpy(float)
         starts_map = dict(study.starts)
         start_text = str(study.start)
     else:
-        if not isinstance(data, pd.DataFrame):
-            raise DataError(f"expected a Study or a pandas DataFrame, got {type(data).__name__}.")
+        if isinstance(study, Study):
+            raise DesignError(f"{where}: treatment= names a column of a DataFrame; a Study "
+                              "already says who is treated from when (drop treatment=).")
+        if not isinstance(study, pd.DataFrame):
+            raise DataError(f"{where}: expected a Study or a pandas DataFrame, got "
+                            f"{type(study).__name__}.")
+        unknown = sorted(set(design) - {"outcome", "unit", "time"})
+        if unknown:
+            raise DesignError(f"{where}: with treatment= the design is the treatment column; "
+                              f"{unknown} cannot be combined with it (use a Study instead).")
+        outcome = design.get("outcome")
+        unit, time = design.get("unit", "unit"), design.get("time", "time")
+        if outcome is None:
+            raise DesignError(f"{where}: pass outcome='column' (or a Study) to say what is "
+                              "analysed.")
+        covariates = covariates or []
+        data = study
         _check_columns(data, [outcome, unit, time, treatment, *covariates, weights, cluster,
                               exposure, *extra])
         if data[treatment].isna().any():
@@ -112,23 +236,26 @@ def panel_design(
         numeric = [c for c in dict.fromkeys([treatment, *covariates, weights]) if c is not None]
         frame = validate_panel(data, unit=unit, time=time, outcomes=[outcome], exposure=exposure,
                                covariates=numeric, allow_gaps=True).data
-        frame["_treat"] = frame[treatment].astype(float)
-        on = frame.loc[frame["_treat"] != 0]
+        treat = frame[treatment].to_numpy(float)
+        on = frame.loc[treat != 0]
         starts_map = on.groupby(unit)[time].min().to_dict()
         left_out = []
+        study = None
         start_text = str(min(starts_map.values())) if starts_map else None
+    _check_regressor_names(covariates, where)
+    check_finite(frame, [outcome, *covariates, weights, exposure], unit, time)
     times = sorted(frame[time].unique().tolist())
     position = {t: i for i, t in enumerate(times)}
     pos = frame[time].map(position).to_numpy()
-    first = frame[unit].map(lambda u: position.get(starts_map.get(u), np.nan)
-                            if u in starts_map else np.nan).to_numpy(float)
-    frame["_event"] = pos - first
-    frame["_ever"] = np.isfinite(first).astype(float)
+    first_by_unit = {u: position.get(s, np.nan) for u, s in starts_map.items()}
+    first = frame[unit].map(first_by_unit).to_numpy(float)
+    frame = frame.reset_index(drop=True)
     return PanelDesign(
-        frame=frame.reset_index(drop=True), outcome=outcome, unit=unit, time=time,
+        frame=frame, outcome=outcome, unit=unit, time=time,
         covariates=covariates, weights=weights, cluster=cluster or unit, exposure=exposure,
         treated_units=sorted(starts_map, key=str), study=study, start=start_text,
-        left_out=left_out,
+        left_out=left_out, treat=np.asarray(treat, dtype=float), event=pos - first,
+        ever=np.isfinite(first).astype(float),
     )
 
 
@@ -145,11 +272,24 @@ def event_time_dummies(event: np.ndarray, *, leads: int | None, lags: int | None
     outside : numpy.ndarray
         Boolean mask of treated rows outside the window when ``bin_endpoints`` is false.
     """
+    e, bins, outside = event_time_bins(event, leads=leads, lags=lags, reference=reference,
+                                       bin_endpoints=bin_endpoints)
+    cols = {f"event_time[{b}]": ((e == b) & ~outside).astype(float) for b in bins}
+    return pd.DataFrame(cols), bins, outside
+
+
+def event_time_bins(event: np.ndarray, *, leads: int | None, lags: int | None,
+                    reference: int = -1, bin_endpoints: bool = True):
+    """Binned event time of each row, the bins with a coefficient, and rows outside the window.
+
+    The arrays behind :func:`event_time_dummies`, without forming the rows × bins matrix.
+    """
     finite = np.isfinite(event)
     lo = int(np.nanmin(event)) if leads is None else -int(leads)
     hi = int(np.nanmax(event)) if lags is None else int(lags)
     if not lo <= reference <= hi:
-        raise ValueError(f"reference period {reference} lies outside the event window [{lo}, {hi}].")
+        raise DesignError(f"reference period {reference} lies outside the event window "
+                          f"[{lo}, {hi}]; choose reference= inside it or widen leads=/lags=.")
     e = event.copy()
     outside = np.zeros(len(e), dtype=bool)
     if bin_endpoints:
@@ -157,5 +297,4 @@ def event_time_dummies(event: np.ndarray, *, leads: int | None, lags: int | None
     else:
         outside = finite & ((e < lo) | (e > hi))
     bins = [b for b in range(lo, hi + 1) if b != reference]
-    cols = {f"event_time[{b}]": ((e == b) & ~outside).astype(float) for b in bins}
-    return pd.DataFrame(cols), bins, outside
+    return e, bins, outside

@@ -35,13 +35,15 @@ Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from .._numerics.fixed_effects import Absorber, factorize
 from ..errors import DesignError
 from ..estimators import register_estimator
-from ._design import panel_design
-from ._fixed_effects import Absorber, factorize
+from ._design import panel_design, renamed_first_argument
 from .result import DiDEffect
 
 __all__ = ["bacon_decomposition"]
@@ -104,17 +106,20 @@ def bacon_weights(Y: np.ndarray, first: np.ndarray) -> pd.DataFrame:
 
 @register_estimator("bacon_decomposition", family="did",
                     summary="Goodman-Bacon decomposition of a staggered TWFE estimate")
-def bacon_decomposition(data, *, outcome: str | None = None, unit: str = "unit",
-                        time: str = "time", treatment: str | None = None, treated=None,
-                        start=None, starts=None, cohort: str | None = None) -> DiDEffect:
+@renamed_first_argument("data")
+def bacon_decomposition(study, *, treatment: str | None = None, **design: Any) -> DiDEffect:
     """Decompose the static TWFE estimate into its 2×2 comparisons and weights.
 
     Parameters
     ----------
-    data : Study or pandas.DataFrame
-        Balanced panel with a binary absorbing treatment (no weights, no covariates).
-    outcome, unit, time, treatment, treated, start, starts, cohort : optional
-        As for :func:`~utvardering.did.twfe.twfe`.
+    study : Study or pandas.DataFrame
+        Balanced panel with a binary absorbing treatment (no weights, no covariates): a
+        Study, or a DataFrame with the Study keywords in ``**design`` or a ``treatment``
+        column (as for :func:`~utvardering.did.twfe.twfe`).
+    treatment : str, optional
+        0/1 treatment column of a DataFrame.
+    **design
+        Study keywords when ``study`` is a DataFrame.
 
     Returns
     -------
@@ -130,14 +135,16 @@ def bacon_decomposition(data, *, outcome: str | None = None, unit: str = "unit",
     DesignError
         Unbalanced panel, or a treatment that switches off.
     """
-    design = panel_design(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
-                          treated=treated, start=start, starts=starts, cohort=cohort)
+    design = panel_design(study, where="bacon_decomposition", treatment=treatment, covariates=[],
+                          **design)
     frame = design.frame
     Y = frame.pivot(index=design.unit, columns=design.time, values=design.outcome)
     if Y.isna().any().any():
         raise DesignError("bacon_decomposition needs a balanced panel: some unit-periods are "
                           "missing. Restrict to units observed in every period.")
-    D = frame.pivot(index=design.unit, columns=design.time, values="_treat").to_numpy()
+    D = (pd.DataFrame({"unit": frame[design.unit].to_numpy(), "time": frame[design.time].to_numpy(),
+                       "d": design.treat})
+         .pivot(index="unit", columns="time", values="d").to_numpy())
     if not np.isin(D, [0, 1]).all() or (np.diff(D, axis=1) < 0).any():
         raise DesignError("bacon_decomposition needs a 0/1 treatment that never switches off.")
     if (D[:, 0] == 1).any():
@@ -152,7 +159,7 @@ def bacon_decomposition(data, *, outcome: str | None = None, unit: str = "unit",
     estimate = float((table["estimate"] * table["weight"]).sum())
     y = frame[design.outcome].to_numpy(float)
     absorber = Absorber([factorize(frame[design.unit])[0], factorize(frame[design.time])[0]])
-    both = absorber.demean(np.column_stack([y, frame["_treat"].to_numpy(float)]))
+    both = absorber.demean(np.column_stack([y, design.treat]))
     direct = float(both[:, 1] @ both[:, 0] / (both[:, 1] @ both[:, 1]))
     summary = table.assign(wb=table["estimate"] * table["weight"]).groupby("type").agg(
         weight=("weight", "sum"), wb=("wb", "sum"))

@@ -27,106 +27,24 @@ fixed effects. *Stata Journal* 20(1), 95–115.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DataError
+from .._numerics.fixed_effects import Absorber, factorize, independent_columns
+from ..errors import DataError, DesignError
 from ..estimators import register_estimator
-from ..inference.cluster import coefficient_table, few_cluster_warnings, small_sample_factor
-from ._design import event_time_dummies, panel_design
-from ._fixed_effects import Absorber, factorize, independent_columns
+from ..inference.cluster import coefficient_table, few_cluster_warnings
+from ..options import check_level, check_option
+from ._design import event_time_dummies, panel_design, renamed_first_argument
+from .fe_regression import guard_inference
+from .pml import fe_poisson
 from .poisson_placebo import placebo_shift_interval, poisson_randomization
-from .result import PoissonDiDEffect, pretrend_test
+from .result import PoissonDiDEffect, pretrend_test, pretrend_warnings
 
-__all__ = ["PoissonFit", "fe_poisson", "placebo_shift_interval", "poisson_did",
-           "poisson_randomization"]
-
-
-@dataclass
-class PoissonFit:
-    """Result of :func:`fe_poisson`: coefficients, fitted means, variance and iterations."""
-
-    coef: np.ndarray
-    mu: np.ndarray
-    vcov: np.ndarray
-    Xd: np.ndarray
-    iterations: int
-    deviance: float
-
-
-def _deviance(y, mu):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(y > 0, y * np.log(y / mu), 0.0)
-    return 2.0 * float(np.sum(term - (y - mu)))
-
-
-def fe_poisson(y: np.ndarray, X: np.ndarray, codes: list, clusters: np.ndarray, *,
-               offset: np.ndarray | None = None, tol: float = 1e-10,
-               maxiter: int = 200) -> PoissonFit:
-    """Poisson PML with absorbed fixed effects by IRLS and alternating projections.
-
-    Parameters
-    ----------
-    y : numpy.ndarray
-        Counts (n), no unit or period with all zeros (drop them first).
-    X : numpy.ndarray
-        Regressors (n × k), no intercept.
-    codes : list of numpy.ndarray
-        Integer codes of each fixed effect.
-    clusters : numpy.ndarray
-        Integer cluster codes.
-    offset : numpy.ndarray, optional
-        Log exposure.
-    tol : float
-        Convergence tolerance on the relative change in deviance.
-    maxiter : int
-        IRLS iteration cap.
-
-    Returns
-    -------
-    PoissonFit
-        With the CR1 cluster-robust variance (fixed effects nested in the clusters are not
-        counted in the small-sample factor, as in ``pyfixest``).
-    """
-    y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float).reshape(len(y), -1)
-    off = np.zeros(len(y)) if offset is None else np.asarray(offset, dtype=float)
-    mu = (y + y.mean()) / 2.0
-    eta = np.log(mu)
-    dev_old = np.inf
-    beta = np.zeros(X.shape[1])
-    iterations = 0
-    for iterations in range(1, maxiter + 1):  # noqa: B007 (the count is reported)
-        z = eta - off + (y - mu) / mu
-        absorber = Absorber(codes, weights=mu, tol=1e-12, n=len(y))
-        both = absorber.demean(np.column_stack([z, X]))
-        zd, Xd = both[:, 0], both[:, 1:]
-        xtwx = Xd.T @ (mu[:, None] * Xd)
-        beta = np.linalg.solve(xtwx, Xd.T @ (mu * zd))
-        resid = zd - Xd @ beta
-        eta = off + z - resid
-        mu = np.exp(eta)
-        dev = _deviance(y, mu)
-        if abs(dev - dev_old) / (0.1 + abs(dev)) < tol:
-            break
-        dev_old = dev
-    absorber = Absorber(codes, weights=mu, tol=1e-12, n=len(y))
-    Xd = absorber.demean(X)
-    bread = np.linalg.inv(Xd.T @ (mu[:, None] * Xd))
-    g = int(clusters.max()) + 1
-    scores = np.zeros((g, X.shape[1]))
-    np.add.at(scores, clusters, Xd * (y - mu)[:, None])
-    nested = absorber.nested_in(clusters)
-    k_extra = sum(lv for lv, nst in zip(absorber.levels, nested) if not nst)
-    if not any(nested):
-        k_extra = absorber.dof()
-    c = small_sample_factor(len(y), X.shape[1] + k_extra, g)
-    vcov = c * bread @ (scores.T @ scores) @ bread
-    return PoissonFit(beta, mu, vcov, Xd, iterations, dev)
+__all__ = ["poisson_did"]
 
 
 def _drop_all_zero(frame: pd.DataFrame, y: str, unit: str, time: str):
@@ -139,15 +57,64 @@ def _drop_all_zero(frame: pd.DataFrame, y: str, unit: str, time: str):
     return keep.to_numpy(), zero_units, zero_times
 
 
+def _units_text(units) -> str:
+    units = sorted({str(u) for u in units})
+    shown = ", ".join(units[:5])
+    return shown + (f" and {len(units) - 5} more" if len(units) > 5 else "")
+
+
+def _refuse_separated_treatment(design) -> None:
+    """Raise DesignError when the treatment coefficient has no finite PML estimate.
+
+    Two patterns of separation (Correia, Guimarães & Zylkin 2021; ``ppmlhdfe`` drops the
+    separated observations, after which the treatment is not identified): every treated cell
+    has zero events (:math:`\\hat\\beta = -\\infty`), or every untreated cell of the treated
+    units has zero events (:math:`\\hat\\beta = +\\infty`, with their unit effects at
+    :math:`-\\infty`).
+    """
+    y = design.outcome_values()
+    on = design.treat != 0
+    units = design.frame[design.unit].to_numpy()
+    treated_units = np.unique(units[on])
+    if on.any() and y[on].sum() == 0:
+        raise DesignError(
+            f"poisson_did: the treated unit(s) {_units_text(treated_units)} have zero events in "
+            f"all {int(on.sum())} treated unit-periods, so the Poisson likelihood is maximised "
+            "at a rate ratio of 0 (log rate ratio -inf): there is no finite estimate or "
+            "standard error (separation; ppmlhdfe drops these observations and the treatment "
+            "with them). Report the counts, pool periods or areas, or use a longer post-period.")
+    own = np.isin(units, treated_units) & ~on
+    if on.any() and own.any() and y[own].sum() == 0:
+        raise DesignError(
+            f"poisson_did: the treated unit(s) {_units_text(treated_units)} have zero events in "
+            f"all {int(own.sum())} untreated unit-periods, so the rate ratio is +inf "
+            "(separation): there is no finite estimate. Use a longer pre-period or pool areas.")
+
+
+def _separated_event_cells(design, dummies: pd.DataFrame) -> np.ndarray:
+    """Rows whose event-time dummy covers only zero counts (separated: ``ppmlhdfe`` drops them)."""
+    y = design.outcome_values()
+    values = dummies.to_numpy(float)
+    totals = values.T @ y
+    dead = (values.sum(axis=0) > 0) & (totals == 0)
+    return (values[:, dead] != 0).any(axis=1) if dead.any() else np.zeros(len(y), dtype=bool)
+
+
+def _separation_note(design, separated: np.ndarray, dummies: pd.DataFrame) -> str:
+    units = design.frame.loc[separated, design.unit]
+    dead = [c for c in dummies.columns if (dummies.loc[separated, c] != 0).any()]
+    return (f"{int(separated.sum())} unit-period(s) of {_units_text(units)} were left out: "
+            f"they have zero events in every cell of {', '.join(dead)}, whose coefficient "
+            "would be -inf (separation, as ppmlhdfe detects it); those event times have no "
+            "estimate.")
+
+
 #: Below this many treated clusters ``inference="auto"`` uses randomization inference.
 RANDOMIZATION_BELOW_TREATED = 20
 
 
 def _resolve_inference(inference: str, event_study: bool, n_treated: int) -> tuple[str, str]:
     """The inference ``"auto"`` stands for, and why."""
-    allowed = ("auto", "cluster", "randomization")
-    if inference not in allowed:
-        raise ValueError(f"inference={inference!r} is not one of {', '.join(map(repr, allowed))}.")
     if inference != "auto":
         return inference, "asked for"
     if n_treated >= RANDOMIZATION_BELOW_TREATED:
@@ -162,12 +129,11 @@ def _resolve_inference(inference: str, event_study: bool, n_treated: int) -> tup
         "to comparison units (randomization inference)")
 
 
-def _randomization(frame, y, codes, clusters, offset, x, names, mu, beta, heteroskedasticity,
+def _randomization(treat, y, codes, clusters, offset, x, names, mu, beta, heteroskedasticity,
                    n_matched, n_draws, random_state) -> dict:
     """Placebo refits of the static model (covariates included) and their p-value."""
     ucodes, tcodes = codes
     shape = (int(ucodes.max()) + 1, int(tcodes.max()) + 1)
-    treat = frame["_treat"].to_numpy(float)
     pattern = np.zeros(shape)
     pattern[ucodes, tcodes] = treat
     mu0 = np.zeros(shape)
@@ -181,17 +147,11 @@ def _randomization(frame, y, codes, clusters, offset, x, names, mu, beta, hetero
 
 @register_estimator("poisson_did", family="did",
                     summary="Poisson PML DiD with unit and period effects for counts (rate ratios)")
+@renamed_first_argument("data")
 def poisson_did(
-    data,
+    study,
     *,
-    outcome: str | None = None,
-    unit: str = "unit",
-    time: str = "time",
     treatment: str | None = None,
-    treated=None,
-    start=None,
-    starts=None,
-    cohort: str | None = None,
     exposure: str | None = None,
     covariates=None,
     cluster: str | None = None,
@@ -205,18 +165,21 @@ def poisson_did(
     n_draws: int = 199,
     level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
+    **design: Any,
 ) -> PoissonDiDEffect:
     """Poisson DiD for event counts: rate ratio :math:`e^{\\beta}` and events prevented.
 
     Parameters
     ----------
-    data : Study or pandas.DataFrame
-        A count Study (its ``exposure`` is used as offset) or a long panel.
-    outcome, unit, time, treatment, treated, start, starts, cohort : optional
-        As for :func:`~utvardering.did.twfe.twfe`.
+    study : Study or pandas.DataFrame
+        A count Study (its ``exposure`` is used as offset), or a long panel with the Study
+        keywords in ``**design`` or a ``treatment`` column (as for
+        :func:`~utvardering.did.twfe.twfe`).
+    treatment : str, optional
+        0/1 treatment column of a DataFrame.
     exposure : str, optional
         Population (or other exposure) column: :math:`\\log N_{it}` enters as an offset, so
-        effects are on rates.
+        effects are on rates (default: the Study's ``exposure``).
     covariates : list of str, optional
         Time-varying controls.
     cluster : str, optional
@@ -254,6 +217,8 @@ def poisson_did(
         Interval coverage.
     random_state : int or numpy.random.Generator, optional
         Seed for randomization inference.
+    **design
+        Study keywords when ``study`` is a DataFrame.
 
     Returns
     -------
@@ -266,9 +231,14 @@ def poisson_did(
         With ``event_study=True``: ``event_study`` table and ``path`` on the log scale, the
         overall estimate the treated-observation-weighted mean of the post coefficients.
     """
-    design = panel_design(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
-                          treated=treated, start=start, starts=starts, cohort=cohort,
-                          covariates=covariates, cluster=cluster, exposure=exposure)
+    check_option("inference", inference, ("auto", "cluster", "randomization"))
+    check_option("heteroskedasticity", heteroskedasticity, ("matched", "size", "none"))
+    level = check_level(level)
+    if event_study and inference == "randomization":
+        raise DesignError("inference='randomization' is available for the static model only "
+                          "(event_study=False).")
+    design = panel_design(study, where="poisson_did", treatment=treatment,
+                          covariates=covariates, cluster=cluster, exposure=exposure, **design)
     frame = design.frame
     yv = frame[design.outcome].to_numpy(float)
     if (yv < 0).any() or not np.allclose(yv, np.round(yv)):
@@ -283,19 +253,26 @@ def poisson_did(
     if zero_times:
         warn.append(f"period(s) with zero events in every unit were left out: "
                     f"{', '.join(map(str, zero_times))}.")
-    frame = frame.loc[keep].reset_index(drop=True)
-    design.frame = frame
+    design.subset(keep)
+    frame = design.frame
     if event_study:
-        dummies, bins, _ = event_time_dummies(frame["_event"].to_numpy(float), leads=leads,
-                                              lags=lags, reference=reference)
+        dummies, bins, _ = event_time_dummies(design.event, leads=leads, lags=lags,
+                                              reference=reference)
         regs = pd.concat([dummies, frame[design.covariates]], axis=1)
+        separated = _separated_event_cells(design, dummies)
+        if separated.any():
+            warn.append(_separation_note(design, separated, dummies))
+            design.subset(~separated)
+            frame = design.frame
+            regs = regs.loc[~separated].reset_index(drop=True)
     else:
-        regs = pd.concat([frame[["_treat"]].rename(columns={"_treat": "treatment"}),
+        _refuse_separated_treatment(design)
+        regs = pd.concat([pd.DataFrame({"treatment": design.treat}),
                           frame[design.covariates]], axis=1)
     unit_codes, unit_levels = factorize(frame[design.unit])
     codes = [unit_codes, factorize(frame[design.time])[0]]
     absorber = Absorber(codes, n=len(frame))
-    cols = independent_columns(absorber.demean(regs.to_numpy(float)), absorber._w)
+    cols = independent_columns(absorber.demean(regs.to_numpy(float)), absorber.weights)
     names = [regs.columns[j] for j in cols]
     clusters, _ = factorize(frame[design.cluster])
     offset = None
@@ -307,7 +284,7 @@ def poisson_did(
     table = coefficient_table(names, fit.coef, fit.vcov, g - 1, level)
     vcov_frame = pd.DataFrame(fit.vcov, index=names, columns=names)
     crit = stats.t(g - 1).ppf(0.5 + level / 2)
-    treated_mask = frame["_treat"].to_numpy() != 0
+    treated_mask = design.treat != 0
     es_table, path, pre, placebo_table = None, None, None, None
     if event_study:
         counts = regs[names].sum()
@@ -324,7 +301,8 @@ def poisson_did(
         pre = pretrend_test(es_table, vcov_frame, reference, g - 1)
     else:
         if "treatment" not in names:
-            raise ValueError("the treatment is collinear with the fixed effects.")
+            raise DesignError("the treatment is collinear with the fixed effects: no unit "
+                              "changes treatment status within the sample.")
         beta, se = float(table.loc["treatment", "estimate"]), float(table.loc["treatment", "se"])
     lo, hi = beta - crit * se, beta + crit * se
     fitted_treated = float(fit.mu[treated_mask].sum())
@@ -341,7 +319,7 @@ def poisson_did(
         "fitted_treated_events": fitted_treated, "warnings": warn,
     }
     if pre is not None:
-        diagnostics["pretrend"], diagnostics["pretrend_p"] = pre, pre["p_F"]
+        diagnostics["pretrend"], diagnostics["pretrend_p_value"] = pre, pre["p_F"]
     p_value = float(2 * stats.t(g - 1).sf(abs(beta / se)))
     inference, reason = _resolve_inference(inference, event_study, n_tr)
     diagnostics["inference"], diagnostics["inference_reason"] = inference, reason
@@ -350,10 +328,10 @@ def poisson_did(
     if inference == "randomization":
         remedy = "the randomization inference reported here, and compare with synthetic control."
     warn += few_cluster_warnings(n_cl, n_tr, remedy=remedy)
+    if pre is not None:
+        warn += pretrend_warnings(pre, n_tr)
     if inference == "randomization":
-        if event_study:
-            raise ValueError("inference='randomization' is available for the static model only.")
-        ri = _randomization(frame, y, codes, clusters, offset, regs.to_numpy(float)[:, cols],
+        ri = _randomization(design.treat, y, codes, clusters, offset, regs.to_numpy(float)[:, cols],
                             names, fit.mu, beta, heteroskedasticity,
                             n_matched or int(np.ceil(1 / (1 - level) - 1e-9)) - 1, n_draws,
                             random_state)
@@ -378,6 +356,9 @@ def poisson_did(
                         f"interval needs at least {need}, so it is unbounded; the smallest "
                         f"attainable p-value is {1 / (len(placebo) + 1):.3g}. Report the p-value, "
                         "lower the level, or compare with synthetic control.")
+    if not np.isfinite(beta):  # never a p-value or interval next to a non-finite estimate
+        se, (lo, hi), p_value = guard_inference(beta, se, (lo, hi), p_value, warn, spread=1.0)
+        prevented_int = (float("nan"), float("nan"))
     return PoissonDiDEffect(
         method="poisson_did", estimate=beta, interval=(lo, hi), level=level, se=se,
         relative=float(np.expm1(beta)), relative_interval=(float(np.expm1(lo)), float(np.expm1(hi))),

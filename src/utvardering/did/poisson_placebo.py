@@ -46,7 +46,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .poisson_batch import balanced_grid, batched_fe_poisson, separation
+from ..inference.randomization import size_variance_rescale, symmetric_inversion
+from .pml import balanced_grid, batched_fe_poisson, fe_poisson, separation
 
 __all__ = ["placebo_shift_interval", "placebo_size_terms", "poisson_randomization"]
 
@@ -54,8 +55,6 @@ __all__ = ["placebo_shift_interval", "placebo_size_terms", "poisson_randomizatio
 def _placebo_betas(y, unit_codes, time_pos, designs, codes, clusters, offset, batched,
                    covariates=None):
     """Treatment coefficient of the PML refit for each unit × period design in ``designs``."""
-    from .poisson import fe_poisson  # poisson imports this module
-
     cell = None
     if batched and covariates is None and len(codes) == 2 \
             and np.array_equal(codes[0], unit_codes) and np.array_equal(codes[1], time_pos):
@@ -184,9 +183,9 @@ def poisson_randomization(y, unit_codes, time_pos, pattern, codes, clusters, *, 
 
     Each assignment is a full PML refit, with the covariates if given. On a balanced
     unit × period panel with unit and period effects and no covariates all refits run at
-    once (:func:`~utvardering.did.poisson_batch.batched_fe_poisson`, the same IRLS fixed
+    once (:func:`~utvardering.did.pml.batched_fe_poisson`, the same IRLS fixed
     point on (J, N, T) arrays); otherwise, or with ``batched=False``, one by one with
-    :func:`~utvardering.did.poisson.fe_poisson`. ``estimate`` is the observed coefficient
+    :func:`~utvardering.did.pml.fe_poisson`. ``estimate`` is the observed coefficient
     (refitted when not given).
 
     With ``heteroskedasticity="matched"`` or ``"size"`` (both need ``mu0``, the units ×
@@ -207,8 +206,6 @@ def poisson_randomization(y, unit_codes, time_pos, pattern, codes, clusters, *, 
         assignment's :math:`s`) and ``variance_model`` (``A``, ``B``, ``sd``; ``"size"``) or
         ``n_matched`` and ``matched_size_range`` (``"matched"``).
     """
-    from .poisson import fe_poisson  # poisson imports this module
-
     if heteroskedasticity not in ("none", "matched", "size"):
         raise ValueError(f"heteroskedasticity={heteroskedasticity!r} is not one of 'none', "
                          "'matched', 'size'.")
@@ -249,8 +246,6 @@ def poisson_randomization(y, unit_codes, time_pos, pattern, codes, clusters, *, 
     if heteroskedasticity != "none":
         out["size_term"] = float(sizes[0])
     if heteroskedasticity == "size":
-        from ..inference.randomization import size_variance_rescale  # import cycle via did
-
         betas, out["variance_model"] = size_variance_rescale(betas, sizes, 0)
     elif heteroskedasticity == "matched":
         keep, out["matched_size_range"] = _nearest_in_size(betas, sizes, n_matched)
@@ -279,10 +274,4 @@ def placebo_shift_interval(beta: float, placebo: np.ndarray, level: float) -> tu
     than ``1 / (1 - level) - 1``) no value is rejected and the interval is unbounded.
     Conley & Taber (2011), Review of Economics and Statistics 93(1).
     """
-    alpha = 1 - level
-    size = np.sort(np.abs(np.asarray(placebo, dtype=float)))[::-1]
-    m = int(np.floor(alpha * (len(size) + 1) + 1e-12))  # need 1 + m > alpha (N + 1)
-    if m < 1 or m > len(size):
-        return -np.inf, np.inf
-    radius = float(size[m - 1])
-    return float(beta - radius), float(beta + radius)
+    return symmetric_inversion(beta, placebo, level)

@@ -17,7 +17,8 @@ import pandas as pd
 from ..effect import Effect
 from ..inference.cluster import wald_test
 
-__all__ = ["DiDEffect", "PoissonDiDEffect", "SurveyDiDEffect"]
+__all__ = ["DiDEffect", "PoissonDiDEffect", "SurveyDiDEffect", "pretrend_test",
+           "pretrend_warnings"]
 
 
 @dataclass(repr=False)
@@ -84,7 +85,12 @@ class DiDEffect(Effect):
 
 
 def pretrend_test(table: pd.DataFrame, vcov: pd.DataFrame, reference: int, df: int | None) -> dict:
-    """Wald test of the leads of an event-study ``table`` with coefficient variance ``vcov``."""
+    """Wald test of the leads of an event-study ``table`` with coefficient variance ``vcov``.
+
+    Rank-aware (:func:`~utvardering.inference.cluster.wald_test`): with more leads than
+    clusters less one, or a singular variance, the statistics are NaN and ``note`` says why,
+    so the verdict cannot depend on how the units are labelled.
+    """
     leads = [e for e in table.index if e < reference and np.isfinite(table.loc[e, "se"])]
     terms = [f"event_time[{e}]" for e in leads]
     terms = [t for t in terms if t in vcov.index]
@@ -169,3 +175,21 @@ class SurveyDiDEffect(DiDEffect):
 
     item: str | None = None
     threshold: int | None = None
+
+
+def pretrend_warnings(pre: dict, n_treated_clusters: int | None) -> list[str]:
+    """Warnings about the joint pre-trend test: not computable, or rejecting (with the caveat
+    that cluster-robust tests over-reject with few treated clusters).
+    """
+    from ..inference.cluster import MIN_TREATED_CLUSTERS
+
+    if pre.get("note"):
+        return [f"joint pre-trend test {pre['note']}"]
+    if pre["df"] and pre["p_F"] < 0.05:
+        text = (f"joint pre-trend test rejects (F = {pre['F']:.2f}, p = {pre['p_F']:.3f}): "
+                "parallel trends are doubtful; see a sensitivity analysis (HonestDiD).")
+        if n_treated_clusters is not None and n_treated_clusters < MIN_TREATED_CLUSTERS:
+            text += (f" With {n_treated_clusters} treated cluster(s) this cluster-robust test "
+                     "over-rejects, so read it with care.")
+        return [text]
+    return []

@@ -31,23 +31,26 @@ McCullagh, P. (1980). Regression models for ordinal data. *JRSS B* 42(2), 109–
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from .._numerics.fixed_effects import factorize
 from ..data.schema_micro import SurveyData, validate_survey
 from ..data.timeparse import to_period
 from ..errors import DataError, DesignError
 from ..estimators import register_estimator
 from ..inference.cluster import coefficient_table, few_cluster_warnings, small_sample_factor
-from ._design import PanelDesign
-from ._fixed_effects import factorize
-from .fe_regression import _randomization, _wild, fit_fe_regression
+from ..options import check_level, check_option
+from ..study import Study
+from ._design import PanelDesign, check_finite, renamed_first_argument
+from .fe_regression import apply_inference, fit_fe_regression, guard_inference, spread
 from .result import SurveyDiDEffect
 
-__all__ = ["ordered_logit", "survey_did"]
+__all__ = ["SurveyStudy", "ordered_logit", "survey_did"]
 
 
 def _ordered_nll(params, X, y, w, n_cut):
@@ -151,11 +154,70 @@ def ordered_logit(y: np.ndarray, X: np.ndarray, weights: np.ndarray, clusters: n
 WILD_BELOW_TREATED = 20
 
 
+@dataclass(frozen=True)
+class SurveyStudy:
+    """A survey design: respondent micro-data, the item analysed, who is treated from when.
+
+    The Study of :func:`survey_did` (one row per respondent and wave, so not a panel
+    :class:`~utvardering.study.Study`); built by :meth:`from_keywords` from the Study keywords
+    the command line passes, e.g. ``utvardering estimate survey_did --data survey.csv
+    --outcome unsafe_evening --treated Möllevången --start 2021``.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame or SurveyData
+        The responses (validated by :func:`survey_did`).
+    item : str
+        The survey item analysed (the ``outcome``).
+    treated : list
+        Treated areas.
+    start, end : period-like
+        First and (optionally) last treated wave.
+    exclude : list
+        Areas left out.
+    unit, time : str
+        Area and wave columns.
+    """
+
+    data: Any
+    item: str
+    treated: list
+    start: Any
+    end: Any = None
+    exclude: list = field(default_factory=list)
+    unit: str = "unit"
+    time: str = "time"
+
+    @classmethod
+    def from_keywords(cls, data, *, outcome: str, unit: str = "unit", time: str = "time",
+                      treated=None, start=None, end=None, exclude=None, cohort=None,
+                      donors=None, exposure=None, counts=None, covariates=None,
+                      min_pre_periods=None, **others: Any) -> SurveyStudy:
+        """Build a SurveyStudy from the Study keywords (as the registry's design builder).
+
+        Raises
+        ------
+        DesignError
+            For Study keywords a survey design cannot use (``cohort``, ``donors``,
+            ``exposure``, ...), naming them.
+        """
+        unused = {"cohort": cohort, "donors": donors, "exposure": exposure,
+                  "covariates": covariates, **others}
+        unusable = sorted(k for k, v in unused.items() if v not in (None, [], (), False))
+        if unusable:
+            raise DesignError(f"survey_did cannot use {unusable}: name the treated areas and "
+                              "the first treated wave (treated=, start=); respondent controls "
+                              "go in survey_did(..., covariates=[...]).")
+        if treated is None or start is None:
+            raise DesignError("survey_did needs the treated areas and the first treated wave "
+                              "(treated=, start=; on the command line --treated and --start).")
+        treated = [treated] if isinstance(treated, str) else list(treated)
+        return cls(data=data, item=outcome, treated=treated, start=start, end=end,
+                   exclude=list(exclude or []), unit=unit, time=time)
+
+
 def _resolve_inference(inference: str, model: str, n_treated: int) -> tuple[str, str]:
     """The inference ``"auto"`` stands for, and why."""
-    allowed = ("auto", "cluster", "wild", "randomization")
-    if inference not in allowed:
-        raise ValueError(f"inference={inference!r} is not one of {', '.join(map(repr, allowed))}.")
     if inference != "auto":
         return inference, "asked for"
     if model != "linear":
@@ -171,13 +233,15 @@ def _resolve_inference(inference: str, model: str, n_treated: int) -> tuple[str,
 
 
 @register_estimator("survey_did", family="did",
-                    summary="DiD on repeated survey cross-sections with weights, clustered by area")
+                    summary="DiD on repeated survey cross-sections with weights, clustered by area",
+                    design=SurveyStudy.from_keywords)
+@renamed_first_argument("data")
 def survey_did(
-    data,
+    study,
     *,
-    item: str,
-    treated,
-    start,
+    item: str | None = None,
+    treated=None,
+    start=None,
     end=None,
     respondent: str = "respondent",
     unit: str = "unit",
@@ -198,8 +262,12 @@ def survey_did(
 
     Parameters
     ----------
-    data : pandas.DataFrame or SurveyData
-        Survey micro-data (see :func:`~utvardering.data.schema_micro.validate_survey`).
+    study : SurveyStudy, SurveyData or pandas.DataFrame
+        Survey micro-data (see :func:`~utvardering.data.schema_micro.validate_survey`), with
+        ``item``, ``treated`` and ``start`` given here, or a :class:`SurveyStudy` that carries
+        them (what ``utvardering estimate survey_did`` builds). A panel
+        :class:`~utvardering.study.Study` of area means is refused: use
+        :func:`~utvardering.did.twfe.twfe` for those.
     item : str
         Item analysed (0/1, or ordinal such as Likert 1–4).
     treated : str or list of str
@@ -247,6 +315,29 @@ def survey_did(
         model, log odds ratio for the ordered logit; ``cell_means`` the weighted means by
         group and wave.
     """
+    check_option("model", model, ("linear", "ordered_logit"))
+    check_option("inference", inference, ("auto", "cluster", "wild", "randomization"))
+    check_option("weights_type", weights_type, ("rademacher", "webb"))
+    level = check_level(level)
+    if model == "ordered_logit" and inference not in ("auto", "cluster"):
+        raise DesignError("inference='wild'/'randomization' is available for model='linear' only.")
+    data = study
+    if isinstance(study, Study):
+        raise DesignError("survey_did analyses respondent micro-data (one row per respondent and "
+                          "wave); a Study holds one row per area and period. Pass the responses "
+                          "(a DataFrame or SurveyData with item=, treated=, start=), or use "
+                          "twfe(study) for a panel of area means.")
+    if isinstance(study, SurveyStudy):
+        given = {k: v for k, v in {"item": item, "treated": treated, "start": start,
+                                   "end": end, "exclude": exclude}.items() if v is not None}
+        if given:
+            raise DesignError(f"survey_did: got a SurveyStudy and also {sorted(given)}; the "
+                              "SurveyStudy already says what is analysed and who is treated.")
+        data, item, treated, start, end = (study.data, study.item, study.treated, study.start,
+                                           study.end)
+        exclude, unit, time = study.exclude or None, study.unit, study.time
+    if item is None or treated is None or start is None:
+        raise DesignError("survey_did needs item=, treated= and start= (or a SurveyStudy).")
     sd = data if isinstance(data, SurveyData) else None
     if sd is None:
         if item not in getattr(data, "columns", []):
@@ -255,7 +346,7 @@ def survey_did(
         rng = item_range or (int(np.nanmin(values)), int(np.nanmax(values)))
         sd = validate_survey(data, respondent=respondent, unit=unit, time=time, weight=weight,
                              items={item: rng})
-    frame = sd.data.copy()
+    frame = sd.data
     unit, time, weight = sd.unit, sd.time, sd.weight
     treated = [treated] if isinstance(treated, str) else list(treated)
     unknown = [a for a in treated if a not in set(frame[unit])]
@@ -273,18 +364,18 @@ def survey_did(
         raise DesignError(f"start {start!r} leaves no pre- or no post-period waves in {time!r}.")
     answered = frame[item].notna()
     n_nonresponse = int((~answered).sum())
-    frame, post = frame.loc[answered].copy(), post.loc[answered]
+    frame, post = frame.loc[answered].reset_index(drop=True), post.loc[answered].to_numpy()
     answers = frame[item].astype(int)
     if threshold is not None:
-        frame["_y"] = (answers >= threshold).astype(float)
+        y = (answers >= threshold).to_numpy(float)
     else:
-        frame["_y"] = answers.astype(float)
-    frame["_treat"] = (frame[unit].isin(treated) & post).astype(float)
-    frame["_post"] = post.astype(float)
-    frame = frame.reset_index(drop=True)
-    covariates = list(covariates or [])
-    design = PanelDesign(frame=frame, outcome="_y", unit=unit, time=time, covariates=covariates,
-                         weights=weight, cluster=unit, treated_units=treated)
+        y = answers.to_numpy(float)
+    in_treated = frame[unit].isin(treated).to_numpy()
+    treat = (in_treated & post).astype(float)
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    check_finite(frame, [*covariates, weight])
+    design = PanelDesign(frame=frame, outcome=item, unit=unit, time=time, covariates=covariates,
+                         weights=weight, cluster=unit, treated_units=treated, treat=treat, y=y)
     n_cl = int(frame[unit].nunique())
     n_tr = len(treated)
     warn = few_cluster_warnings(n_cl, n_tr, what="cluster-robust (by area) standard errors")
@@ -296,39 +387,25 @@ def survey_did(
     inference, reason = _resolve_inference(inference, model, n_tr)
     diagnostics["inference"] = {"method": inference, "reason": reason}
     if model == "linear":
-        regs = frame[["_treat", *covariates]].rename(columns={"_treat": "treatment"})
+        regs = pd.concat([pd.DataFrame({"treatment": treat}), frame[covariates]], axis=1)
         res = fit_fe_regression(design, regs, level=level)
         table, df = res.table, res.df
         vcov = pd.DataFrame(res.vcov, index=res.names, columns=res.names)
         row = table.loc["treatment"]
         est, se = float(row["estimate"]), float(row["se"])
-        interval, p_value = (float(row["low"]), float(row["high"])), float(row["p_value"])
-        if inference == "wild":
-            wb = _wild(res, "treatment", n_draws=n_draws, weights_type=weights_type, level=level,
-                       random_state=random_state)
-            diagnostics["wild_bootstrap"] = wb.to_dict()
-            interval, p_value = wb.interval, wb.p_value
-        elif inference == "randomization":
-            ri = _randomization(design, res, n_draws=n_draws, level=level,
-                                random_state=random_state, scheme="units")
-            diagnostics["randomization"] = ri["randomization"].to_dict()
-            p_value = ri["randomization"].p_value
-            if "conley_taber" in ri:  # one treated area: interval consistent with the p-value
-                diagnostics["conley_taber"] = ri["conley_taber"].to_dict()
-                interval = ri["conley_taber"].interval
-            else:
-                diagnostics["warnings"].append(
-                    "inference='randomization' with several treated areas gives a p-value only; "
-                    "the interval shown is the cluster-robust (CR1) one — use inference='wild' "
-                    "for an interval that matches its test.")
+        interval, p_value = apply_inference(design, res, inference, diagnostics, n_draws=n_draws,
+                                            weights_type=weights_type, level=level,
+                                            random_state=random_state)
+        se, interval, p_value = guard_inference(est, se, interval, p_value, warn,
+                                                spread=spread(y), what="cluster-robust (by area)",
+                                                check_se=inference == "cluster")
         scale = "share (population)" if threshold is not None or set(answers.unique()) <= {0, 1} \
             else "mean answer (population)"
-    elif model == "ordered_logit":
-        if inference != "cluster":
-            raise DesignError("inference='wild'/'randomization' is available for model='linear' only.")
+    else:  # ordered logit
         ylev = answers - answers.min()
         dummies = pd.get_dummies(frame[[unit, time]].astype(str), drop_first=True, dtype=float)
-        X = np.column_stack([frame[["_treat", *covariates]].to_numpy(float), dummies.to_numpy()])
+        X = np.asfortranarray(np.column_stack([treat, frame[covariates].to_numpy(float),
+                                               dummies.to_numpy()]))
         coef, V = ordered_logit(ylev.to_numpy(), X, frame[weight].to_numpy(float),
                                 factorize(frame[unit])[0])
         names = ["treatment", *covariates]
@@ -339,12 +416,11 @@ def survey_did(
         est, se = float(row["estimate"]), float(row["se"])
         interval, p_value, df = (float(row["low"]), float(row["high"])), float(row["p_value"]), n_cl - 1
         scale = "log odds ratio (proportional odds)"
-    else:
-        raise ValueError(f"model={model!r} is not one of 'linear', 'ordered_logit'.")
     diagnostics["df"] = df
-    cells = (frame.assign(group=np.where(frame[unit].isin(treated), "treated", "comparison"),
-                          wy=frame["_y"] * frame[weight])
-             .groupby(["group", time]).agg(wy=("wy", "sum"), w=(weight, "sum"), n=("_y", "size")))
+    cells = (pd.DataFrame({"group": np.where(in_treated, "treated", "comparison"),
+                           time: frame[time].to_numpy(), "wy": y * frame[weight].to_numpy(float),
+                           "w": frame[weight].to_numpy(float)})
+             .groupby(["group", time]).agg(wy=("wy", "sum"), w=("w", "sum"), n=("w", "size")))
     cells["mean"] = cells["wy"] / cells["w"]
     cells = cells[["mean", "n"]]
     return SurveyDiDEffect(

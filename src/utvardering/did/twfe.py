@@ -18,39 +18,42 @@ weights under staggered timing: :func:`~utvardering.did.bacon.bacon_decompositio
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ..errors import DesignError
 from ..estimators import register_estimator
 from ..inference.cluster import few_cluster_warnings
-from ._design import event_time_dummies, panel_design
+from ..options import check_level, check_option
+from ._design import (
+    event_time_bins,
+    event_time_dummies,
+    panel_design,
+    renamed_first_argument,
+)
+from .event_balanced import balanced_cells, fit_event_study_balanced
 from .fe_regression import (
     Inference,
-    _cluster_counts,
-    _counterfactual_mean,
-    _randomization,
-    _wild,
+    apply_inference,
+    cluster_counts,
+    counterfactual_mean,
     fit_fe_regression,
+    guard_inference,
+    spread,
 )
-from .result import DiDEffect, pretrend_test
+from .result import DiDEffect, pretrend_test, pretrend_warnings
 
 __all__ = ["event_study", "twfe"]
 
 @register_estimator("twfe", family="did",
                     summary="Two-way fixed effects DiD regression with cluster-robust inference")
+@renamed_first_argument("data")
 def twfe(
-    data,
+    study,
     *,
-    outcome: str | None = None,
-    unit: str = "unit",
-    time: str = "time",
     treatment: str | None = None,
-    treated=None,
-    start=None,
-    starts=None,
-    cohort: str | None = None,
     covariates=None,
     weights: str | None = None,
     fixed_effects=(),
@@ -63,23 +66,23 @@ def twfe(
     log_outcome: bool = False,
     level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
+    **design: Any,
 ) -> DiDEffect:
     """Static two-way fixed effects DiD: :math:`y_{it} = \\alpha_i + \\lambda_t + \\beta D_{it} + x'\\gamma + u`.
 
     Parameters
     ----------
-    data : Study or pandas.DataFrame
+    study : Study or pandas.DataFrame
         A :class:`~utvardering.study.Study` (treatment from its treated units and starts;
-        excluded units left out), or a long panel with the column names below.
-    outcome, unit, time : str
-        Columns (ignored with a Study).
+        excluded units left out), or a long panel with the Study keywords in ``**design``
+        (``outcome=``, ``unit=``, ``time=``, ``treated=`` + ``start=``, ``starts=`` or
+        ``cohort=``, ``min_pre_periods=``, ...), or a long panel with a ``treatment`` column
+        (then ``outcome=``, ``unit=`` and ``time=`` only).
     treatment : str, optional
-        0/1 (or dose) treatment column; alternatively ``treated`` + ``start``, ``starts`` or
-        ``cohort`` as for :class:`~utvardering.study.Study`.
-    treated, start, starts, cohort : optional
-        Design, as for :class:`~utvardering.study.Study`.
+        0/1 (or dose) treatment column of a DataFrame.
     covariates : list of str, optional
-        Time-varying controls (collinear ones are dropped and listed in diagnostics).
+        Time-varying controls (collinear ones are dropped and listed in diagnostics); default
+        the Study's ``covariates``.
     weights : str, optional
         Regression weights column (e.g. population).
     fixed_effects : sequence of str, optional
@@ -107,6 +110,8 @@ def twfe(
         Interval coverage.
     random_state : int or numpy.random.Generator, optional
         Seed for the wild bootstrap or randomization inference.
+    **design
+        Study keywords when ``study`` is a DataFrame (see above).
 
     Returns
     -------
@@ -126,48 +131,39 @@ def twfe(
     Angrist, J. D. & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*, ch. 5.
     Cameron, A. C. & Miller, D. L. (2015). *Journal of Human Resources* 50(2), 317–372.
     """
-    design = panel_design(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
-                          treated=treated, start=start, starts=starts, cohort=cohort,
-                          covariates=covariates, weights=weights, cluster=cluster,
-                          extra=tuple(fixed_effects))
+    check_option("inference", inference, Inference)
+    check_option("vcov", vcov, ("CR1", "CR2"))
+    check_option("weights_type", weights_type, ("rademacher", "webb"))
+    check_option("ri_scheme", ri_scheme, ("units", "cohorts"))
+    level = check_level(level)
+    design = panel_design(study, where="twfe", treatment=treatment, covariates=covariates,
+                          weights=weights, cluster=cluster, extra=tuple(fixed_effects), **design)
     frame = design.frame
-    regs = pd.concat([frame[["_treat"]].rename(columns={"_treat": "treatment"}),
+    regs = pd.concat([pd.DataFrame({"treatment": design.treat}),
                       frame[design.covariates]], axis=1)
     res = fit_fe_regression(design, regs, fixed_effects=fixed_effects, vcov=vcov, level=level)
     if "treatment" not in res.names:
-        raise ValueError("the treatment is collinear with the fixed effects: no unit changes "
-                         "treatment status within the sample.")
+        raise DesignError("the treatment is collinear with the fixed effects: no unit changes "
+                          "treatment status within the sample.")
     row = res.table.loc["treatment"]
     beta, se = float(row["estimate"]), float(row["se"])
-    treated_mask = frame["_treat"].to_numpy() != 0
-    n_cl, n_tr = _cluster_counts(design, treated_mask)
+    treated_mask = design.treat != 0
+    n_cl, n_tr = cluster_counts(design, treated_mask)
     warn = few_cluster_warnings(n_cl, n_tr)
     diagnostics = {"n_obs": len(frame), "n_clusters": n_cl, "n_treated_clusters": n_tr,
                    "vcov": vcov, "df": res.df, "dropped_collinear": res.dropped,
                    "left_out_units": [str(u) for u in design.left_out], "warnings": warn}
-    interval, p_value = (float(row["low"]), float(row["high"])), float(row["p_value"])
-    if inference == "wild":
-        wb = _wild(res, "treatment", n_draws=n_draws, weights_type=weights_type, level=level,
-                   random_state=random_state)
-        diagnostics["wild_bootstrap"] = wb.to_dict()
-        interval, p_value = wb.interval, wb.p_value
-    elif inference == "randomization":
-        ri = _randomization(design, res, n_draws=n_draws, level=level,
-                            random_state=random_state, scheme=ri_scheme)
-        diagnostics["randomization"] = ri["randomization"].to_dict()
-        p_value = ri["randomization"].p_value
-        if "conley_taber" in ri:
-            diagnostics["conley_taber"] = ri["conley_taber"].to_dict()
-            interval = ri["conley_taber"].interval
-    elif inference != "cluster":
-        raise ValueError(f"inference={inference!r} is not one of 'cluster', 'wild', "
-                         "'randomization'.")
+    interval, p_value = apply_inference(design, res, inference, diagnostics, n_draws=n_draws,
+                                        weights_type=weights_type, ri_scheme=ri_scheme,
+                                        level=level, random_state=random_state)
+    se, interval, p_value = guard_inference(beta, se, interval, p_value, warn,
+                                            spread=spread(res.y), check_se=inference == "cluster")
     relative = rel_int = None
     if log_outcome:
         relative, rel_int = float(np.expm1(beta)), tuple(float(np.expm1(v)) for v in interval)
     else:
-        base = _counterfactual_mean(design, treated_mask, beta)
-        if base > 0:
+        base = counterfactual_mean(design, treated_mask, beta)
+        if base > 0 and np.isfinite(beta):
             relative, rel_int = beta / base, (interval[0] / base, interval[1] / base)
     return DiDEffect(
         method="twfe", estimate=beta, interval=interval, level=level, se=se, relative=relative,
@@ -179,23 +175,18 @@ def twfe(
         vcov=pd.DataFrame(res.vcov, index=res.names, columns=res.names),
         params={"vcov": vcov, "inference": inference, "weights": design.weights,
                 "fixed_effects": list(fixed_effects), "cluster": design.cluster,
-                "covariates": design.covariates, "n_draws": n_draws if inference == "wild" else None},
+                "covariates": design.covariates,
+                "n_draws": n_draws if inference in ("wild", "randomization") else None},
     )
 
 
 @register_estimator("event_study", family="did",
                     summary="TWFE event study (leads and lags) with a joint pre-trend test")
+@renamed_first_argument("data")
 def event_study(
-    data,
+    study,
     *,
-    outcome: str | None = None,
-    unit: str = "unit",
-    time: str = "time",
     treatment: str | None = None,
-    treated=None,
-    start=None,
-    starts=None,
-    cohort: str | None = None,
     leads: int | None = None,
     lags: int | None = None,
     reference: int = -1,
@@ -205,16 +196,21 @@ def event_study(
     fixed_effects=(),
     cluster: str | None = None,
     vcov: Literal["CR1", "CR2"] = "CR1",
+    inference: Literal["cluster", "wild"] = "cluster",
+    n_draws: int = 9999,
+    weights_type: Literal["rademacher", "webb"] = "rademacher",
     level: float = 0.95,
+    random_state: int | np.random.Generator | None = None,
+    **design: Any,
 ) -> DiDEffect:
     """TWFE event study with leads and lags relative to each unit's start.
 
     Parameters
     ----------
-    data : Study or pandas.DataFrame
+    study : Study or pandas.DataFrame
         As for :func:`twfe`.
-    outcome, unit, time, treatment, treated, start, starts, cohort : optional
-        As for :func:`twfe` (with ``treatment``, a unit's start is its first treated period).
+    treatment : str, optional
+        As for :func:`twfe` (a unit's start is its first treated period).
     leads : int, optional
         Earliest event time shown is ``-leads`` (default: all).
     lags : int, optional
@@ -226,6 +222,16 @@ def event_study(
         outside the window are dropped (and counted in diagnostics).
     covariates, weights, fixed_effects, cluster, vcov, level
         As for :func:`twfe`.
+    inference : {"cluster", "wild"}, default "cluster"
+        How the interval and p-value of the overall ``estimate`` are made: cluster-robust
+        :math:`t_{G-1}`, or the restricted wild cluster bootstrap of the weighted average of
+        the post-period coefficients (:func:`~utvardering.inference.wild_bootstrap.wild_cluster_bootstrap`
+        after reparametrising it as one coefficient). The event-time intervals of ``path``
+        are cluster-robust either way.
+    n_draws, weights_type, random_state : optional
+        Wild bootstrap settings, as for :func:`twfe`.
+    **design
+        Study keywords when ``study`` is a DataFrame, as for :func:`twfe`.
 
     Returns
     -------
@@ -248,21 +254,33 @@ def event_study(
     identification, and estimation in the linear panel event-study design. NBER WP 29170.
     Roth, J. (2022). Pretest with caution. *AER: Insights* 4(3), 305–322.
     """
-    design = panel_design(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
-                          treated=treated, start=start, starts=starts, cohort=cohort,
-                          covariates=covariates, weights=weights, cluster=cluster,
-                          extra=tuple(fixed_effects))
-    event = design.frame["_event"].to_numpy(float)
-    dummies, bins, outside = event_time_dummies(event, leads=leads, lags=lags, reference=reference,
-                                                bin_endpoints=bin_endpoints)
-    if outside.any():
-        keep = ~outside
-        design.frame = design.frame.loc[keep].reset_index(drop=True)
-        dummies = dummies.loc[keep].reset_index(drop=True)
+    check_option("inference", inference, ("cluster", "wild"))
+    check_option("vcov", vcov, ("CR1", "CR2"))
+    check_option("weights_type", weights_type, ("rademacher", "webb"))
+    level = check_level(level)
+    design = panel_design(study, where="event_study", treatment=treatment, covariates=covariates,
+                          weights=weights, cluster=cluster, extra=tuple(fixed_effects), **design)
+    binned, bins, outside = event_time_bins(design.event, leads=leads, lags=lags,
+                                            reference=reference, bin_endpoints=bin_endpoints)
+    cells = None
+    if (design.weights is None and not design.covariates and not fixed_effects
+            and design.cluster == design.unit and vcov == "CR1" and inference == "cluster"
+            and not outside.any()):
+        cells = balanced_cells(design)
+    if cells is not None:  # cohort × period cells: time O(N·T·K), no N·T × K dummy matrix
+        res, counts = fit_event_study_balanced(design, binned, bins, *cells, level=level)
+    else:
+        dummies, bins, outside = event_time_dummies(design.event, leads=leads, lags=lags,
+                                                    reference=reference,
+                                                    bin_endpoints=bin_endpoints)
+        if outside.any():
+            keep = ~outside
+            design.subset(keep)
+            dummies = dummies.loc[keep].reset_index(drop=True)
+        regs = pd.concat([dummies, design.frame[design.covariates]], axis=1)
+        res = fit_fe_regression(design, regs, fixed_effects=fixed_effects, vcov=vcov, level=level)
+        counts = dummies.sum()
     frame = design.frame
-    regs = pd.concat([dummies, frame[design.covariates]], axis=1)
-    res = fit_fe_regression(design, regs, fixed_effects=fixed_effects, vcov=vcov, level=level)
-    counts = dummies.sum()
     rows = []
     for b in [*bins, reference]:
         name = f"event_time[{b}]"
@@ -283,25 +301,55 @@ def event_study(
 
     crit = stats.t(res.df).ppf(0.5 + level / 2)
     pre = pretrend_test(table, vcov_frame, reference, res.df)
-    treated_mask = np.isfinite(frame["_event"].to_numpy(float))
-    n_cl, n_tr = _cluster_counts(design, treated_mask)
+    treated_mask = np.isfinite(design.event)
+    n_cl, n_tr = cluster_counts(design, treated_mask)
     warn = few_cluster_warnings(n_cl, n_tr)
-    if pre["df"] and pre["p_F"] < 0.05:
-        warn.append(f"joint pre-trend test rejects (F = {pre['F']:.2f}, p = {pre['p_F']:.3f}): "
-                    "parallel trends are doubtful; see a sensitivity analysis (HonestDiD).")
+    warn += pretrend_warnings(pre, n_tr)
     path = table.rename(columns={"estimate": "effect"})[["effect", "low", "high"]]
+    interval = (est - crit * se, est + crit * se)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_value = float(2 * stats.t(res.df).sf(abs(est / se)))
+    diagnostics = {"n_obs": len(frame), "n_clusters": n_cl, "n_treated_clusters": n_tr,
+                   "vcov": vcov, "df": res.df, "pretrend": pre, "pretrend_p_value": pre["p_F"],
+                   "dropped_collinear": res.dropped, "dropped_outside_window": int(outside.sum()),
+                   "warnings": warn}
+    if inference == "wild":
+        wb = _wild_average(res, [res.names.index(c) for c in post], a, n_draws=n_draws,
+                           weights_type=weights_type, level=level, random_state=random_state)
+        diagnostics["wild_bootstrap"] = wb.to_dict()
+        interval, p_value = wb.interval, wb.p_value
+    se, interval, p_value = guard_inference(est, se, interval, p_value, warn, spread=spread(res.y),
+                                            check_se=inference == "cluster")
     return DiDEffect(
-        method="event_study", estimate=est, interval=(est - crit * se, est + crit * se),
-        level=level, se=se, p_value=float(2 * stats.t(res.df).sf(abs(est / se))), path=path,
-        diagnostics={"n_obs": len(frame), "n_clusters": n_cl, "n_treated_clusters": n_tr,
-                     "vcov": vcov, "df": res.df, "pretrend": pre, "pretrend_p": pre["p_F"],
-                     "dropped_collinear": res.dropped, "dropped_outside_window": int(outside.sum()),
-                     "warnings": warn},
+        method="event_study", estimate=est, interval=interval,
+        level=level, se=se, p_value=p_value, path=path, diagnostics=diagnostics,
         outcome=design.outcome, scale="outcome units",
         estimand="average of post-period event-time effects (weighted by treated observations)",
         n_treated=len(design.treated_units), n_control=design.n_units - len(design.treated_units),
         start=design.start, coefficients=res.table, vcov=vcov_frame, event_study=table,
         params={"reference": reference, "leads": leads, "lags": lags,
                 "bin_endpoints": bin_endpoints, "vcov": vcov, "weights": design.weights,
-                "cluster": design.cluster, "fixed_effects": list(fixed_effects)},
+                "cluster": design.cluster, "fixed_effects": list(fixed_effects),
+                "inference": inference, "n_draws": n_draws if inference == "wild" else None},
     )
+
+
+def _wild_average(res, columns: list[int], a: np.ndarray, **options):
+    """Wild cluster bootstrap of :math:`a'\\beta` over ``columns`` of a fixed-effects fit.
+
+    The regressors are reparametrised so that one coefficient is the weighted average:
+    with :math:`j_0` the first column, :math:`\\tilde X_{j_0} = X_{j_0}/a_{j_0}` and
+    :math:`\\tilde X_j = X_j - X_{j_0} a_j / a_{j_0}` for the other averaged columns, the
+    coefficient on :math:`\\tilde X_{j_0}` is :math:`\\sum_j a_j\\beta_j` and the fit is
+    unchanged.
+    """
+    from ..inference.wild_bootstrap import wild_cluster_bootstrap
+
+    X = np.array(res.X, dtype=float, copy=True)
+    j0 = columns[0]
+    base = X[:, j0].copy()
+    for j, aj in zip(columns[1:], a[1:]):
+        X[:, j] = X[:, j] - base * aj / a[0]
+    X[:, j0] = base / a[0]
+    return wild_cluster_bootstrap(res.y, X, res.clusters, param=j0, absorber=res.absorber,
+                                  **options)

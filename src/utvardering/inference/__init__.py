@@ -1,5 +1,6 @@
 """Shared inference: cluster-robust variance, wild cluster bootstrap, randomization inference,
-conformal inference for synthetic control, HonestDiD sensitivity, and Bayesian sampling helpers."""
+conformal inference for synthetic control, HonestDiD sensitivity, and Bayesian sampling helpers.
+"""
 
 from .cluster import cluster_vcov, few_cluster_warnings, wald_test
 from .honest_did import HonestEffect, honest_did

@@ -37,6 +37,7 @@ from scipy import stats
 __all__ = [
     "MIN_CLUSTERS",
     "MIN_TREATED_CLUSTERS",
+    "WALD_RCOND",
     "VcovKind",
     "cluster_vcov",
     "few_cluster_warnings",
@@ -148,7 +149,7 @@ def _fe_projection_blocks(absorber, sw: np.ndarray):
     from scipy import sparse
 
     n = len(sw)
-    mats = sparse.hstack(absorber._mats).tocsr()
+    mats = sparse.hstack(absorber.matrices).tocsr()
     if mats.shape[1] <= _DENSE_FE_LIMIT:
         dw = sparse.diags(sw) @ mats
         ginv = np.linalg.pinv((dw.T @ dw).toarray(), hermitian=True)
@@ -165,8 +166,21 @@ def _fe_projection_blocks(absorber, sw: np.ndarray):
     return block_map
 
 
-def wald_test(coef: np.ndarray, vcov: np.ndarray, df_denom: int | None = None) -> dict:
-    """Joint Wald test that all ``coef`` are zero.
+#: Smallest eigenvalue, relative to the largest, of a correlation matrix that can be inverted.
+WALD_RCOND = 1e-10
+
+
+def wald_test(coef: np.ndarray, vcov: np.ndarray, df_denom: int | None = None,
+              n_clusters: int | None = None) -> dict:
+    """Joint Wald test that all ``coef`` are zero, refused where the variance is singular.
+
+    A cluster-robust variance from :math:`G` clusters has rank at most :math:`G - 1` (the
+    cluster scores sum to zero), so :math:`q \\ge G` coefficients cannot be tested jointly:
+    inverting the singular matrix gives noise whose sign and size change with the order of
+    the rows (e.g. a relabelling of the units). The statistic is computed on the correlation
+    only when :math:`q \\le G - 1` and the smallest eigenvalue of the correlation matrix
+    :math:`R = D^{-1/2} V D^{-1/2}` exceeds :data:`WALD_RCOND` times the largest (then
+    :math:`W = b'V^{-1}b`); otherwise every statistic is NaN and ``note`` says why.
 
     Parameters
     ----------
@@ -176,21 +190,45 @@ def wald_test(coef: np.ndarray, vcov: np.ndarray, df_denom: int | None = None) -
         Their q × q variance.
     df_denom : int, optional
         Denominator degrees of freedom for the F form (``G - 1`` with clustering).
+    n_clusters : int, optional
+        Clusters :math:`G` behind ``vcov`` (default ``df_denom + 1`` when given).
 
     Returns
     -------
     dict
-        ``chi2``, ``df``, ``p_chi2``, ``F``, ``df_denom``, ``p_F``.
+        ``chi2``, ``df``, ``p_chi2``, ``F``, ``df_denom``, ``p_F`` and ``note`` (empty when
+        the test was computed).
     """
     coef = np.asarray(coef, dtype=float)
     q = len(coef)
+    nan = float("nan")
+    out = {"chi2": nan, "df": q, "p_chi2": nan, "F": nan, "df_denom": df_denom, "p_F": nan,
+           "note": ""}
     if q == 0:
-        return {"chi2": float("nan"), "df": 0, "p_chi2": float("nan"), "F": float("nan"),
-                "df_denom": df_denom, "p_F": float("nan")}
-    chi2 = float(coef @ np.linalg.solve(vcov, coef))
-    out = {"chi2": chi2, "df": q, "p_chi2": float(stats.chi2.sf(chi2, q)), "F": chi2 / q,
-           "df_denom": df_denom}
-    out["p_F"] = float(stats.f.sf(chi2 / q, q, df_denom)) if df_denom else float("nan")
+        out["df"] = 0
+        return out
+    if n_clusters is None and df_denom:
+        n_clusters = int(df_denom) + 1
+    if n_clusters is not None and q > n_clusters - 1:
+        out["note"] = (f"not computed: {q} coefficients but {n_clusters} clusters; a "
+                       f"cluster-robust variance has rank at most {n_clusters - 1}, so at most "
+                       f"{n_clusters - 1} can be tested jointly (fewer leads, or bin them).")
+        return out
+    vcov = np.asarray(vcov, dtype=float)
+    sd = np.sqrt(np.diag(vcov))
+    if not (np.all(np.isfinite(sd)) and np.all(sd > 0) and np.all(np.isfinite(coef))):
+        out["note"] = "not computed: a coefficient or its variance is zero or not finite."
+        return out
+    corr = vcov / np.outer(sd, sd)
+    corr = (corr + corr.T) / 2
+    eig = np.linalg.eigvalsh(corr)
+    if not eig[0] > WALD_RCOND * eig[-1]:
+        out["note"] = ("not computed: the variance of the coefficients is singular (they are "
+                       "linearly dependent given the clusters).")
+        return out
+    chi2 = float(coef @ np.linalg.solve(vcov, coef))  # well conditioned (checked above)
+    out.update(chi2=chi2, p_chi2=float(stats.chi2.sf(chi2, q)), F=chi2 / q)
+    out["p_F"] = float(stats.f.sf(chi2 / q, q, df_denom)) if df_denom else nan
     return out
 
 

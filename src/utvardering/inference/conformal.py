@@ -46,7 +46,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..synth.simplex import simplex_lstsq_many
+from .._numerics.simplex import simplex_lstsq_many
 
 __all__ = [
     "block_means",

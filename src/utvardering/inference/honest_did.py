@@ -64,26 +64,60 @@ class HonestEffect(Effect):
         return plot_honest_did(self, ax=ax, **kwargs)
 
 
-def _from_event_study(effect) -> tuple[np.ndarray, np.ndarray, int, int]:
+def _from_event_study(effect) -> tuple[np.ndarray, np.ndarray, int, int, list[str]]:
+    """Coefficients (pre then post), covariance, counts and notes from an event-study Effect.
+
+    Two shapes are read: a TWFE ``event_study`` table (column ``estimate``) with ``vcov``,
+    or a staggered estimator's ``path`` (column ``effect``, index ``event_time``) with its
+    event-time ``vcov`` (Sun–Abraham, Callaway–Sant'Anna ``aggregate("dynamic")``,
+    imputation). Either way the ``vcov`` labels ``event_time[e]`` say which event times are
+    coefficients (a reference period fixed at 0 is not among them).
+    """
     table = getattr(effect, "event_study", None)
+    column = "estimate"
+    if table is None:
+        table, column = getattr(effect, "path", None), "effect"
     vcov = getattr(effect, "vcov", None)
-    if table is None or vcov is None:
+    if table is None or vcov is None or column not in getattr(table, "columns", []):
         raise DataError("honest_did needs event-study coefficients and their covariance: pass "
-                        "(betahat, sigma) arrays or the result of did.twfe.event_study(...).")
-    reference = effect.params.get("reference", -1)
-    if reference != -1:
-        raise DesignError(f"the event study uses reference period {reference}; HonestDiD "
-                          "normalises the period just before treatment (event time -1). "
-                          "Refit with event_study(..., reference=-1).")
-    times = [int(e) for e in table.index if e != reference and f"event_time[{e}]" in vcov.index]
+                        "(betahat, sigma) arrays, an event_study(...) or sun_abraham(...) or "
+                        "imputation_did(...) result, or callaway_santanna(...)"
+                        ".aggregate('dynamic').")
+    notes: list[str] = []
+    if column == "estimate":
+        reference = effect.params.get("reference", -1)
+        if reference != -1:
+            raise DesignError(f"the event study uses reference period {reference}; HonestDiD "
+                              "normalises the period just before treatment (event time -1). "
+                              "Refit with event_study(..., reference=-1).")
+    elif effect.params.get("aggregation") == "dynamic" and \
+            effect.params.get("base_period") != "universal":
+        notes.append("callaway_santanna with base_period='varying': the pre-period "
+                     "coefficients compare adjacent periods, not the period before treatment; "
+                     "HonestDiD (as R's honest_did.AGGTEobj warns) should be run with "
+                     "base_period='universal'.")
+    elif effect.method == "imputation_did":
+        notes.append("imputation_did: the pre-period coefficients are the BJS pre-trend leads "
+                     "(deviations of untreated outcomes from the fixed-effects model), not "
+                     "event-study coefficients relative to event time -1; read the bounds with "
+                     "that in mind.")
+    times = [int(e) for e in table.index
+             if not _missing(e) and f"event_time[{int(e)}]" in vcov.index]
     if not times:
-        raise DataError("the effect's vcov has no 'event_time[e]' rows matching its event_study "
+        raise DataError("the effect's vcov has no 'event_time[e]' rows matching its event-time "
                         "table; pass (betahat, sigma) arrays for this estimator instead.")
     names = [f"event_time[{e}]" for e in times]
-    betahat = table.loc[times, "estimate"].to_numpy(float)
+    betahat = table.loc[times, column].to_numpy(float)
     sigma = vcov.loc[names, names].to_numpy(float)
     n_pre = sum(e < 0 for e in times)
-    return betahat, sigma, n_pre, len(times) - n_pre
+    return betahat, sigma, n_pre, len(times) - n_pre, notes
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _validate(betahat, sigma, n_pre, n_post, l_vec, level):
@@ -221,10 +255,10 @@ def honest_did(
     if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
         raise DesignError(f"random_state={random_state!r}: honest_did needs an integer R seed "
                           "(HonestDiD uses 0).")
-    source = None
+    source, source_notes = None, []
     if isinstance(event_study_or_betahat, Effect):
         source = event_study_or_betahat
-        betahat, sigma, n_pre, n_post = _from_event_study(source)
+        betahat, sigma, n_pre, n_post, source_notes = _from_event_study(source)
         num_pre_periods = n_pre if num_pre_periods is None else num_pre_periods
         num_post_periods = n_post if num_post_periods is None else num_post_periods
     else:
@@ -244,17 +278,19 @@ def honest_did(
     if m_values.size == 0 or not np.all(np.isfinite(m_values)) or np.any(m_values < 0):
         raise DataError("m_values must be finite and non-negative.")
 
-    warnings: list[str] = []
+    warnings: list[str] = list(source_notes)
     if method == "relative_magnitudes":
         grid = rm_grid(sigma, n_pre, l_vec, grid_points)
-        rows = []
+        rows, ends = [], []
         for mbar in m_values:
             _, acc = rm_confidence_set(betahat, sigma, n_pre, l_vec, mbar, alpha=alpha,
                                        hybrid=hybrid, grid=grid, seed=int(random_state))
             if not acc.any():
                 warnings.append(f"M̄ = {mbar:g}: no θ on the grid accepted (empty robust set).")
                 rows.append((math.nan, math.nan))
+                ends.append((False, False))
                 continue
+            ends.append((bool(acc[0]), bool(acc[-1])))
             if acc[0] or acc[-1]:
                 warnings.append(f"M̄ = {mbar:g}: the robust set reaches the end of the θ grid "
                                 "(±20 s.e.); its bound is the grid end — widen the grid.")
@@ -269,12 +305,16 @@ def honest_did(
         bounds = flci(betahat, sigma, n_pre, l_vec, m_values, alpha=alpha,
                       simulated_quantile=simulated_quantile)
         index_name, label = "M", "FLCI"
+        ends = [(False, False)] * len(m_values)
 
     est = float(l_vec @ betahat[n_pre:])
     se = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
     z = stats.norm.ppf(1 - alpha / 2)
     original = (est - z * se, est + z * se)
-    path = pd.DataFrame({"low": [*bounds[:, 0], original[0]], "high": [*bounds[:, 1], original[1]]},
+    # low_at_grid_end / high_at_grid_end: the bound is the θ grid's end, not the set's (F14)
+    path = pd.DataFrame({"low": [*bounds[:, 0], original[0]], "high": [*bounds[:, 1], original[1]],
+                         "low_at_grid_end": [e[0] for e in ends] + [False],
+                         "high_at_grid_end": [e[1] for e in ends] + [False]},
                         index=pd.Index([*map(float, m_values), "original"], name=index_name,
                                        dtype=object))
     covers0 = (bounds[:, 0] <= 0) & (bounds[:, 1] >= 0)

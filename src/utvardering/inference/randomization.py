@@ -18,9 +18,11 @@ p-value is exact (its smallest possible value is 1/N).
 of :math:`\\hat\\beta` comes from the treated unit's own shocks, which cluster-robust
 variances cannot estimate. Its distribution is approximated by the placebo estimates
 obtained by treating, in turn, each comparison unit as if it had been treated at the same
-dates (using comparison units only); the interval is
-:math:`[\\hat\\beta - q_{1-\\alpha/2}, \\hat\\beta - q_{\\alpha/2}]` with :math:`q` the placebo
-quantiles. It assumes the treated unit's errors are exchangeable with the comparison units'.
+dates (using comparison units only); the interval inverts the placebo test, :math:`\\hat\\beta
+\\pm e_{(m)}` (:func:`symmetric_inversion`), so it excludes zero exactly when the placebo
+p-value is at most :math:`\\alpha`, and it is unbounded when there are too few placebos for
+the level (fewer than :math:`\\lceil 1/\\alpha \\rceil - 1`). It assumes the treated unit's
+errors are exchangeable with the comparison units'.
 
 All placebo coefficients are computed at once: the candidate treatment columns form an
 n × P matrix that is projected off the fixed effects in one call (Frisch–Waugh–Lovell).
@@ -41,10 +43,11 @@ from typing import Literal
 
 import numpy as np
 
-from ..did._fixed_effects import Absorber
+from .._numerics.fixed_effects import Absorber
+from ..options import renamed
 
 __all__ = ["RandomizationResult", "conley_taber_interval", "permutation_test", "placebo_coefficients",
-           "size_variance_rescale"]
+           "placebos_needed", "size_variance_rescale", "symmetric_inversion"]
 
 
 @dataclass
@@ -94,7 +97,7 @@ def placebo_coefficients(y: np.ndarray, D: np.ndarray, absorber: Absorber,
     :math:`\\hat\\beta_p = \\tilde D_p' W \\tilde y / \\tilde D_p' W \\tilde D_p`, with tildes
     denoting residuals after the fixed effects (and covariates, if given).
     """
-    w = absorber._w
+    w = absorber.weights
     yd = absorber.demean(y)
     xd = None
     if covariates is not None and covariates.size:
@@ -111,7 +114,7 @@ def placebo_coefficients(y: np.ndarray, D: np.ndarray, absorber: Absorber,
 
 
 def _treatment_columns(unit_codes, pos, starts_matrix):
-    """n × P treatment matrix from a (P × units) matrix of start positions (inf = never)."""
+    """N × P treatment matrix from a (P × units) matrix of start positions (inf = never)."""
     return (pos[:, None] >= starts_matrix.T[unit_codes]).astype(float)
 
 
@@ -124,8 +127,9 @@ def permutation_test(
     *,
     covariates: np.ndarray | None = None,
     scheme: Literal["units", "cohorts"] = "units",
-    n_permutations: int = 999,
+    n_draws: int = 999,
     random_state: int | np.random.Generator | None = None,
+    n_permutations: int | None = None,
 ) -> RandomizationResult:
     """Randomization p-value for the static TWFE coefficient.
 
@@ -145,15 +149,20 @@ def permutation_test(
         Controls partialled out.
     scheme : {"units", "cohorts"}
         What is reassigned (see the module docstring).
-    n_permutations : int, default 999
+    n_draws : int, default 999
         Random assignments (besides the observed one) when enumeration is not possible.
     random_state : int or numpy.random.Generator, optional
         Seed.
+    n_permutations : int, optional
+        Old name of ``n_draws`` (accepted until the next release, with a DeprecationWarning).
 
     Returns
     -------
     RandomizationResult
     """
+    if n_permutations is not None:
+        n_draws = renamed({"n_permutations": n_permutations}, {"n_permutations": "n_draws"},
+                          "permutation_test")["n_draws"]
     starts = np.asarray(unit_starts, dtype=float)
     n_units = len(starts)
     treated = np.flatnonzero(np.isfinite(starts))
@@ -167,7 +176,7 @@ def permutation_test(
     elif scheme in ("units", "cohorts"):
         pool = np.arange(n_units) if scheme == "units" else treated
         rows = [starts.copy()]
-        for _ in range(n_permutations):
+        for _ in range(n_draws):
             s = starts.copy()
             s[pool] = starts[rng.permutation(pool)]
             rows.append(s)
@@ -198,11 +207,11 @@ def conley_taber_interval(
     y, unit_codes, time_pos, unit_starts
         As for :func:`permutation_test`.
     absorber_factory : callable
-        ``absorber_factory(mask)`` returns the :class:`~utvardering.did._fixed_effects.Absorber`
+        ``absorber_factory(mask)`` returns the :class:`~utvardering._numerics.fixed_effects.Absorber`
         for the rows in the boolean ``mask`` (comparison units only for the placebos).
     level : float, default 0.95
-        Nominal coverage; with N comparison units the achievable levels are multiples of
-        1/N, and the interval uses the empirical quantiles.
+        Nominal coverage; with N comparison units the attainable levels are multiples of
+        1/(N + 1) (see :func:`symmetric_inversion`).
 
     Returns
     -------
@@ -222,11 +231,34 @@ def conley_taber_interval(
     uc = unit_codes[mask]
     Dp = ((uc[:, None] == controls[None, :]) & (time_pos[mask][:, None] >= start)).astype(float)
     placebo = placebo_coefficients(y[mask], Dp, absorber_factory(mask))
-    alpha = 1 - level
-    lo_q, hi_q = np.quantile(placebo, [alpha / 2, 1 - alpha / 2])
     p = float((1 + np.sum(np.abs(placebo) >= abs(beta))) / (1 + len(placebo)))
-    return RandomizationResult(beta, p, (beta - float(hi_q), beta - float(lo_q)), level,
+    return RandomizationResult(beta, p, symmetric_inversion(beta, placebo, level), level,
                                len(placebo), True, "conley_taber", placebo)
+
+
+def placebos_needed(level: float) -> int:
+    """Fewest placebos for which :func:`symmetric_inversion` can be bounded at ``level``:
+    :math:`\\lceil 1/\\alpha \\rceil - 1` (19 at 95 %).
+    """
+    return int(np.ceil(1 / (1 - level) - 1e-9)) - 1
+
+
+def symmetric_inversion(beta: float, placebo: np.ndarray, level: float) -> tuple[float, float]:
+    """The interval that inverts the placebo p-value :math:`(1 + \\#\\{|e_j| \\ge |\\hat\\beta -
+    \\beta_0|\\})/(N + 1)` at ``level``: :math:`\\hat\\beta \\pm e_{(m)}`.
+
+    :math:`e_{(m)}` is the :math:`m`-th largest :math:`|e_j|` with
+    :math:`m = \\lfloor \\alpha (N + 1) \\rfloor`; zero lies outside the interval exactly when
+    the p-value is at most :math:`\\alpha`. With fewer than :func:`placebos_needed` placebos
+    no value can be rejected and the interval is :math:`(-\\infty, \\infty)` (an interpolated
+    quantile of so few placebos would claim a coverage the test cannot attain).
+    """
+    size = np.sort(np.abs(np.asarray(placebo, dtype=float)))[::-1]
+    m = int(np.floor((1 - level) * (len(size) + 1) + 1e-12))
+    if m < 1 or m > len(size):
+        return -np.inf, np.inf
+    radius = float(size[m - 1])
+    return float(beta - radius), float(beta + radius)
 
 
 def size_variance_rescale(estimates: np.ndarray, size_terms: np.ndarray, observed: int, *,

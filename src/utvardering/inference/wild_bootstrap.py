@@ -46,7 +46,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..did._fixed_effects import Absorber
+from .._numerics.fixed_effects import Absorber, factorize
 from .cluster import small_sample_factor
 
 __all__ = ["MAX_CLUSTERS", "WildBootstrapResult", "bootstrap_weights", "wild_cluster_bootstrap"]
@@ -213,8 +213,6 @@ def wild_cluster_bootstrap(
     -------
     WildBootstrapResult
     """
-    from ..did._fixed_effects import factorize
-
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     n, k = X.shape
@@ -229,7 +227,7 @@ def wild_cluster_bootstrap(
         absorber = Absorber([], weights=weights if weights is not None else np.ones(n), n=n)
     elif weights is not None:
         absorber = Absorber(absorber.codes, weights=weights, n=n)
-    w = absorber._w
+    w = absorber.weights
     both = absorber.demean(np.column_stack([y, X]))
     yd, Xd = both[:, 0], both[:, 1:]
     xtx_inv = np.linalg.inv(Xd.T @ (w[:, None] * Xd))

@@ -5,15 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from .effect_path import time_axis
 
 __all__ = ["plot_causal_impact"]
-
-
-def _x(index: pd.Index) -> np.ndarray:
-    if isinstance(index, pd.PeriodIndex):
-        return index.to_timestamp().to_numpy()
-    return np.asarray(index)
 
 
 def plot_causal_impact(effect, axes=None, title: str | None = None, **kwargs: Any):
@@ -44,8 +39,8 @@ def plot_causal_impact(effect, axes=None, title: str | None = None, **kwargs: An
     else:
         axes = np.atleast_1d(axes)
         fig = axes[0].figure
-    x = _x(path.index)
-    x0 = _x(cum.index)[0]
+    x = time_axis(path.index)
+    x0 = time_axis(cum.index)[0]
     top, mid, bottom = axes
     top.fill_between(x, path["counterfactual_low"], path["counterfactual_high"], color="C0",
                      alpha=0.2, lw=0)
@@ -56,7 +51,7 @@ def plot_causal_impact(effect, axes=None, title: str | None = None, **kwargs: An
     mid.fill_between(x, path["low"], path["high"], color="C0", alpha=0.2, lw=0)
     mid.plot(x, path["effect"], color="C0", ls="--", lw=1.2)
     mid.set_ylabel("pointwise")
-    cx = _x(cum.index)
+    cx = time_axis(cum.index)
     bottom.fill_between(cx, cum["low"], cum["high"], color="C0", alpha=0.2, lw=0)
     bottom.plot(cx, cum["effect"], color="C0", ls="--", lw=1.2)
     bottom.set_ylabel("cumulative")

@@ -1,5 +1,6 @@
 """Figures of the regression DiD family: the Goodman-Bacon decomposition scatter and the
-placebo estimates of randomization inference for counts."""
+placebo estimates of randomization inference for counts.
+"""
 
 from __future__ import annotations
 

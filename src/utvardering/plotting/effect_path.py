@@ -7,10 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_effect_path"]
+__all__ = ["plot_effect_path", "start_position", "time_axis"]
 
 
-def _x(index: pd.Index) -> np.ndarray:
+def time_axis(index: pd.Index) -> np.ndarray:
+    """x-axis values for a path index (periods as timestamps, otherwise the labels)."""
     if isinstance(index, pd.PeriodIndex):
         return index.to_timestamp().to_numpy()
     return np.asarray(index)
@@ -46,10 +47,13 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
         axis.errorbar([effect.estimate], [0], xerr=[[effect.estimate - lo], [hi - effect.estimate]],
                       fmt="o", color="C0")
         axis.axvline(0, color="grey", lw=0.8)
-        axis.set_yticks([])
+        axis.set_yticks([0])  # one labelled row: the method and its interval's level
+        axis.set_yticklabels([f"{effect.method} ({round(100 * effect.level)} %)"])
+        axis.set_xlabel(f"effect ({effect.scale})")
         axis.set_title(title)
+        fig.tight_layout()
         return fig
-    x = _x(path.index)
+    x = time_axis(path.index)
     levels = {"observed", "counterfactual"} <= set(path.columns)
     if ax is None:
         fig, axes = plt.subplots(2 if levels else 1, 1, sharex=True, figsize=(8, 6 if levels else 3.5),
@@ -58,11 +62,17 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
     else:
         axes = np.atleast_1d(ax)
         fig = axes[0].figure
-    start = _start_x(effect, path.index)
+    start = start_position(effect, path.index)
     if levels:
         top = axes[0]
         top.plot(x, path["observed"], color="black", lw=1.4, label="observed")
         top.plot(x, path["counterfactual"], color="C0", ls="--", lw=1.4, label="counterfactual")
+        if "fitted" in path.columns:  # segmented regression: one fitted line per segment
+            after = _after_start(effect, path.index)
+            for part, label in ((~after, "fitted"), (after, None)):
+                if part.any():
+                    top.plot(x[part], path["fitted"].to_numpy()[part], color="C1", lw=1.2,
+                             label=label)
         top.set_ylabel(effect.outcome or "outcome")
         top.legend(loc="best", frameon=False)
         if start is not None:
@@ -88,7 +98,24 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
     return fig
 
 
-def _start_x(effect, index: pd.Index):
+def _after_start(effect, index: pd.Index) -> np.ndarray:
+    """Boolean mask of the path rows at or after the effect's start."""
+    if effect.start is None:
+        return np.zeros(len(index), dtype=bool)
+    try:
+        if isinstance(index, pd.PeriodIndex):
+            first = pd.Period(effect.start, freq=index.freq)
+        elif isinstance(index, pd.DatetimeIndex):
+            first = pd.Timestamp(effect.start)
+        else:
+            first = type(index[0])(effect.start)
+        return np.asarray(index >= first)
+    except (ValueError, TypeError):
+        return np.zeros(len(index), dtype=bool)
+
+
+def start_position(effect, index: pd.Index):
+    """Where the treatment start is drawn on the x axis of ``index`` (``None`` if unknown)."""
     if index.name == "event_time":
         return -0.5
     if effect.start is None:

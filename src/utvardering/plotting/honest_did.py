@@ -42,6 +42,14 @@ def plot_honest_did(effect, ax=None, *, title: str | None = None, **kwargs: Any)
     mid = (low + high) / 2
     ax.errorbar(m, mid, yerr=[mid - low, high - mid], fmt="none", capsize=4, lw=2,
                 color=kwargs.pop("color", "C0"), label="robust interval", **kwargs)
+    for column, marker, sign in (("low_at_grid_end", "v", -1), ("high_at_grid_end", "^", 1)):
+        if column in robust and robust[column].astype(bool).any():
+            cut = robust[column].astype(bool).to_numpy()
+            ends = np.where(sign < 0, low, high)
+            ax.plot(m[cut], ends[cut], ls="none", marker=marker, ms=9, color="C1",
+                    label="reaches the θ grid's end (interval cut)"
+                    if column == "low_at_grid_end" or not robust["low_at_grid_end"].any()
+                    else None)
     o_low, o_high = path.loc["original", "low"], path.loc["original", "high"]
     ax.errorbar([x_orig], [(o_low + o_high) / 2], yerr=[[(o_high - o_low) / 2]] * 2, fmt="none",
                 capsize=4, lw=2, color="C3", label="original")

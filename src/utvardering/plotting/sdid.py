@@ -5,17 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from .effect_path import plot_effect_path
+from .effect_path import plot_effect_path, time_axis
 
 __all__ = ["plot_synthetic_did"]
-
-
-def _x(index: pd.Index) -> np.ndarray:
-    if isinstance(index, pd.PeriodIndex):
-        return index.to_timestamp().to_numpy()
-    return np.asarray(index)
 
 
 def plot_synthetic_did(effect, ax=None, title: str | None = None, **kwargs: Any):
@@ -23,8 +16,9 @@ def plot_synthetic_did(effect, ax=None, title: str | None = None, **kwargs: Any)
 
     Top panel: the treated units' mean (black) and the unit-weighted controls (blue), the
     latter also shifted by the intercept (dashed: the counterfactual); the time weights
-    :math:`\\hat\\lambda` appear as bars on the pre-period, and the arrow at the end of the
-    post-period is the estimated effect. Bottom panel: the effect path. Staggered designs
+    :math:`\\hat\\lambda` appear as bars on the pre-period, and the arrow at the middle of
+    the post-period, from the counterfactual's post-period mean, has the length of the
+    estimate (as R ``synthdid_plot``). Bottom panel: the effect path. Staggered designs
     (path over event time, no single set of time weights) fall back to the standard
     effect figure.
 
@@ -52,7 +46,7 @@ def plot_synthetic_did(effect, ax=None, title: str | None = None, **kwargs: Any)
         axes = np.atleast_1d(ax)
         fig = axes[0].figure
     top, bottom = axes[0], axes[-1]
-    x = _x(path.index)
+    x = time_axis(path.index)
     synthetic = path["counterfactual"] - (effect.intercept or 0.0)
     top.plot(x, path["observed"], color="black", lw=1.5, label="treated")
     top.plot(x, synthetic, color="C0", lw=1.3, label="weighted controls")
@@ -62,8 +56,15 @@ def plot_synthetic_did(effect, ax=None, title: str | None = None, **kwargs: Any)
     if start is not None:
         top.axvline(start, color="grey", ls=":", lw=1)
         bottom.axvline(start, color="grey", ls=":", lw=1)
-        top.annotate("", xy=(x[-1], path["observed"].iloc[-1]), xytext=(x[-1], path["counterfactual"].iloc[-1]),
+        # the estimate as an arrow at the middle of the post-period (as R synthdid_plot): from
+        # the post-period mean of the counterfactual to that mean plus the estimate (for one
+        # cohort this is the treated units' post-period mean)
+        post = np.arange(len(x)) >= n_pre
+        x_mid = x[n_pre + (int(post.sum()) - 1) // 2]
+        base = float(path["counterfactual"].to_numpy()[post].mean())
+        top.annotate("", xy=(x_mid, base + effect.estimate), xytext=(x_mid, base),
                      arrowprops={"arrowstyle": "->", "color": "C3", "lw": 1.5})
+        top.plot([], [], color="C3", lw=1.5, label=f"estimate {effect.estimate:.3g}")
     twin = top.twinx()
     width = (x[1] - x[0]) * 0.8 if len(x) > 1 else 0.8
     twin.bar(x[:n_pre], effect.time_weights.to_numpy(), width=width, color="C1", alpha=0.35,
@@ -77,7 +78,7 @@ def plot_synthetic_did(effect, ax=None, title: str | None = None, **kwargs: Any)
     bottom.plot(x, path["effect"], color="C0", marker="o" if len(x) <= 40 else None, ms=3)
     bottom.axhline(0, color="grey", lw=0.8)
     bottom.set_ylabel(f"effect ({effect.scale})")
-    bottom.set_xlabel("time")
+    bottom.set_xlabel(effect.params.get("time_column", "time"))
     top.set_title(title or f"{effect.method}: {effect.outcome or ''} (estimate {effect.estimate:.3g})")
     fig.tight_layout()
     return fig

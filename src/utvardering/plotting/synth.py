@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .effect_path import _start_x, _x
+from .effect_path import start_position, time_axis
 
 __all__ = [
     "plot_leave_one_out",
@@ -33,7 +33,7 @@ def _axes(ax, n: int, figsize):
 
 
 def _start(index: pd.Index, start: str | None):
-    return _start_x(SimpleNamespace(start=start), index)
+    return start_position(SimpleNamespace(start=start), index)
 
 
 def plot_synth(effect, ax=None, title: str | None = None, **kwargs: Any):
@@ -54,7 +54,7 @@ def plot_synth(effect, ax=None, title: str | None = None, **kwargs: Any):
     """
     path = effect.path
     fig, (top, bottom) = _axes(ax, 2, (8, 6))
-    x = _x(path.index)
+    x = time_axis(path.index)
     start = _start(path.index, effect.start) if path.index.name != "event_time" else -0.5
     treated = "treated" if (effect.n_treated or 1) == 1 else "treated (mean)"
     top.plot(x, path["observed"], color="black", lw=1.6, label=treated)
@@ -62,12 +62,25 @@ def plot_synth(effect, ax=None, title: str | None = None, **kwargs: Any):
     top.set_ylabel(f"{effect.outcome or 'outcome'} ({effect.scale})")
     top.legend(frameon=False)
     if "low" in path and path["low"].notna().any():
-        bottom.fill_between(x, path["low"], path["high"], color="C0", alpha=0.2, lw=0,
-                            label=f"{effect.level:.0%} conformal band")
-        bottom.legend(frameon=False, loc="lower left")
+        low, high = path["low"].to_numpy(dtype=float), path["high"].to_numpy(dtype=float)
+        finite = np.isfinite(low) & np.isfinite(high)
+        tested = ~np.isnan(low)
+        if finite.any():
+            label = f"{effect.level:.0%} conformal band"
+            if (tested & ~finite).any():
+                label += " (unbounded where not drawn)"
+            bottom.fill_between(x, np.where(finite, low, np.nan), np.where(finite, high, np.nan),
+                                color="C0", alpha=0.2, lw=0, label=label)
+            bottom.legend(frameon=False, loc="lower left")
+        else:
+            bottom.text(0.01, 0.03, f"{effect.level:.0%} pointwise conformal band unbounded "
+                        "(pre-period too short); not drawn", transform=bottom.transAxes,
+                        fontsize="small", color="grey")
     bottom.plot(x, path["effect"], color="C0", lw=1.6)
     bottom.axhline(0, color="grey", lw=0.8)
     bottom.set_ylabel("gap (treated − synthetic)")
+    bottom.set_xlabel(effect.params.get("time_column", "time") if path.index.name != "event_time"
+                      else "periods since the start")
     for a in (top, bottom):
         if start is not None:
             a.axvline(start, color="grey", ls=":", lw=1)
@@ -92,7 +105,7 @@ def plot_placebo_gaps(placebo, ax=None, only_kept: bool = True, **kwargs: Any):
     """Placebo gap paths in grey with the treated unit's gap highlighted; returns the Figure."""
     fig, (axis,) = _axes(ax, 1, (8, 4.5))
     gaps = placebo.gaps
-    x = _x(gaps.index)
+    x = time_axis(gaps.index)
     table = placebo.table
     for name in gaps.columns[1:]:
         if only_kept and not table.loc[name, "kept"]:
@@ -128,7 +141,7 @@ def plot_leave_one_out(loo, ax=None, **kwargs: Any):
     """Treated path, the original synthetic and each leave-one-out synthetic; returns the Figure."""
     fig, (axis,) = _axes(ax, 1, (8, 4.5))
     cf = loo.counterfactuals
-    x = _x(cf.index)
+    x = time_axis(cf.index)
     for name in cf.columns[1:]:
         axis.plot(x, cf[name], color="C0", lw=0.8, alpha=0.5)
     axis.plot([], [], color="C0", lw=0.8, alpha=0.5, label="leave one donor out")

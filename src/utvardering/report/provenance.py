@@ -8,6 +8,7 @@ beside the outputs.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import importlib.metadata
 import json
@@ -113,7 +114,7 @@ def provenance_record(
     Returns
     -------
     dict
-        ``packages``, ``platform``, ``git``, ``inputs`` (name → {kind, sha256, ...}),
+        ``created`` (UTC time, to the minute), ``packages``, ``platform``, ``git``, ``inputs`` (name → {kind, sha256, ...}),
         ``seeds``, ``config``, ``timings``, ``command`` and, when given, ``log``.
     """
     hashed = {}
@@ -125,6 +126,7 @@ def provenance_record(
             hashed[name] = {"kind": "file", "path": str(path), "sha256": sha256_file(path),
                             "bytes": path.stat().st_size}
     return {
+        "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "packages": package_versions(),
         "platform": {"system": platform.system(), "machine": platform.machine(),
                      "python": sys.version.split()[0]},

@@ -19,6 +19,7 @@ import copy
 import importlib.util
 import json
 import logging
+import os
 import sys
 import time
 import tomllib
@@ -38,6 +39,7 @@ __all__ = [
     "PACKAGED_ANALYSES",
     "AnalysisContext",
     "check_analysis_name",
+    "check_output_links",
     "find_analyses_dir",
     "list_analyses",
     "load_config",
@@ -101,6 +103,39 @@ def check_analysis_name(name: str) -> str:
         raise ValueError(f"analysis name {name!r} is not a plain name (letters, digits, _ or -; "
                          "no path separators or '..'); give the folder with --analyses-dir.")
     return name
+
+
+def check_output_links(folder: str | Path) -> None:
+    """Refuse an output folder holding symbolic links that lead out of it.
+
+    A run writes ``report.html``, ``effects.json``, ``run.log``, tables and figures into its
+    folder with ordinary file writes, which follow links; a link planted there (``run.log`` →
+    ``~/.bashrc``) would make the run overwrite a file elsewhere. Links that stay inside the
+    folder are harmless and allowed. Only the depth a run writes to is searched
+    (``<out>/<name>/figures/<file>``), so a large existing folder is not walked.
+
+    Raises
+    ------
+    ValueError
+        Naming the first link and where it leads.
+    """
+    root = Path(folder)
+    if not root.exists():
+        return
+    base = root.resolve()
+    for parent, dirs, files in os.walk(root, followlinks=False):
+        depth = len(Path(parent).relative_to(root).parts)
+        if depth >= 2:  # a run writes at most <out>/<name>/figures/<file>: look no deeper
+            dirs[:] = []
+        for entry in [*dirs, *files]:
+            path = Path(parent) / entry
+            if path.is_symlink():
+                resolved = path.resolve()
+                if resolved != base and base not in resolved.parents:
+                    raise ValueError(
+                        f"the output folder {str(root)!r} holds {str(path)!r}, a symbolic link to "
+                        f"{str(resolved)!r} outside it; a run does not write through such links. "
+                        "Remove the link or choose a fresh output folder.")
 
 
 def list_analyses(directory: str | Path | None = None) -> list[str]:
@@ -302,8 +337,11 @@ def run_analysis(
     resolved = load_config(default, config)
     resolved.setdefault("run", {}).update({"quick": quick, "lang": lang})
     target = Path(out) if out else Path("results") / name
+    check_output_links(target)
     module = _load_script(script)
-    report = Report(resolved.get("title", name), lang=lang,
+    from ..i18n import get_language
+
+    report = Report(get_language(lang).gettext(resolved.get("title", name)), lang=lang,
                     suppress_below=resolved.get("privacy", {}).get("suppress_below", 5))
     draw = (not quiet) and (progress.is_terminal(sys.stderr) if show_progress is None else show_progress)
     steps = getattr(module, "STEPS", None)
@@ -324,11 +362,11 @@ def run_analysis(
             raise
         ctx.timings["total"] = time.perf_counter() - began
         _log_summary(ctx)
-        written = report.write(target)
         inputs = {"config": default, **({"config_override": Path(config)} if config else {}),
                   **ctx.inputs}
         record = provenance_record(config=resolved, inputs=inputs, seeds=ctx.seeds,
                                    timings=ctx.timings, log=log_path.name)
+        written = report.write(target, generated=record["created"])
         written["provenance.json"] = write_provenance(record, target / "provenance.json")
         log.info("[%s] finished in %.2f s; report %s", name, ctx.timings["total"],
                  written["report.html"])

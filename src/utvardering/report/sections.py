@@ -1,7 +1,7 @@
 """Report sections shared by the analyses: design (pre-registration), triangulation, truth check.
 
-Labels come in English and Swedish (``lang="sv"``) so that reports can be read by Malmö's
-practitioners; the analyses' own prose is written by each analysis.
+Every label and sentence is an English msgid translated by the message catalogue
+(:mod:`utvardering.i18n`), so reports read fully in Swedish with ``lang="sv"``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..compare import compare, plot_comparison
 from ..effect import Effect
+from ..i18n import get_language
+from ..triangulation import compare, plot_comparison
 from .document import Report
 
 __all__ = [
@@ -24,29 +25,34 @@ __all__ = [
     "truth_check_section",
 ]
 
-LABELS: dict[str, dict[str, str]] = {
-    "design": {"en": "Design (pre-registered)", "sv": "Design (förregistrerad)"},
-    "question": {"en": "Question", "sv": "Fråga"},
-    "estimand": {"en": "Estimand", "sv": "Skattningsmål"},
-    "treated": {"en": "Treated units and start", "sv": "Behandlade enheter och start"},
-    "comparison": {"en": "Comparison pool", "sv": "Jämförelsegrupp"},
-    "outcomes": {"en": "Outcomes", "sv": "Utfall"},
-    "windows": {"en": "Windows", "sv": "Tidsfönster"},
-    "primary": {"en": "Primary analysis", "sv": "Primär analys"},
-    "secondary": {"en": "Secondary analyses", "sv": "Sekundära analyser"},
-    "robustness": {"en": "Robustness", "sv": "Robusthet"},
-    "triangulation": {"en": "Triangulation", "sv": "Triangulering"},
-    "truth": {"en": "Truth check (simulated data)", "sv": "Kontroll mot sanningen (simulerade data)"},
-    "overlap": {"en": "Overlapping programmes", "sv": "Överlappande insatser"},
-    "caveats": {"en": "Caveats", "sv": "Förbehåll"},
-    "data": {"en": "Data", "sv": "Data"},
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it here (gettext convention)."""
+    return message
+
+
+#: Section labels (English msgids; translated by the message catalogue).
+LABELS: dict[str, str] = {
+    "design": N_("Design (pre-registered)"),
+    "question": N_("Question"),
+    "estimand": N_("Estimand"),
+    "treated": N_("Treated units and start"),
+    "comparison": N_("Comparison pool"),
+    "outcomes": N_("Outcomes"),
+    "windows": N_("Windows"),
+    "primary": N_("Primary analysis"),
+    "secondary": N_("Secondary analyses"),
+    "robustness": N_("Robustness"),
+    "triangulation": N_("Triangulation"),
+    "truth": N_("Truth check (simulated data)"),
+    "overlap": N_("Overlapping programmes"),
+    "caveats": N_("Caveats"),
+    "data": N_("Data"),
 }
 
 
 def label(key: str, lang: str) -> str:
-    """The label ``key`` in ``lang`` (English when no translation exists)."""
-    entry = LABELS.get(key, {})
-    return entry.get(lang, entry.get("en", key))
+    """The label ``key`` in ``lang`` (from the message catalogue)."""
+    return get_language(lang).gettext(LABELS.get(key, key))
 
 
 def design_section(report: Report, design: Mapping[str, str]) -> None:
@@ -55,18 +61,20 @@ def design_section(report: Report, design: Mapping[str, str]) -> None:
     for key in ("question", "estimand", "treated", "comparison", "outcomes", "windows", "primary",
                 "secondary", "robustness"):
         if key in design:
-            report.text(f"**{label(key, report.lang)}.** {design[key]}")
+            report.text(f"**{label(key, report.lang)}.** {design[key]}")  # text translated by the caller
 
 
 def overlap_section(report: Report, overlap: pd.DataFrame) -> None:
     """List other registry programmes in force in the treated units during the post-period."""
+    _ = report.tr
     report.heading(label("overlap", report.lang))
     if overlap.empty:
-        report.text("No other programme in the registry overlaps the treated units and period.")
+        report.text(_("No other programme in the registry overlaps the treated units and period."))
         return
-    report.text("These programmes were in force in the treated unit(s) during the post-period; an "
-                "estimate attributes their combined effect to the intervention unless a design "
-                "separates them.")
+    report.overlap = [str(n) for n in overlap["name"]]
+    report.text(_("These programmes were in force in the treated unit(s) during the post-period; an "
+                  "estimate attributes their combined effect to the intervention unless a design "
+                  "separates them."))
     report.table("overlapping_programmes", overlap[["name", "units", "start", "end", "start_uncertain",
                                                      "end_uncertain"]])
 
@@ -77,9 +85,15 @@ def triangulation_section(report: Report, effects: Mapping[str, Effect], *, name
     table = compare(effects)
     shown = table[["label", "scale", "estimate", "low", "high", "relative", "relative_low",
                    "relative_high", "p_value", "prob"]]
-    report.table(name, shown, caption="Every estimate side by side; relative = share of the counterfactual.")
+    _ = report.tr
+    shown = shown.assign(label=[report.labels.get(x, _(x)) for x in shown["label"]],
+                         scale=[_(x) for x in shown["scale"]])
+    report.table(name, shown, caption=_("Every estimate side by side; relative = share of the "
+                                        "counterfactual."))
     report.figure(f"{name}_forest", plot_comparison(effects, relative=True),
-                  caption="Relative effects with their intervals.")
+                  caption=_("Relative effects with their intervals."),
+                  alt=_("Forest plot: each method's relative effect as a point with its interval; "
+                        "the vertical line marks no effect."))
     return table
 
 
@@ -99,18 +113,24 @@ def truth_check_section(report: Report, effects: Mapping[str, Effect], truth: fl
     covered = (table[columns[1]] <= truth) & (truth <= table[columns[2]])
     table["covers_truth"] = covered.where(table[columns[1]].notna())
     table["primary"] = table["label"].isin(primary or [])
-    shown = f"{truth:+.1%}" if on == "relative" else f"{truth:+.4g}"
-    report.text(f"The simulated world's true {'relative ' if on == 'relative' else ''}effect is {shown}. "
-                "An honest method covers it most of the time; one realisation can miss by chance "
-                "(5% of the time at 95%).")
+    _ = report.tr
+    if on == "relative":
+        report.text(_("The simulated world's true relative effect is {value}. An honest method covers it "
+                      "most of the time; one realisation can miss by chance (5% of the time at 95%).",
+                      value=_.percent(truth, 1, sign=True)))
+    else:
+        report.text(_("The simulated world's true effect is {value}. An honest method covers it most of "
+                      "the time; one realisation can miss by chance (5% of the time at 95%).",
+                      value=_.significant(truth, 4)))
+    table = table.assign(label=[report.labels.get(x, _(x)) for x in table["label"]])
     report.table(name, table)
     missed = table.loc[table["primary"] & (table["covers_truth"] == False), "label"].tolist()  # noqa: E712
     if missed:
-        report.text("**Primary estimate(s) missing the truth:** " + ", ".join(missed)
-                    + ". Possible reasons, visible in the diagnostics above: a violated identifying "
-                    "assumption in this world (unit-specific trends break parallel trends; a treated "
-                    "unit outside the donors' range breaks synthetic control), too few treated units "
-                    "for the interval's asymptotics, or chance (1 in 20 at 95%).")
+        report.text(_("**Primary estimate(s) missing the truth:** {labels}. Possible reasons, visible in "
+                      "the diagnostics above: a violated identifying assumption in this world "
+                      "(unit-specific trends break parallel trends; a treated unit outside the donors' "
+                      "range breaks synthetic control), too few treated units for the interval's "
+                      "asymptotics, or chance (1 in 20 at 95%).", labels=", ".join(missed)))
     return table
 
 

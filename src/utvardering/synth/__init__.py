@@ -6,10 +6,9 @@ Importing the package registers every estimator with :mod:`utvardering.estimator
 from .adh import synthetic_control
 from .augmented import AugmentedSynthEffect, augmented_synthetic_control
 from .bayesian import BayesianSynthEffect, bayesian_synthetic_control
-from .conformal_refit import ConformalResult
 from .penalized import penalized_synthetic_control
-from .placebo import LeaveOneOutResult, PlaceboResult
 from .result import SynthEffect
+from .robustness import ConformalResult, LeaveOneOutResult, PlaceboResult
 from .sdid import SyntheticDiDEffect, synthetic_did
 
 __all__ = [

@@ -15,14 +15,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DesignError
+from ..errors import DesignError, DesignWarning, warn
 from ..estimators import register_estimator
+from ..options import check_level, check_option
 from ..study import Study
+from ._legacy import take_renamed
+from ._panel import SynthPanel, check_values, period_mask, unit_masks
 from .predictors import parse_predictors, predictor_matrix, standardise
-from .result import SynthEffect, build_effect
-from .vweights import choose_v
+from .result import SynthEffect, build_effect, set_event_fields
+from .robustness import conformal
+from .vweights import TIE_BREAKS, break_tie, choose_v, near_optima
 
-__all__ = ["V_CHOICES", "UnitFit", "fit_study", "fit_unit", "synthetic_control"]
+__all__ = ["V_CHOICES", "ADHRefit", "UnitFit", "demeaned_synthetic_control", "fit_study",
+           "fit_unit", "pre_period_means", "synthetic_control"]
 
 V_CHOICES = ("nested", "regression", "outcome")
 
@@ -47,6 +52,9 @@ class UnitFit:
         Mean squared gap before the start and over the post-period.
     info : dict
         Optimiser details.
+    near_optima : list of LocalOptimum
+        The nested search's distinct local optima within ``tie_tol`` of the best loss (best
+        first; more than one: the weights are not identified by the nested criterion).
     """
 
     w: np.ndarray
@@ -58,11 +66,12 @@ class UnitFit:
     post_mspe: float
     method: str
     info: dict = field(default_factory=dict)
+    near_optima: list = field(default_factory=list)
 
 
 def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarray,
              pre: np.ndarray, post: np.ndarray, opt: np.ndarray, v, *, n_starts: int = 6,
-             random_state=None) -> UnitFit:
+             random_state=None, tie_break: str = "loss", tie_tol: float = 0.1) -> UnitFit:
     """Synthetic control for one treated unit, on arrays.
 
     Parameters
@@ -82,7 +91,13 @@ def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarr
     n_starts : int, default 6
         Local searches of the nested V optimisation.
     random_state : int or numpy.random.Generator, optional
-        Seed of the nested V optimisation.
+        Seed of the nested V optimisation (None: seed 0).
+    tie_break : {"loss", "min_norm", "pre_fit"}, default "loss"
+        Which of the near-optimal nested solutions to keep
+        (:func:`~utvardering.synth.vweights.break_tie`).
+    tie_tol : float, default 0.1
+        Local optima whose loss is within this relative tolerance of the best count as
+        near-optimal.
 
     Returns
     -------
@@ -96,26 +111,29 @@ def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarr
         X1 = X0 = None
         v = "outcome"
     res = choose_v(X1, X0, Z1, Z0, v, n_starts=n_starts, random_state=random_state)
-    synthetic = res.w @ Y[donors]
+    w, vv, loss = res.w, res.v, res.loss
+    near = []
+    if res.optima:
+        Yd = Y[donors]
+        for o in res.optima:
+            o.pre_mspe = float(np.mean((Y[treated, pre] - o.w @ Yd[:, pre]) ** 2))
+        near = near_optima(res.optima, tie_tol)
+        chosen = break_tie(near, tie_break)
+        if chosen is not res.optima[0]:
+            w, vv, loss = chosen.w, chosen.v, chosen.loss
+    synthetic = w @ Y[donors]
     gap = Y[treated] - synthetic
-    return UnitFit(w=res.w, v=res.v, synthetic=synthetic, gap=gap, v_loss=res.loss,
+    return UnitFit(w=w, v=vv, synthetic=synthetic, gap=gap, v_loss=loss,
                    pre_mspe=float(np.mean(gap[pre] ** 2)), post_mspe=float(np.mean(gap[post] ** 2)),
-                   method=res.method, info=res.info)
+                   method=res.method, info=res.info, near_optima=near)
 
 
-def _outcome_table(study: Study, rates: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Working copy of the long data (outcome as a rate if asked) and the units × periods Y."""
-    data = study.data.copy()
-    if rates:
-        data[study.outcome] = data[study.outcome] / data[study.exposure] * per
-    Y = data.pivot(index=study.unit, columns=study.time, values=study.outcome)
-    Y = Y.reindex(index=study.units, columns=study.times)
-    missing = Y.isna().stack()
-    if missing.any():
-        where = missing[missing].index[:5].tolist()
-        raise DesignError(f"outcome {study.outcome!r} is missing for (unit, period) {where}; "
-                          "synthetic control needs a balanced panel — fill or drop those units.")
-    return data, Y
+def _outcome_table(study: Study, rate: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Working copy of the long data (outcome as a rate if asked) and the units × periods Y,
+    from the family's one panel view (:class:`~utvardering.synth._panel.SynthPanel`).
+    """
+    panel = SynthPanel.from_study(study, rate, per)
+    return panel.long(), panel.table()
 
 
 def _resolve_v(v, labels: list[str]):
@@ -139,18 +157,34 @@ def _resolve_v(v, labels: list[str]):
     return arr / arr.sum()
 
 
-def _periods_mask(study: Study, periods, start, name: str) -> np.ndarray:
-    times = study.times
-    if periods is None:
-        return np.array([t < start for t in times])
-    from .predictors import _periods
+@dataclass(frozen=True)
+class ADHRefit:
+    """:func:`fit_unit` with a fit's specification bound: the refit callable of a
+    :class:`~utvardering.synth.result.SynthEffect` (used by
+    :mod:`~utvardering.synth.robustness`; picklable, so placebos can run in other processes).
 
-    chosen = set(_periods(periods, study.freq, times, name))
-    late = [p for p in chosen if not p < start]
-    if late:
-        raise DesignError(f"{name} includes {sorted(late)[:3]}, on or after the start {start}; use "
-                          "pre-treatment periods only.")
-    return np.array([t in chosen for t in times])
+    Calling ``refit(row, donor_rows, random_state=None)`` fits the unit in row ``row`` of
+    ``Y`` against the donors in ``donor_rows`` and returns ``(gap, synthetic)``.
+    """
+
+    Y: np.ndarray
+    X: np.ndarray | None
+    pre: np.ndarray
+    post: np.ndarray
+    opt: np.ndarray
+    v: Any
+    n_starts: int
+    random_state: Any
+    tie_break: str = "loss"
+    tie_tol: float = 0.1
+
+    def __call__(self, row: int, donor_rows: np.ndarray, random_state=None):
+        """Refit unit ``row`` on ``donor_rows`` with the fitted options (robustness refits)."""
+        seed = self.random_state if random_state is None else random_state
+        fit = fit_unit(self.Y, self.X, row, donor_rows, self.pre, self.post, self.opt, self.v,
+                       n_starts=self.n_starts, random_state=seed, tie_break=self.tie_break,
+                       tie_tol=self.tie_tol)
+        return fit.gap, fit.synthetic
 
 
 def _warnings(fit: UnitFit, y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, unit, donors) -> list:
@@ -193,18 +227,6 @@ def concentration_warning(fit: UnitFit, unit, donors) -> list:
     return []
 
 
-def _as_study(study, study_kwargs) -> Study:
-    if isinstance(study, Study):
-        if study_kwargs:
-            raise DesignError(f"got a Study and also {sorted(study_kwargs)}; set those on the Study "
-                              "(study.replace(...)) instead.")
-        return study
-    if isinstance(study, pd.DataFrame):
-        return Study(study, **study_kwargs)
-    raise DesignError("synthetic_control needs a Study or a DataFrame with outcome=, unit=, "
-                      "time=, treated= and start=.")
-
-
 @register_estimator("synthetic_control", family="synth",
                     summary="Abadie–Diamond–Hainmueller synthetic control with nested V")
 def synthetic_control(
@@ -215,11 +237,13 @@ def synthetic_control(
     v: str | np.ndarray | Mapping | pd.Series | None = None,
     n_starts: int = 6,
     demean: bool = False,
-    rates: bool | None = None,
+    rate: bool | None = None,
     per: float = 100_000,
     inference: str | None = "conformal",
     random_state: int | np.random.Generator | None = None,
     level: float = 0.95,
+    tie_break: str = "loss",
+    tie_tol: float = 0.1,
     **study_kwargs: Any,
 ) -> SynthEffect:
     """Abadie–Diamond–Hainmueller synthetic control.
@@ -253,20 +277,35 @@ def synthetic_control(
         pre-period mean back (demeaned synthetic control, Doudchenko & Imbens 2016; Ferman &
         Pinto 2021): allows a constant level difference, for a treated unit outside the
         donors' hull. Outcome-only fit, one common start; see
-        :func:`~utvardering.synth.demeaned.demeaned_synthetic_control`.
-    rates : bool, optional
+        :func:`~utvardering.synth.adh.demeaned_synthetic_control`.
+    rate : bool, optional
         Analyse the outcome per ``per`` inhabitants using the study's ``exposure`` column.
-        Default: true when the study has an exposure column.
+        Default: true when the study has an exposure column. (Old name ``rates=``, accepted
+        with a DeprecationWarning until the next release.)
     per : float, default 100000
         Rate denominator.
     inference : {"conformal", None}, default "conformal"
         Fill ``interval``, ``p_value`` and the path's ``low``/``high`` by conformal inference
-        (one treated unit; see :func:`~utvardering.synth.conformal_refit.conformal`). Placebo
+        (one treated unit; see :func:`~utvardering.synth.robustness.conformal`). Placebo
         inference: call :meth:`SynthEffect.placebo_in_space`.
     random_state : int or numpy.random.Generator, optional
-        Seed of the nested V optimisation (same seed, same result).
+        Seed of the nested V optimisation. The default (None) is seed 0: two calls with the
+        same arguments give the same weights, whatever ``inference`` is. Other seeds start
+        the local searches elsewhere; if they change the donors, the diagnostics below say
+        so already.
     level : float, default 0.95
         Interval coverage.
+    tie_break : {"loss", "min_norm", "pre_fit"}, default "loss"
+        The nested V criterion often has several local optima with almost the same loss but
+        different donors (Becker & Klößner 2018; the Basque example). Among the distinct
+        optima within ``tie_tol`` of the best loss: ``"loss"`` keeps the lowest loss (as
+        R ``Synth``), ``"min_norm"`` the most spread-out weights (smallest
+        :math:`\\lVert w\\rVert^2`), ``"pre_fit"`` the best outcome fit over every
+        pre-period. Whatever the rule, the competing solutions are reported.
+    tie_tol : float, default 0.1
+        Relative tolerance: local optima with loss :math:`\\le (1 + \\text{tie\\_tol})` times
+        the best count as near-optimal. Two solutions are different donor sets when at least
+        a fifth of the weight sits on other donors (total-variation distance > 0.2).
     **study_kwargs
         Study arguments when ``study`` is a DataFrame.
 
@@ -278,6 +317,15 @@ def synthetic_control(
         (``pre_rmspe``, ``v_loss``, optimiser details, events difference for counts, and
         ``warnings`` for a poor pre-fit, a treated unit outside the donors' hull or weights
         concentrated on one donor). Several treated units: one fit per unit, averaged.
+        ``diagnostics["weights_identified"]`` is False when the nested search found
+        near-optimal solutions with different donors; ``diagnostics["identification"]``
+        then lists them (unit → ``optima``: loss, pre-period MSPE and donor weights, the
+        kept one first) and a :class:`~utvardering.DesignWarning` names them.
+
+    Warns
+    -----
+    DesignWarning
+        When the donor weights are not identified (competing near-optimal donor sets).
 
     References
     ----------
@@ -285,6 +333,8 @@ def synthetic_control(
     comparative case studies. *JASA* 105(490), 493–505.
     Abadie, A. (2021). Using synthetic controls. *Journal of Economic Literature* 59(2),
     391–425.
+    Becker, M. & Klößner, S. (2018). Fast and reliable computation of generalized synthetic
+    controls. *Econometrics and Statistics* 5, 1–19.
 
     Examples
     --------
@@ -292,32 +342,39 @@ def synthetic_control(
     >>> fit = synthetic_control(study, predictors=[("income", range(1980, 1989), "mean")])  # doctest: +SKIP
     >>> fit.weights.sort_values().tail()  # doctest: +SKIP
     """
-    study = _as_study(study, study_kwargs)
-    if inference not in ("conformal", None):
-        raise DesignError(f"inference={inference!r} must be 'conformal' or None.")
-    rates = bool(study.exposure) if rates is None else bool(rates)
-    if rates and not study.exposure:
-        raise DesignError("rates=True needs an exposure (population) column: Study(exposure=...).")
+    given = take_renamed(study_kwargs, {"rates": "rate"}, "synthetic_control", {"rate": rate},
+                         {"rate": None})
+    rate = given["rate"]
+    check_option("inference", inference, ("conformal", None))
+    check_option("tie_break", tie_break, TIE_BREAKS)
+    level = check_level(level)
+    if not tie_tol >= 0:
+        raise DesignError(f"tie_tol={tie_tol!r} must be a non-negative number, e.g. 0.1.")
+    study = Study.coerce(study, where="synthetic_control", **study_kwargs)
+    rate = bool(study.exposure) if rate is None else bool(rate)
+    if rate and not study.exposure:
+        raise DesignError("rate=True needs an exposure (population) column: Study(exposure=...).")
     options = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
-               "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
-               "random_state": random_state, "level": level}
+               "n_starts": n_starts, "rate": rate, "per": per, "inference": inference,
+               "random_state": random_state, "level": level, "tie_break": tie_break,
+               "tie_tol": tie_tol}
     if demean:
-        from .demeaned import demeaned_synthetic_control
-
+        _outcome_table(study, rate, per)  # value checks on the original outcome
         return demeaned_synthetic_control(study, **options)
     return fit_study(study, **options)
 
 
-def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, rates: bool,
+def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, rate: bool,
               per: float, inference: str | None, random_state, level: float,
-              warn=None) -> SynthEffect:
+              tie_break: str = "loss", tie_tol: float = 0.1, warn=None) -> SynthEffect:
     """:func:`synthetic_control` on a validated study (options resolved; ``warn`` replaces
-    the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``)."""
-    data, Ywide = _outcome_table(study, rates, per)
+    the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``).
+    """
+    data, Ywide = _outcome_table(study, rate, per)
     Y = Ywide.to_numpy(dtype=float)
     units, times = list(Ywide.index), list(Ywide.columns)
     donors = np.array([units.index(d) for d in study.donors])
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(0 if random_state is None else random_state)
     fits, parsed, X = {}, None, None
     v_default = "nested" if predictors is not None else "outcome"
     for u in study.treated:
@@ -326,6 +383,7 @@ def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, r
             parsed = parse_predictors(predictors, columns=data.columns, freq=study.freq,
                                       times=times, start=s)
             Xf = predictor_matrix(data, parsed, unit=study.unit, time=study.time, units=units)
+            check_values(Xf.T, "predictor value")
             X = Xf.to_numpy(dtype=float)
             labels = list(Xf.index)
         else:
@@ -336,19 +394,64 @@ def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, r
             raise DesignError(f"v={v!r} weighs predictors, but predictors= is not given; give "
                               "predictors=[(variable, periods, aggregation), ...] or drop v= "
                               "(the outcome-only fit).")
-        pre = np.array([t < s for t in times])
-        post = np.array([t >= s and (study.end is None or t <= study.end) for t in times])
-        opt = _periods_mask(study, optimize_periods, s, "optimize_periods")
+        pre, post = unit_masks(times, s, study.end)
+        opt = period_mask(study, optimize_periods, s, "optimize_periods")
         fit = fit_unit(Y, X, units.index(u), donors, pre, post, opt, vv, n_starts=n_starts,
-                       random_state=rng)
+                       random_state=rng, tie_break=tie_break, tie_tol=tie_tol)
         fits[u] = (fit, pre, post, labels, X)
+        refit = ADHRefit(Y, X, pre, post, opt, vv, n_starts, random_state, tie_break, tie_tol)
     spec = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
-            "n_starts": n_starts, "rates": rates, "per": per, "inference": inference,
-            "random_state": random_state, "level": level, "demean": False, "Y": Ywide}
+            "n_starts": n_starts, "rate": rate, "per": per, "inference": inference,
+            "random_state": random_state, "level": level, "demean": False, "Y": Ywide,
+            "tie_break": tie_break, "tie_tol": tie_tol}
     effect = build_effect(study, fits, Ywide, data, spec, _warnings if warn is None else warn)
+    # what the robustness methods need to refit (module robustness never imports this one)
+    spec.update(refit=refit if len(fits) == 1 else None, refit_treated=True,
+                rerun=synthetic_control, residuals=None, lam=None)
+    _report_identification(effect, fits, list(study.donors), tie_break, tie_tol)
     if inference == "conformal":
         _add_conformal(effect)
+    if "events" in spec:
+        set_event_fields(effect, *spec["events"])
     return effect
+
+
+def _donor_text(w: np.ndarray, donors: list) -> str:
+    order = np.argsort(-w, kind="stable")
+    return ", ".join(f"{donors[j]} {w[j]:.2f}" for j in order if w[j] >= 0.005)
+
+
+def _report_identification(effect: SynthEffect, fits: dict, donors: list, tie_break: str,
+                           tie_tol: float) -> None:
+    """Record competing near-optimal donor sets in the diagnostics and warn about them."""
+    table, identified = {}, True
+    for u, (fit, *_rest) in fits.items():
+        if not fit.near_optima:
+            continue
+        optima = [{"loss": o.loss, "pre_mspe": o.pre_mspe,
+                   "weights": {str(donors[j]): float(o.w[j]) for j in np.flatnonzero(o.w >= 0.005)}}
+                  for o in fit.near_optima]
+        kept = next(i for i, o in enumerate(fit.near_optima) if np.array_equal(o.w, fit.w))
+        optima.insert(0, optima.pop(kept))
+        table[str(u)] = {"optima": optima, "identified": len(optima) == 1}
+        if len(optima) == 1:
+            continue
+        identified = False
+        others = [o for i, o in enumerate(fit.near_optima) if i != kept]
+        listed = "; ".join(f"{_donor_text(o.w, donors)} (loss {o.loss:.4g})" for o in others)
+        message = (
+            f"{u}: the donor weights are not identified — the nested V search found "
+            f"{len(optima)} local optima with different donors whose losses are within "
+            f"{tie_tol:.0%} of the best (Becker & Klößner 2018). Kept ({tie_break!r} rule): "
+            f"{_donor_text(fit.w, donors)} (loss {fit.v_loss:.4g}); competing: {listed}. "
+            "Report the alternatives, choose among them with tie_break='min_norm' or "
+            "'pre_fit', or fit without predictors (the outcome-only weights).")
+        effect.diagnostics["warnings"].append(message)
+        warn(message, DesignWarning)
+    if table:
+        effect.diagnostics["weights_identified"] = identified
+        effect.diagnostics["identification"] = {
+            "tie_break": tie_break, "tie_tol": tie_tol, "units": table}
 
 
 def _add_conformal(effect: SynthEffect) -> None:
@@ -358,8 +461,6 @@ def _add_conformal(effect: SynthEffect) -> None:
         effect.diagnostics["inference"] = ("none: conformal inference needs one treated unit; "
                                            "fit each unit separately for intervals")
         return
-    from .conformal_refit import conformal
-
     res = conformal(effect)
     effect.p_value, effect.interval = res.p_value, res.interval
     effect.path["low"] = res.pointwise["low"].reindex(effect.path.index)
@@ -370,9 +471,224 @@ def _add_conformal(effect: SynthEffect) -> None:
     effect.diagnostics["inference"] = (
         "conformal (Chernozhukov–Wüthrich–Zhu 2021): moving-block permutations, outcome "
         "synthetic control refitted under each null; interval for a constant effect")
+    if effect.v_weights is not None:
+        effect.diagnostics["inference_model"] = (
+            "conformal inference on the OUTCOME-ONLY synthetic control (refitted on every "
+            "period under each null), not on the predictor model whose weights and estimate "
+            "are shown; for a test of this model use placebo_in_space()")
+    else:
+        effect.diagnostics["inference_model"] = (
+            "conformal inference on this (outcome-only) synthetic control, refitted on every "
+            "period under each null")
+    pw = effect.path.loc[effect.path["low"].notna(), ["low", "high"]].to_numpy(dtype=float)
+    if pw.size and not np.isfinite(pw).any():
+        effect.diagnostics["warnings"].append(
+            f"the pointwise {effect.level:.0%} conformal band is unbounded in every post-period: "
+            "each post-period is tested on its own against the pre-periods, which are too few "
+            "for a p-value below "
+            f"{1 - effect.level:.2g} (it needs at least {int(np.ceil(1 / (1 - effect.level)))} "
+            "periods); only the interval for the whole post-period is informative.")
     effect.diagnostics["conformal_average"] = {
         "p_value": res.average_p_value, "interval": list(res.average_interval),
         "n_blocks": res.n_blocks,
         "note": ("average-effect test on block means (CWZ 2021, appendix A.1); valid for a "
                  "time-varying effect, unbounded with fewer than 1/(1 - level) blocks"),
     }
+
+
+# -- demeaned synthetic control: a transform of the panel ----------------------------------
+
+
+def pre_period_means(study: Study, y: pd.Series) -> pd.Series:
+    """Each unit's mean of ``y`` (aligned with ``study.data``) over the periods before the start.
+
+    Parameters
+    ----------
+    study : Study
+        A design with one common start.
+    y : pandas.Series
+        Outcome values, one per row of ``study.data``.
+
+    Returns
+    -------
+    pandas.Series
+        Unit → pre-period mean (missing values skipped).
+    """
+    data = study.data
+    pre = data[study.time] < study.start
+    return y[pre].groupby(data.loc[pre, study.unit]).mean()
+
+
+def _demeaned_column(data: pd.DataFrame, outcome: str) -> str:
+    name = f"{outcome}_net_of_pre_mean"
+    while name in data.columns:
+        name += "_"
+    return name
+
+
+def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_periods=None, v=None,
+                               n_starts: int = 6, rate: bool = False, per: float = 100_000,
+                               inference: str | None = "conformal", random_state=None,
+                               level: float = 0.95, tie_break: str = "loss",
+                               tie_tol: float = 0.1) -> SynthEffect:
+    """Synthetic control on outcomes net of each unit's pre-period mean ("demeaned SC").
+
+    With :math:`y_{jt}` the outcome (rate per ``per`` when ``rate``) and
+    :math:`\\bar y_j = |T_0|^{-1} \\sum_{t < T_0} y_{jt}` its pre-period mean, the simplex
+    weights :math:`w \\ge 0`, :math:`\\sum_j w_j = 1` are fitted to
+    :math:`\\tilde y_{jt} = y_{jt} - \\bar y_j` (the outcome-only fit) and
+
+    .. math:: \\hat y_{1t}(0) = \\bar y_1 + \\sum_j w_j \\tilde y_{jt},
+              \\qquad \\hat\\tau_t = y_{1t} - \\hat y_{1t}(0) = \\tilde y_{1t} - \\sum_j w_j
+              \\tilde y_{jt}.
+
+    This is the synthetic control with an intercept (Doudchenko & Imbens 2016; the demeaned
+    estimator of Ferman & Pinto 2021): a constant level difference between the treated unit
+    and its synthetic control is allowed, as in DiD, so a treated unit above (or below) every
+    donor can still be matched in its dynamics. The effect path is the same on both scales;
+    observed and counterfactual are reported on the original scale, and the relative effect
+    and the events difference are computed from them.
+
+    Inference works on the demeaned panel: conformal inference (Chernozhukov, Wüthrich &
+    Zhu 2021) and placebo-in-space refit the outcome synthetic control on :math:`\\tilde y`.
+    The demeaning uses pre-period data only, so it does not change under a sharp null on the
+    post-period effects: the conformal test on the demeaned panel is exactly the test of that
+    null, with the same finite-sample guarantees. Placebo-in-time refits demean on the periods
+    before the placebo start.
+
+    Called by :func:`~utvardering.synth.adh.synthetic_control` with ``demean=True`` (use that);
+    the arguments are the same, already validated.
+
+    Parameters
+    ----------
+    study : Study
+        One common start (several treated units with that start are averaged).
+    predictors : None
+        Must be None: the demeaned fit uses the outcome path only.
+    optimize_periods, v, n_starts, rate, per, inference, random_state, level, tie_break, tie_tol :
+        As in :func:`~utvardering.synth.adh.synthetic_control`; ``v`` may only be None or
+        ``"outcome"``.
+
+    Returns
+    -------
+    SynthEffect
+        As :func:`~utvardering.synth.adh.synthetic_control`, with ``diagnostics["demean"]``
+        True, ``diagnostics["pre_means"]`` (unit → pre-period mean, on the analysed scale) and
+        ``diagnostics["treated_pre_mean"]``; ``unit_effects["counterfactual"]`` on the
+        original scale.
+
+    Raises
+    ------
+    DesignError
+        With predictors, a predictor V, or staggered starts.
+
+    References
+    ----------
+    Doudchenko, N. & Imbens, G. W. (2016). Balancing, regression, difference-in-differences
+    and synthetic control methods: a synthesis. NBER Working Paper 22791.
+    Ferman, B. & Pinto, C. (2021). Synthetic controls with imperfect pretreatment fit.
+    *Quantitative Economics* 12(4), 1197–1221.
+    Chernozhukov, V., Wüthrich, K. & Zhu, Y. (2021). An exact and robust conformal inference
+    method for counterfactual and synthetic controls. *JASA* 116(536), 1849–1864.
+    """
+    if predictors is not None:
+        raise DesignError("demean=True fits the outcome path only; drop predictors= (or fit in "
+                          "levels with demean=False).")
+    if v is not None and not (isinstance(v, str) and v == "outcome"):
+        raise DesignError(f"v={v!r} weighs predictors, but demean=True fits the outcome path "
+                          "only; drop v=.")
+    if study.is_staggered:
+        raise DesignError("demean=True needs one common start (the pre-period means are taken "
+                          "before it); fit each cohort separately with study.replace(treated=..., "
+                          "start=...).")
+    data = study.data.copy()
+    y = data[study.outcome] / data[study.exposure] * per if rate else data[study.outcome]
+    means = pre_period_means(study, y)
+    column = _demeaned_column(data, study.outcome)
+    data[column] = y - data[study.unit].map(means)
+    inner = study.replace(data=data, outcome=column, exposure=None, counts=False)
+    shifts = means.reindex(study.treated).to_numpy(dtype=float)
+
+    def warn(fit, y_tilde, Y0, pre, unit, donors):
+        return _fit_warning(study, data, y, unit, fit, rate, per) \
+            + concentration_warning(fit, unit, donors)
+
+    fit = fit_study(inner, predictors=None, optimize_periods=optimize_periods, v=v,
+                    n_starts=n_starts, rate=False, per=per, inference=inference,
+                    random_state=random_state, level=level, tie_break=tie_break,
+                    tie_tol=tie_tol, warn=warn)
+    shift = float(shifts.mean())
+    for name in ("observed", "counterfactual"):
+        fit.path[name] = fit.path[name] + shift
+    fit.unit_effects["counterfactual"] = fit.unit_effects["counterfactual"] + shifts
+    post = list(study.post_times)
+    cf = float(fit.path.loc[post, "counterfactual"].mean())
+    fit.relative = fit.estimate / cf if cf else None
+    fit.relative_interval = None
+    if fit.relative is not None and np.all(np.isfinite(fit.interval)):
+        fit.relative_interval = (fit.interval[0] / cf, fit.interval[1] / cf)
+    events = _events(study, data, fit, post, rate, per)
+    fit.events_prevented = fit.events_prevented_interval = None
+    fit.rate_ratio = fit.rate_ratio_interval = None
+    fit.diagnostics.pop("events_difference", None)
+    fit.diagnostics.pop("events_prevented", None)
+    if events is not None:
+        set_event_fields(fit, *events)
+    fit.diagnostics.update(demean=True, treated_pre_mean=shift,
+                           pre_means={str(u): float(m) for u, m in means.items()})
+    fit.outcome = study.outcome
+    fit.scale = f"rate per {per:,.0f}" if rate else "outcome units"
+    fit.estimand = ("average gap treated − synthetic over the post-period, "
+                    + (f"rates per {per:,.0f}" if rate else "outcomes")
+                    + " net of each unit's pre-period mean (demeaned synthetic control)")
+    fit.params = {**fit.params, "rate": rate, "demean": True}
+    fit.spec.update(rate=rate, demean=True, shift=shift)
+    fit.study = study
+    return fit
+
+
+def _fit_warning(study: Study, data: pd.DataFrame, y: pd.Series, unit, fit, rate: bool,
+                 per: float) -> list:
+    """Poor pre-period fit, judged against the treated unit's level on the original scale."""
+    rows = (data[study.unit] == unit) & (data[study.time] < study.start)
+    level = float(np.mean(np.abs(y[rows])))
+    rmspe = float(np.sqrt(fit.pre_mspe))
+    if not (level > 0 and rmspe > 0.1 * level):
+        return []
+    if rate and study.is_count:
+        # Poisson sd of a rate per `per` with mean `level` and population `pop`: sqrt(level per / pop)
+        pop = float(data.loc[rows, study.exposure].mean())
+        every = {"M": "monthly ", "Q": "quarterly ", "Y": "yearly ", "A": "yearly "}.get(
+            str(study.freq or "")[:1], "")
+        return [f"{unit}: pre-period RMSPE {rmspe:.3g} is {rmspe / level:.0%} of its mean rate; "
+                f"{every}counts this small are noisy (Poisson noise alone gives about "
+                f"{np.sqrt(level * per / pop):.2g})."]
+    return [f"{unit}: poor pre-period fit (RMSPE {rmspe:.3g} is {rmspe / level:.0%} of the mean "
+            "outcome level); the demeaned synthetic unit does not track the treated unit's "
+            "dynamics before the start."]
+
+
+def _events(study: Study, data: pd.DataFrame, fit: SynthEffect, post: list, rate: bool,
+            per: float) -> tuple[float, float] | None:
+    """Treated − synthetic and observed events over the post-period (counts, or rates ×
+    exposure / per).
+    """
+    if not (rate or study.is_count):
+        return None
+    if len(study.treated) == 1:
+        gaps = {study.treated[0]: fit.path.loc[post, "effect"]}
+    else:
+        Y = fit.spec["Y"]
+        weights = fit.unit_weights
+        gaps = {u: (Y.loc[u] - weights[u].to_numpy() @ Y.loc[list(study.donors)].to_numpy()
+                    ).reindex(post) for u in study.treated}
+    events = observed = 0.0
+    for u, gap in gaps.items():
+        rows = data[data[study.unit] == u].set_index(study.time)
+        if rate:
+            pop = rows[study.exposure].reindex(post)
+            events += float((gap * pop / per).sum())
+        else:
+            events += float(gap.sum())
+        observed += float(rows[study.outcome].reindex(post).sum())
+    return events, observed

@@ -23,19 +23,51 @@ standard error of the smallest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from .._numerics.simplex import simplex_lstsq
 from ..errors import DataError, DesignError
 from ..estimators import register_estimator
+from ..options import check_level, check_option
 from ..study import Study
+from ._legacy import take_renamed
+from ._panel import panel_matrix
 from .result import AugmentedSynthEffect, assemble
-from .sdid_panel import panel_matrix
-from .simplex import simplex_lstsq
 
-__all__ = ["AugmentedSynthEffect", "augmented_synthetic_control", "ridge_augmented_weights"]
+__all__ = ["AugmentedSynthEffect", "WeightingRefit", "augmented_synthetic_control",
+           "ridge_augmented_weights"]
+
+
+@dataclass(frozen=True)
+class WeightingRefit:
+    """The refit callable of augmented and penalized synthetic control (see
+    :mod:`~utvardering.synth.robustness`).
+
+    ``refit(row, donor_rows, random_state=None)`` refits the estimator for the unit in row
+    ``row`` of ``table`` against the donors in ``donor_rows`` with the fitted options and
+    returns ``(gap, synthetic)``; a cross-validated penalty (``penalty=None``) is
+    cross-validated again, a given one is kept.
+    """
+
+    table: pd.DataFrame
+    pre: np.ndarray
+    fit: Callable
+    penalty: float | None
+
+    def __call__(self, row: int, donor_rows, random_state=None):
+        """Refit unit ``row`` on ``donor_rows`` with the fitted penalty (robustness refits)."""
+        names = list(self.table.index)
+        unit, donors = names[row], [names[r] for r in donor_rows]
+        w, _ws, _lam, _cv, yy, Y0 = self.fit(self.table.loc[unit].to_numpy(dtype=float),
+                                             self.table.loc[donors].to_numpy(dtype=float),
+                                             self.pre, unit, donors, self.penalty)
+        synthetic = w @ Y0
+        return yy - synthetic, synthetic
 
 
 def lambda_grid(X0: np.ndarray, n_lambda: int = 20, min_ratio: float = 1e-8) -> np.ndarray:
@@ -92,7 +124,7 @@ def ridge_augmented_weights(
         K = X0.shape[1]
         if K - holdout < 1:
             raise DesignError("cross-validating the ridge penalty needs more pre-periods than the "
-                              "hold-out length; give lambda_= or start later.")
+                              "hold-out length; give penalty= or start later.")
         errors = np.empty((K - holdout, grid.size))
         for i in range(K - holdout):
             out = np.arange(i, i + holdout)
@@ -174,7 +206,8 @@ def ascm_fit(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, Zc_all: tuple | Non
 
 def ascm_residuals(Zc_all: tuple | None, lam: float, **opts: Any):
     """Residual function for :mod:`utvardering.inference.conformal`: ridge ASCM refitted on
-    every period (λ fixed) for each null-adjusted treated series."""
+    every period (λ fixed) for each null-adjusted treated series.
+    """
 
     def residuals(adj: np.ndarray, Y0: np.ndarray) -> np.ndarray:
         rows = np.atleast_2d(adj)
@@ -221,29 +254,19 @@ def covariate_matrix(study: Study, covariates: list[str], pre_of: dict) -> pd.Da
     return table
 
 
-def as_study(study: Study | pd.DataFrame, study_args: dict) -> Study:
-    """Accept a Study or a DataFrame plus Study arguments."""
-    if isinstance(study, Study):
-        if study_args:
-            raise DesignError(f"arguments {sorted(study_args)} are only used with a DataFrame; "
-                              "use study.replace(...) to change the Study.")
-        return study
-    return Study(study, **study_args)
-
-
 @register_estimator("augmented_synthetic_control", family="synth",
                     summary="Ridge-augmented synthetic control (Ben-Michael, Feller & Rothstein), λ by CV")
 def augmented_synthetic_control(
     study: Study | pd.DataFrame,
     *,
-    lambda_: float | None = None,
+    penalty: float | None = None,
     covariates: list[str] | None = None,
     residualize: bool = True,
     fixedeff: bool = False,
     holdout: int = 1,
     n_lambda: int = 20,
     min_1se: bool = True,
-    se: Literal["jackknife"] | None = "jackknife",
+    inference: Literal["jackknife"] | None = "jackknife",
     level: float = 0.95,
     rate: bool | None = None,
     per: float = 100_000,
@@ -255,8 +278,8 @@ def augmented_synthetic_control(
     ----------
     study : Study or pandas.DataFrame
         The design (a DataFrame is passed to :class:`~utvardering.Study` with ``study_args``).
-    lambda_ : float, optional
-        Ridge penalty :math:`\\lambda`; by default chosen by leave-one-pre-period-out
+    penalty : float, optional
+        Ridge penalty :math:`\\lambda` (old name ``lambda_=``); by default chosen by leave-one-pre-period-out
         cross-validation (``holdout`` consecutive periods at a time) with the one-standard-error
         rule (``min_1se``), on the grid :math:`\\sigma_1(X_0)^2 \\cdot 10^{-8k/n}`, :math:`k=0…n`.
     covariates : list of str, optional
@@ -268,8 +291,8 @@ def augmented_synthetic_control(
         Remove each unit's pre-period mean first (an intercept shift, as DiD).
     holdout, n_lambda, min_1se : int, int, bool
         Cross-validation settings (``augsynth`` defaults).
-    se : {"jackknife"} or None, default "jackknife"
-        Leave-one-donor-out jackknife with :math:`\\lambda` fixed.
+    inference : {"jackknife"} or None, default "jackknife"
+        Leave-one-donor-out jackknife with :math:`\\lambda` fixed (old name ``se=``).
     level : float, default 0.95
         Interval coverage (normal).
     rate : bool, optional
@@ -290,7 +313,18 @@ def augmented_synthetic_control(
     Ben-Michael, E., Feller, A. & Rothstein, J. (2021). The augmented synthetic control
     method. *Journal of the American Statistical Association* 116(536), 1789–1803.
     """
-    study = as_study(study, study_args)
+    given = take_renamed(study_args, {"lambda_": "penalty", "se": "inference"},
+                         "augmented_synthetic_control",
+                         {"penalty": penalty, "inference": inference},
+                         {"penalty": None, "inference": "jackknife"})
+    penalty, inference = given["penalty"], given["inference"]
+    check_option("inference", inference, ("jackknife", None))
+    level = check_level(level)
+    if penalty is not None and not penalty >= 0:
+        raise DesignError(f"penalty={penalty!r} must be a non-negative ridge penalty.")
+    study = Study.coerce(study, where="augmented_synthetic_control", **study_args)
+    if inference == "jackknife" and len(study.donors) < 3:
+        raise DesignError("the jackknife needs at least three donors; set inference=None.")
     if not study.donors:
         raise DesignError("augmented synthetic control needs comparison units; the donor pool is empty.")
     covariates = list(study.covariates if covariates is None else covariates)
@@ -313,11 +347,9 @@ def augmented_synthetic_control(
     for u, (y, Y0, pre, post) in problems.items():
         if abs(len(study.donors) - pre.sum()) <= 1:
             warnings.append(f"unit {u}: as many donors as pre-periods — ridge tuning is unstable here.")
-        w, ws, pen, cv, yy, YY0 = fit(y, Y0, pre, zpart(u, allj), lambda_)
+        w, ws, pen, cv, yy, YY0 = fit(y, Y0, pre, zpart(u, allj), penalty)
         fits[u] = (w, ws, pen, cv, yy, YY0, pre, post)
-    if se == "jackknife":
-        if len(study.donors) < 3:
-            raise DesignError("the jackknife needs at least three donors; set se=None.")
+    if inference == "jackknife":
         for j in allj:
             keep = np.delete(allj, j)
             ests = []
@@ -325,19 +357,22 @@ def augmented_synthetic_control(
                 w, _, _, _, yy, YY0 = fit(y, Y0[keep], pre, zpart(u, keep), fits[u][2])
                 ests.append(float((yy - w @ YY0)[post].mean()))
             jack_draws.append(float(np.mean(ests)))
-    elif se is not None:
-        raise DesignError(f"se={se!r} is not available here; use 'jackknife' or None.")
-    params = {"lambda_": lambda_, "covariates": covariates, "residualize": residualize,
+    params = {"penalty": penalty, "covariates": covariates, "residualize": residualize,
               "fixedeff": fixedeff, "holdout": holdout, "n_lambda": n_lambda, "min_1se": min_1se,
-              "se": se, "level": level, "rate": exposure is not None, "per": per}
-    spec = {"table": table, "lam": next(iter(fits.values()))[2], "cv": lambda_ is None,
-            "fit": lambda y, Y0, pre, unit, donors, lam: fit(y, Y0, pre, zpart_of(unit, donors), lam),
-            "residuals": lambda unit, donors, lam: ascm_residuals(zpart_of(unit, donors), lam, **opts)}
-
+              "inference": inference, "level": level, "rate": exposure is not None, "per": per}
     def zpart_of(unit, donors):
         return centred_covariates(Z, unit, donors)
 
+    def refit(y, Y0, pre, unit, donors, lam):
+        return fit(y, Y0, pre, zpart_of(unit, donors), lam)
+
+    lam = next(iter(fits.values()))[2]
+    first_pre = next(iter(problems.values()))[2]
+    spec = {"Y": table, "lam": lam, "refit_treated": False,
+            "refit": WeightingRefit(table, first_pre, refit, None if penalty is None else lam),
+            "residuals": lambda unit, donors, lam: ascm_residuals(zpart_of(unit, donors), lam, **opts)}
+
     return assemble(study, table, exposure, scale, fits, method="augmented_synthetic_control",
                     estimand="average gap treated − augmented synthetic control over the post-period",
-                    level=level, se=se, jack={"draws": jack_draws}, per=per, params=params,
+                    level=level, se=inference, jack={"draws": jack_draws}, per=per, params=params,
                     warnings=warnings, spec=spec)

@@ -2,7 +2,7 @@ r"""Bayesian synthetic control: posterior donor weights, Gaussian or count likel
 
 The treated unit's pre-period outcome is modelled as a weighted combination of the donors'
 outcomes; the weights get a prior instead of a point estimate, and the post-period
-counterfactual is the posterior predictive of that combination. With ``weights="simplex"``
+counterfactual is the posterior predictive of that combination. With ``prior_weights="simplex"``
 
 .. math::
 
@@ -13,7 +13,7 @@ sampled by default through :math:`w = g/\sum_j g_j`, :math:`\log g_j` with densi
 :math:`\propto e^{\alpha x - e^x}` (i.e. :math:`g_j \sim \mathrm{Gamma}(\alpha, 1)`, exactly the
 Dirichlet), or through PyMC's ``Dirichlet`` (``parametrization="dirichlet"``, the default for
 :math:`\alpha < 1`); ``sigma_prior`` sets the half-normal scale of :math:`\sigma`. With
-``weights="horseshoe"`` the weights are unconstrained with an intercept and a
+``prior_weights="horseshoe"`` the weights are unconstrained with an intercept and a
 horseshoe prior (Carvalho, Polson & Scott 2010), the Bayesian SC of Kim, Lee & Gupta (2020).
 For counts with exposure :math:`E_t` (population) the donors enter as rates
 :math:`r_{jt} = y_{jt}/E_{jt}` and
@@ -31,18 +31,20 @@ and effects :math:`y_{1t} - y^{(0)}_{1t}` are summarised over draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from ..effect import Effect
+from .._numerics.simplex import simplex_lstsq
 from ..errors import DesignError
 from ..estimators import register_estimator
 from ..inference.bayes import convergence_diagnostics, sample_cached, seed_from
+from ..options import check_level, check_option
 from ..study import Study
-from .simplex import simplex_lstsq
+from ._legacy import take_renamed
+from ._panel import SynthPanel, unit_masks
+from .result import BayesianSynthEffect
 
 __all__ = ["BayesianSynthEffect", "bayesian_synthetic_control"]
 
@@ -51,28 +53,6 @@ Weights = Literal["simplex", "horseshoe"]
 Parametrization = Literal["gamma", "dirichlet", "logistic_normal"]
 _LIKELIHOODS = ("gaussian", "poisson", "negative_binomial")
 _WEIGHTS = ("simplex", "horseshoe")
-
-
-@dataclass(repr=False)
-class BayesianSynthEffect(Effect):
-    """Effect of a Bayesian synthetic control.
-
-    Extra attributes: ``weights`` (posterior mean donor weights), ``weights_interval``
-    (DataFrame with low/high), ``rate_ratio`` and ``rate_ratio_interval`` (counts: observed
-    over expected counterfactual events in the post-period), ``events_prevented`` and its
-    interval (counts: counterfactual minus observed events), and ``idata`` (arviz
-    InferenceData; not exported by ``to_dict``).
-    """
-
-    weights: pd.Series | None = None
-    weights_interval: pd.DataFrame | None = None
-    rate_ratio: float | None = None
-    rate_ratio_interval: tuple[float, float] | None = None
-    events_prevented: float | None = None
-    events_prevented_interval: tuple[float, float] | None = None
-    idata: object | None = None
-
-    _transient = ("idata",)
 
 
 def _build(likelihood: str, weights: str, alpha: float, parametrization: str = "gamma"):
@@ -133,27 +113,22 @@ def _draws(idata, name: str) -> np.ndarray:
 
 
 def _fit_unit(study: Study, unit, likelihood, weights, alpha, draws, tune, chains, rng, sampler,
-              parametrization="gamma", sigma_prior=None):
-    y_all = study.wide().astype(float)
-    times = list(y_all.columns)
-    start = study.starts[unit]
-    pre = np.array([t < start for t in times])
-    post = np.array([t >= start and (study.end is None or t <= study.end) for t in times])
+              parametrization="gamma", sigma_prior=None, rate=True, per=100_000.0):
+    # the family's one panel view: Gaussian models on rates per `per`; count models combine
+    # donor rates per unit of exposure (per = 1) with the treated unit's exposure as offset
+    panel = SynthPanel.from_study(study, rate, per if likelihood == "gaussian" else 1.0)
+    table = panel.table()
+    times = list(table.columns)
+    pre, post = unit_masks(times, study.starts[unit], study.end)
     donors = study.donors
-    X = y_all.loc[donors].to_numpy().T
-    y = y_all.loc[unit].to_numpy()
+    X = table.loc[donors].to_numpy().T
     exposure = None
-    if likelihood == "gaussian" and study.exposure:
-        pop = study.wide(study.exposure).astype(float)
-        X = X / pop.loc[donors].to_numpy().T * 1e5
-        y = y / pop.loc[unit].to_numpy() * 1e5
-    elif likelihood != "gaussian":
-        if study.exposure:
-            pop = study.wide(study.exposure).astype(float)
-            X = X / pop.loc[donors].to_numpy().T
-            exposure = pop.loc[unit].to_numpy()
-        else:
-            exposure = np.ones_like(y)
+    if likelihood == "gaussian":
+        y = table.loc[unit].to_numpy()
+    else:
+        y = study.wide(units=[unit]).astype(float).loc[unit, times].to_numpy()
+        exposure = (panel.exposure.loc[unit, times].to_numpy() if rate
+                    else np.ones_like(y))
     scale = float(np.std(y[pre]) or 1.0)
     data = {"X": X[pre], "y": y[pre]}
     if weights == "horseshoe":
@@ -221,7 +196,7 @@ def bayesian_synthetic_control(
     study: Study | pd.DataFrame,
     *,
     likelihood: Likelihood = "gaussian",
-    weights: Weights = "simplex",
+    prior_weights: Weights = "simplex",
     concentration: float = 1.0,
     parametrization: Parametrization | None = None,
     sigma_prior: float | None = None,
@@ -231,6 +206,8 @@ def bayesian_synthetic_control(
     level: float = 0.95,
     random_state=None,
     sampler: str | None = None,
+    rate: bool | None = None,
+    per: float = 100_000,
     **study_kwargs,
 ) -> BayesianSynthEffect:
     r"""Bayesian synthetic control with posterior uncertainty in the donor weights.
@@ -242,11 +219,13 @@ def bayesian_synthetic_control(
         is turned into a Study with ``study_kwargs`` (``outcome=``, ``treated=``, ``start=``...).
     likelihood : {"gaussian", "poisson", "negative_binomial"}
         Counts use donor *rates* (outcome / ``study.exposure``) and the treated unit's
-        exposure as offset; without exposure the raw counts are combined. The Gaussian model
-        works on rates per 100,000 when the Study has an exposure, on the outcome otherwise.
-    weights : {"simplex", "horseshoe"}
-        Dirichlet weights on the simplex (classic SC restrictions), or unconstrained sparse
-        weights with an intercept and a horseshoe prior.
+        exposure as offset (with ``rate``); otherwise the raw counts are combined. The
+        Gaussian model works on rates per ``per`` with ``rate``, on the outcome otherwise.
+    prior_weights : {"simplex", "horseshoe"}
+        The prior family of the donor weights: Dirichlet weights on the simplex (classic SC
+        restrictions), or unconstrained sparse weights with an intercept and a horseshoe
+        prior. (Old name ``weights=``, accepted with a DeprecationWarning until the next
+        release; ``weights=`` is kept for data columns.)
     concentration : float, default 1.0
         Dirichlet concentration :math:`\alpha` (< 1 favours sparse weights).
     parametrization : {"gamma", "dirichlet", "logistic_normal"}, optional
@@ -267,6 +246,13 @@ def bayesian_synthetic_control(
     level : float, default 0.95
         Credible level of the intervals.
     random_state : int or numpy.random.Generator, optional
+    sampler : str, optional
+        NUTS implementation (default: nutpie when installed).
+    rate : bool, optional
+        Model the outcome per ``per`` of the Study's exposure (default: when the Study has an
+        exposure column).
+    per : float, default 100000
+        Rate base of the Gaussian model (count models report counts).
 
     Returns
     -------
@@ -280,20 +266,24 @@ def bayesian_synthetic_control(
     Abadie, Diamond & Hainmueller (2010), JASA 105(490). Kim, Lee & Gupta (2020), "Bayesian
     synthetic control methods", Journal of Marketing Research 57(5). Brodersen et al. (2015).
     """
-    if likelihood not in _LIKELIHOODS:
-        raise DesignError(f"likelihood={likelihood!r} is not one of {_LIKELIHOODS}.")
-    if weights not in _WEIGHTS:
-        raise DesignError(f"weights={weights!r} is not one of {_WEIGHTS}.")
+    given = take_renamed(study_kwargs, {"weights": "prior_weights"}, "bayesian_synthetic_control",
+                         {"prior_weights": prior_weights}, {"prior_weights": "simplex"})
+    weights = given["prior_weights"]
+    check_option("likelihood", likelihood, _LIKELIHOODS)
+    check_option("prior_weights", weights, _WEIGHTS)
+    level = check_level(level)
     if parametrization is None:
         parametrization = "gamma" if concentration >= 1 else "dirichlet"
-    if parametrization not in ("gamma", "dirichlet", "logistic_normal"):
-        raise DesignError(f"parametrization={parametrization!r} is not one of "
-                          "('gamma', 'dirichlet', 'logistic_normal').")
+    check_option("parametrization", parametrization, ("gamma", "dirichlet", "logistic_normal"))
+    if not per > 0:
+        raise DesignError(f"per={per!r} must be positive, e.g. 100000.")
     if not concentration > 0 or (sigma_prior is not None and not sigma_prior > 0):
         raise DesignError(f"concentration={concentration} and sigma_prior={sigma_prior} must be "
                           "positive (e.g. concentration=1.0, sigma_prior=None for the default).")
-    if not isinstance(study, Study):
-        study = Study(study, **study_kwargs)
+    study = Study.coerce(study, where="bayesian_synthetic_control", **study_kwargs)
+    rate = bool(study.exposure) if rate is None else bool(rate)
+    if rate and not study.exposure:
+        raise DesignError("rate=True needs an exposure (population) column: Study(exposure=...).")
     if likelihood != "gaussian" and not study.is_count:
         raise DesignError(
             f"likelihood={likelihood!r} needs a count outcome, but {study.outcome!r} is not declared "
@@ -301,7 +291,7 @@ def bayesian_synthetic_control(
         )
     rng = np.random.default_rng(seed_from(random_state))
     fits = [_fit_unit(study, u, likelihood, weights, concentration, draws, tune, chains, rng, sampler,
-                      parametrization, sigma_prior) for u in study.treated]
+                      parametrization, sigma_prior, rate, float(per)) for u in study.treated]
     post_mask = fits[0]["post"]
     if any(not np.array_equal(f["post"], post_mask) for f in fits):
         raise DesignError("bayesian_synthetic_control averages units with a common start; "
@@ -370,13 +360,13 @@ def bayesian_synthetic_control(
         path=path,
         diagnostics=diagnostics,
         outcome=study.outcome,
-        scale=("rate per 100,000 per period" if likelihood == "gaussian" and study.exposure
-               else "outcome units per period"),
+        scale=(f"rate per {per:,.0f}" if likelihood == "gaussian" and rate else "outcome units"),
         estimand="average effect on the treated per post-period",
         n_treated=len(study.treated),
         n_control=len(study.donors),
         start=str(study.start),
-        params={"likelihood": likelihood, "weights": weights, "concentration": concentration,
+        params={"likelihood": likelihood, "prior_weights": weights, "rate": rate, "per": per,
+                "concentration": concentration,
                 "parametrization": parametrization, "sigma_prior": sigma_prior, "draws": draws, "tune": tune, "chains": chains, "level": level},
         weights=pd.Series(w.mean(axis=0), index=donors, name="weight"),
         weights_interval=pd.DataFrame({"low": np.quantile(w, a, axis=0), "high": np.quantile(w, 1 - a, axis=0)},

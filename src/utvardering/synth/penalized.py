@@ -18,7 +18,7 @@ pre-period outcome in turn (predictors: the remaining pre-periods and the covari
 minimising the mean squared hold-out error, or given.
 
 The problem is a quadratic program on the simplex, solved exactly by a primal active-set
-method (:func:`simplex_qp`).
+method (:func:`utvardering._numerics.simplex.simplex_qp`).
 """
 
 from __future__ import annotations
@@ -28,80 +28,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._numerics.simplex import simplex_qp
 from ..errors import DesignError
 from ..estimators import register_estimator
+from ..options import check_level, check_option
 from ..study import Study
-from .augmented import as_study, covariate_matrix, unit_problems
+from ._legacy import take_renamed
+from .augmented import WeightingRefit, covariate_matrix, unit_problems
 from .result import AugmentedSynthEffect, assemble
 
-__all__ = ["penalized_synthetic_control", "penalized_weights", "simplex_qp"]
-
-
-def simplex_qp(Q: np.ndarray, q: np.ndarray, *, tol: float = 1e-10, max_iter: int | None = None) -> np.ndarray:
-    """Minimise :math:`\\tfrac12 w^\\top Q w + q^\\top w` over the probability simplex.
-
-    Primal active-set method (Nocedal & Wright 2006, §16.5) started at the best vertex:
-    solve the equality-constrained problem on the working support; step to it if feasible,
-    else move to the first bound reached and drop that donor; at a feasible stationary point
-    add the donor with the most negative multiplier, stop when there is none.
-
-    Parameters
-    ----------
-    Q : numpy.ndarray
-        Positive semi-definite, ``(J, J)`` (a relative ridge of 1e-12 is added so that the
-        working systems are non-singular).
-    q : numpy.ndarray
-        Linear term, ``(J,)``.
-    tol : float, default 1e-10
-        Relative tolerance of the optimality check.
-    max_iter : int, optional
-        Iteration cap (default ``50 J + 100``).
-
-    Returns
-    -------
-    numpy.ndarray
-        Weights (non-negative, summing to one).
-    """
-    Q = np.asarray(Q, dtype=float)
-    q = np.asarray(q, dtype=float)
-    J = q.size
-    scale = max(float(np.abs(Q).max(initial=0.0)), float(np.abs(q).max(initial=0.0)), 1e-300)
-    Qr = Q + 1e-12 * scale * np.eye(J)
-    j0 = int(np.argmin(0.5 * np.diag(Qr) + q))
-    w = np.zeros(J)
-    w[j0] = 1.0
-    support = [j0]
-    for _ in range(max_iter or 50 * J + 100):
-        S = np.array(support)
-        k = S.size
-        K = np.zeros((k + 1, k + 1))
-        K[:k, :k] = Qr[np.ix_(S, S)]
-        K[:k, k] = K[k, :k] = 1.0
-        rhs = np.concatenate([-q[S], [1.0]])
-        sol = np.linalg.solve(K, rhs)
-        x, nu = sol[:k], sol[k]
-        if np.all(x > 0):
-            w = np.zeros(J)
-            w[S] = x
-            mult = Qr @ w + q + nu
-            mult[S] = 0.0
-            j = int(np.argmin(mult))
-            if mult[j] >= -tol * scale:
-                return w / w.sum()
-            support.append(j)
-            continue
-        p = x - w[S]
-        neg = p < 0
-        ratios = np.full(k, np.inf)
-        ratios[neg] = w[S][neg] / -p[neg]
-        i = int(np.argmin(ratios))
-        step = min(1.0, ratios[i])
-        w[S] = w[S] + step * p
-        w[S[i]] = 0.0
-        support.pop(i)
-        if not support:  # pragma: no cover - cannot happen from a feasible point
-            raise RuntimeError("active set emptied")
-    raise RuntimeError("simplex_qp did not converge; the problem may be badly scaled.")
+__all__ = ["penalized_synthetic_control", "penalized_weights"]
 
 
 def penalized_weights(X0: np.ndarray, x1: np.ndarray, penalty: float) -> np.ndarray:
@@ -191,7 +127,8 @@ def penalized_fit(y: np.ndarray, Y0: np.ndarray, pre: np.ndarray, Zd: np.ndarray
 def penalized_residuals(Zd: np.ndarray | None, z1: np.ndarray | None, penalty: float, *,
                         standardize: bool = True):
     """Residual function for :mod:`utvardering.inference.conformal`: penalized SC with the
-    outcomes of every period as predictors (penalty fixed), for each null-adjusted series."""
+    outcomes of every period as predictors (penalty fixed), for each null-adjusted series.
+    """
 
     def residuals(adj: np.ndarray, Y0: np.ndarray) -> np.ndarray:
         rows = np.atleast_2d(adj)
@@ -214,7 +151,7 @@ def penalized_synthetic_control(
     covariates: list[str] | None = None,
     standardize: bool = True,
     n_lambda: int = 30,
-    se: Literal["jackknife"] | None = "jackknife",
+    inference: Literal["jackknife"] | None = "jackknife",
     level: float = 0.95,
     rate: bool | None = None,
     per: float = 100_000,
@@ -236,8 +173,8 @@ def penalized_synthetic_control(
         Divide each predictor by its standard deviation across units.
     n_lambda : int, default 30
         Grid size.
-    se : {"jackknife"} or None, default "jackknife"
-        Leave-one-donor-out jackknife with the penalty fixed.
+    inference : {"jackknife"} or None, default "jackknife"
+        Leave-one-donor-out jackknife with the penalty fixed (old name ``se=``).
     level : float, default 0.95
         Interval coverage (normal).
     rate : bool, optional
@@ -258,11 +195,18 @@ def penalized_synthetic_control(
     disaggregated data. *Journal of the American Statistical Association* 116(536),
     1817–1834.
     """
-    study = as_study(study, study_args)
+    given = take_renamed(study_args, {"se": "inference"}, "penalized_synthetic_control",
+                         {"inference": inference}, {"inference": "jackknife"})
+    inference = given["inference"]
+    check_option("inference", inference, ("jackknife", None))
+    level = check_level(level)
+    if penalty is not None and not penalty >= 0:
+        raise DesignError(f"penalty={penalty} must be non-negative (0 = synthetic control).")
+    study = Study.coerce(study, where="penalized_synthetic_control", **study_args)
     if not study.donors:
         raise DesignError("penalized synthetic control needs comparison units; the donor pool is empty.")
-    if penalty is not None and penalty < 0:
-        raise DesignError(f"penalty={penalty} must be non-negative (0 = synthetic control).")
+    if inference == "jackknife" and len(study.donors) < 3:
+        raise DesignError("the jackknife needs at least three donors; set inference=None.")
     covariates = list(study.covariates if covariates is None else covariates)
     table, exposure, scale, problems = unit_problems(study, rate, per)
     Z = covariate_matrix(study, covariates, {u: study.starts[u] for u in study.treated}
@@ -281,9 +225,7 @@ def penalized_synthetic_control(
                                    n_lambda=n_lambda)
         fits[u] = (w, w, lam, cv, y, Y0, pre, post)
     draws = []
-    if se == "jackknife":
-        if len(study.donors) < 3:
-            raise DesignError("the jackknife needs at least three donors; set se=None.")
+    if inference == "jackknife":
         for j in allj:
             keep = np.delete(allj, j)
             ests = []
@@ -293,11 +235,9 @@ def penalized_synthetic_control(
                 w = penalized_weights(X0, x1, fits[u][2])
                 ests.append(float((y - w @ Y0[keep])[post].mean()))
             draws.append(float(np.mean(ests)))
-    elif se is not None:
-        raise DesignError(f"se={se!r} is not available here; use 'jackknife' or None.")
     warnings: list[str] = []
     params = {"penalty": penalty, "covariates": covariates, "standardize": standardize,
-              "n_lambda": n_lambda, "se": se, "level": level, "rate": exposure is not None, "per": per}
+              "n_lambda": n_lambda, "inference": inference, "level": level, "rate": exposure is not None, "per": per}
     opts = {"standardize": standardize, "n_lambda": n_lambda}
 
     def covs(unit, donors):
@@ -309,11 +249,13 @@ def penalized_synthetic_control(
         w, lam, cv = penalized_fit(y, Y0, pre, *covs(unit, donors), lam, **opts)
         return w, w, lam, cv, y, Y0
 
-    spec = {"table": table, "lam": next(iter(fits.values()))[2], "cv": penalty is None,
-            "fit": refit,
+    lam = next(iter(fits.values()))[2]
+    first_pre = next(iter(problems.values()))[2]
+    spec = {"Y": table, "lam": lam, "refit_treated": False,
+            "refit": WeightingRefit(table, first_pre, refit, None if penalty is None else lam),
             "residuals": lambda unit, donors, lam: penalized_residuals(*covs(unit, donors), lam,
                                                                        standardize=standardize)}
     return assemble(study, table, exposure, scale, fits, method="penalized_synthetic_control",
                     estimand="average gap treated − penalized synthetic control over the post-period",
-                    level=level, se=se, jack={"draws": draws}, per=per, params=params,
+                    level=level, se=inference, jack={"draws": draws}, per=per, params=params,
                     warnings=warnings, spec=spec)

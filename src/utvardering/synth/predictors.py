@@ -25,7 +25,8 @@ import pandas as pd
 from ..data.timeparse import format_periods, to_period
 from ..errors import DataError, DesignError
 
-__all__ = ["Predictor", "outcome_predictors", "parse_predictors", "predictor_matrix", "standardise"]
+__all__ = ["Predictor", "outcome_predictors", "parse_predictors", "predictor_matrix", "resolve_periods",
+           "standardise"]
 
 AGGREGATIONS = ("mean", "median", "sum", "min", "max")
 
@@ -51,7 +52,14 @@ class Predictor:
         return Predictor(self.variable, kept, self.aggregation) if kept else None
 
 
-def _periods(value, freq, study_times: Sequence, where: str) -> tuple:
+def resolve_periods(value, freq, study_times: Sequence, where: str) -> tuple:
+    """The periods ``value`` (one or several) as periods of the panel.
+
+    Raises
+    ------
+    DesignError
+        If a value is not a period, or not one of ``study_times`` (quoting ``where``).
+    """
     if isinstance(value, (str, int, np.integer, pd.Period)):
         value = [value]
     try:
@@ -111,7 +119,7 @@ def parse_predictors(specs: Iterable, *, columns: Iterable[str], freq: str | Non
                               f"Study(covariates=[...]) or correct the name.")
         if aggregation not in AGGREGATIONS:
             raise DesignError(f"{where}: aggregation {aggregation!r} is not one of {AGGREGATIONS}.")
-        periods = _periods(periods, freq, times, where)
+        periods = resolve_periods(periods, freq, times, where)
         late = [p for p in periods if not p < start]
         if late:
             raise DesignError(f"{where}: period(s) {format_periods(late)} are not before the start "
@@ -153,8 +161,18 @@ def predictor_matrix(data: pd.DataFrame, predictors: Sequence[Predictor], *, uni
         If a unit has no non-missing value of a predictor's variable in its periods.
     """
     rows = {}
+    units = list(units)
+    times = pd.Index(pd.unique(data[time])).sort_values()
+    rows_of = pd.Index(units).get_indexer(data[unit])
+    cols_of = times.get_indexer(data[time])
+    keep = rows_of >= 0
+    wides: dict[str, pd.DataFrame] = {}
     for p in predictors:
-        wide = data.pivot(index=unit, columns=time, values=p.variable).reindex(index=list(units))
+        wide = wides.get(p.variable)
+        if wide is None:  # units × periods of the variable (one scatter, not a pivot each)
+            matrix = np.full((len(units), len(times)), np.nan)
+            matrix[rows_of[keep], cols_of[keep]] = data[p.variable].to_numpy(dtype=float)[keep]
+            wide = wides[p.variable] = pd.DataFrame(matrix, index=units, columns=times)
         block = wide.reindex(columns=list(p.periods)).astype(float)
         empty = block.index[block.isna().all(axis=1)].tolist()
         if empty:

@@ -1,7 +1,10 @@
-"""Synthetic-control results: :class:`SynthEffect` (ADH) and :class:`AugmentedSynthEffect`.
+"""Synthetic-control results, one module for the family: :class:`SynthEffect` (ADH and
+demeaned), :class:`AugmentedSynthEffect` (augmented and penalized SC; a SynthEffect),
+:class:`SyntheticDiDEffect` and :class:`BayesianSynthEffect`.
 
-Both are :class:`~utvardering.Effect` subclasses that keep the fitted study and the fit's
-specification (not serialised) so that their inference methods can refit.
+All are :class:`~utvardering.Effect` subclasses. SynthEffect (and so AugmentedSynthEffect) keeps
+the fitted study and the fit's specification with its refit callables (not serialised), which
+the robustness methods (:mod:`~utvardering.synth.robustness`) use to refit.
 """
 
 from __future__ import annotations
@@ -16,8 +19,46 @@ import pandas as pd
 
 from ..effect import Effect
 from ..errors import DesignError
+from . import robustness
 
-__all__ = ["AugmentedSynthEffect", "SynthEffect"]
+__all__ = ["AugmentedSynthEffect", "BayesianSynthEffect", "SynthEffect", "SyntheticDiDEffect",
+           "set_event_fields"]
+
+
+def set_event_fields(effect: Effect, events: float | None, observed: float | None) -> None:
+    """Fill ``events_prevented(_interval)`` and ``rate_ratio(_interval)`` of a synth effect.
+
+    Parameters
+    ----------
+    effect : Effect
+        A synth result with those four fields; its ``estimate`` and ``interval`` are read.
+    events : float or None
+        Treated − counterfactual events over the post-period (None: not a count outcome).
+    observed : float or None
+        Observed events of the treated units over the post-period.
+
+    Notes
+    -----
+    The events interval is the effect interval converted with the same factor
+    (events / estimate; the effect is an average over post-periods of the events per period
+    up to the exposure weights); the rate ratio is observed / counterfactual events,
+    :math:`O / (O - \\Delta)`, and its interval follows from the events interval.
+    """
+    if events is None:
+        return
+    effect.events_prevented = -float(events)
+    effect.diagnostics["events_difference"] = float(events)
+    effect.diagnostics["events_prevented"] = -float(events)
+    lo = hi = None
+    if np.all(np.isfinite(effect.interval)) and effect.estimate != 0:
+        factor = events / effect.estimate
+        lo, hi = sorted((effect.interval[0] * factor, effect.interval[1] * factor))
+        effect.events_prevented_interval = (-hi, -lo)
+    if observed is not None and observed - events > 0:
+        effect.rate_ratio = float(observed / (observed - events))
+        if lo is not None and observed - hi > 0 and observed - lo > 0:
+            effect.rate_ratio_interval = (float(observed / (observed - lo)),
+                                          float(observed / (observed - hi)))
 
 
 @dataclass(repr=False)
@@ -56,6 +97,10 @@ class SynthEffect(Effect):
     pre_rmspe: float | None = None
     unit_weights: pd.DataFrame | None = None
     unit_effects: pd.DataFrame | None = None
+    events_prevented: float | None = None
+    events_prevented_interval: tuple[float, float] | None = None
+    rate_ratio: float | None = None
+    rate_ratio_interval: tuple[float, float] | None = None
     study: Any = None
     spec: dict | None = None
 
@@ -66,37 +111,47 @@ class SynthEffect(Effect):
         """The gap path (treated − synthetic) over all periods."""
         return self.path["effect"]
 
-    def _need_fit(self, what: str):
+    def refit_state(self, what: str):
+        """``(study, spec)``: what the robustness methods refit with.
+
+        Raises
+        ------
+        DesignError
+            For a result rebuilt from a dict (it carries no data).
+        """
         if self.study is None or self.spec is None:
             raise DesignError(
                 f"{what} refits the model, but this result was rebuilt from a dict and carries no "
-                "data; rerun synthetic_control(...) and call it on that result."
+                f"data; rerun {self.method.split(' ')[0]}(...) and call it on that result."
             )
         return self.study, self.spec
 
     def placebo_in_space(self, **kwargs: Any):
-        """Every donor in turn as a placebo treated unit; see :func:`~utvardering.synth.placebo.placebo_in_space`."""
-        from .placebo import placebo_in_space
-
-        return placebo_in_space(self, **kwargs)
+        """Every donor in turn as a placebo treated unit; see :func:`~utvardering.synth.robustness.placebo_in_space`."""
+        return robustness.placebo_in_space(self, **kwargs)
 
     def placebo_in_time(self, start: Any, **kwargs: Any) -> SynthEffect:
-        """Refit with a fake earlier start; see :func:`~utvardering.synth.placebo.placebo_in_time`."""
-        from .placebo import placebo_in_time
-
-        return placebo_in_time(self, start, **kwargs)
+        """Refit with a fake earlier start; see :func:`~utvardering.synth.robustness.placebo_in_time`."""
+        return robustness.placebo_in_time(self, start, **kwargs)
 
     def leave_one_out(self, **kwargs: Any):
-        """Refit without each positive-weight donor; see :func:`~utvardering.synth.placebo.leave_one_out`."""
-        from .placebo import leave_one_out
-
-        return leave_one_out(self, **kwargs)
+        """Refit without each positive-weight donor; see :func:`~utvardering.synth.robustness.leave_one_out`."""
+        return robustness.leave_one_out(self, **kwargs)
 
     def conformal(self, **kwargs: Any):
-        """Conformal inference (Chernozhukov–Wüthrich–Zhu); see :func:`~utvardering.synth.conformal_refit.conformal`."""
-        from .conformal_refit import conformal
+        """Conformal inference (Chernozhukov–Wüthrich–Zhu); see :func:`~utvardering.synth.robustness.conformal`."""
+        return robustness.conformal(self, **kwargs)
 
-        return conformal(self, **kwargs)
+    def summary(self) -> str:
+        """Readable text table; says which model the interval and p-value come from."""
+        text = super().summary()
+        source = self.diagnostics.get("inference_model")
+        if source:
+            lines = text.split("\n")
+            at = next((i for i, line in enumerate(lines) if line.startswith("Design:")), len(lines))
+            lines.insert(at, f"Interval and p-value: {source}")
+            text = "\n".join(lines)
+        return text
 
     def plot(self, ax=None, kind: str = "path", **kwargs: Any):
         """Standard figures.
@@ -123,7 +178,7 @@ class SynthEffect(Effect):
 
 
 @dataclass(repr=False)
-class AugmentedSynthEffect(Effect):
+class AugmentedSynthEffect(SynthEffect):
     """Result of :func:`augmented_synthetic_control` (and of penalized synthetic control).
 
     Attributes
@@ -146,37 +201,14 @@ class AugmentedSynthEffect(Effect):
         The fitted outcome table, covariates and refitting functions (not serialised).
     """
 
-    weights: pd.Series | None = None
     synth_weights: pd.Series | None = None
     penalty: float | None = None
     cv: pd.DataFrame | None = None
-    unit_effects: pd.DataFrame | None = None
-    study: Any = None
-    spec: dict | None = None
 
-    _transient: ClassVar[tuple[str, ...]] = ("study", "spec")
-
-    def _need_fit(self, what: str):
-        if self.study is None or self.spec is None:
-            raise DesignError(
-                f"{what} refits the model, but this result was rebuilt from a dict and carries no "
-                f"data; rerun {self.method}(...) and call it on that result."
-            )
-        return self.study, self.spec
-
-    def conformal(self, **kwargs: Any):
-        """Conformal inference (Chernozhukov–Wüthrich–Zhu), refitting this estimator under each
-        null; see :func:`~utvardering.synth.weighting_inference.weighting_conformal`."""
-        from .weighting_inference import weighting_conformal
-
-        return weighting_conformal(self, **kwargs)
-
-    def placebo_in_space(self, **kwargs: Any):
-        """Every donor in turn as a placebo treated unit, refitted with this estimator; see
-        :func:`~utvardering.synth.weighting_inference.weighting_placebo_in_space`."""
-        from .weighting_inference import weighting_placebo_in_space
-
-        return weighting_placebo_in_space(self, **kwargs)
+    def placebo_in_time(self, start: Any, **kwargs: Any) -> SynthEffect:
+        """Not available: refit with ``study.replace(start=..., window=(None, last_pre))``."""
+        raise DesignError(f"placebo_in_time reruns synthetic_control; for {self.method} refit "
+                          "with study.replace(start=..., window=(None, last_pre)) instead.")
 
 
 def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, method: str,
@@ -185,7 +217,7 @@ def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, me
     """Average per-unit fits ``{unit: (weights, synth_weights, penalty, cv, y, Y0, pre, post)}``."""
     times = list(table.columns)
     rows, paths = [], []
-    events = 0.0
+    events = observed = 0.0
     for u, (w, ws, pen, _cv, y, Y0, pre, post) in fits.items():
         cf = w @ Y0
         gap = y - cf
@@ -207,6 +239,7 @@ def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, me
             post_times = [t for t, p in zip(times, post) if p]
             scale_u = exposure.loc[u, post_times].to_numpy() / per if exposure is not None else 1.0
             events += float(np.sum(gap[post] * scale_u))
+            observed += float(np.sum(y[post] * scale_u))
     effects = pd.DataFrame(rows).set_index("unit")
     estimate = float(effects["estimate"].mean())
     long = pd.concat(paths)
@@ -238,17 +271,18 @@ def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, me
         "negative_weight_share": float(np.clip(-weights.to_numpy(), 0, None).sum()),
         "warnings": warnings,
     }
-    if study.is_count:
-        diagnostics["events_difference"] = events
-        diagnostics["events_prevented"] = -events
-    return AugmentedSynthEffect(
+    effect = AugmentedSynthEffect(
         method=method, estimate=estimate, interval=interval, level=level, se=se_value,
         relative=relative, relative_interval=rel_int, p_value=p_value, path=path,
         diagnostics=diagnostics, outcome=study.outcome, scale=scale, estimand=estimand,
-        n_treated=len(fits), n_control=len(study.donors), start=str(study.start), params=params,
+        n_treated=len(fits), n_control=len(study.donors), start=str(study.start),
+        params={**params, "time_column": study.time},
         weights=weights, synth_weights=synth, penalty=float(effects["penalty"].mean()),
         cv=first[3], unit_effects=effects.drop(columns="counterfactual"), study=study, spec=spec,
     )
+    if study.is_count:
+        set_event_fields(effect, events, observed)
+    return effect
 
 
 def _index(times: list, name: str) -> pd.Index:
@@ -265,7 +299,7 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
     donors = list(study.donors)
     didx = [units.index(d) for d in donors]
     warnings_, rows, wcols, vcols, balances = [], [], {}, {}, []
-    events = 0.0
+    events = observed = 0.0
     for u, (fit, pre, post, labels, X) in fits.items():
         i = units.index(u)
         warnings_ += warn(fit, Y[i], Y[didx], pre, u, donors)
@@ -279,12 +313,14 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
             balances.append(pd.DataFrame({
                 "treated": X[:, i], "synthetic": X[:, didx] @ fit.w,
                 "donor_mean": X[:, didx].mean(axis=1), "v": fit.v}, index=pd.Index(labels, name="predictor")))
-        if study.exposure and spec["rates"]:
+        if study.exposure and spec["rate"]:
             pop = data.pivot(index=study.unit, columns=study.time, values=study.exposure)
-            events += float((fit.gap[post] * pop.loc[u, list(np.array(times)[post])].to_numpy()
-                             / spec["per"]).sum())
+            scale_u = pop.loc[u, list(np.array(times)[post])].to_numpy() / spec["per"]
+            events += float((fit.gap[post] * scale_u).sum())
+            observed += float((Y[i][post] * scale_u).sum())
         elif study.is_count:
             events += float(fit.gap[post].sum())
+            observed += float(Y[i][post].sum())
     unit_effects = pd.DataFrame(rows).set_index("unit")
     estimate = float(unit_effects["estimate"].mean())
     counterfactual = float(unit_effects["counterfactual"].mean())
@@ -321,17 +357,19 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
         "n_positive_weights": int((weights > 1e-6).sum()),
         "warnings": warnings_,
     }
-    if (study.exposure and spec["rates"]) or study.is_count:
+    if (study.exposure and spec["rate"]) or study.is_count:
         diagnostics["events_difference"] = events
         diagnostics["events_prevented"] = -events
+        spec["events"] = (events, observed)
     interval, p_value = (float("nan"), float("nan")), None
     rel = estimate / counterfactual if counterfactual else None
     rel_int = (interval[0] / counterfactual, interval[1] / counterfactual) if rel is not None \
         and np.all(np.isfinite(interval)) else None
-    scale = f"rate per {spec['per']:,.0f}" if spec["rates"] else "outcome units"
-    params = {k: (repr(val) if k not in ("n_starts", "rates", "per", "level", "inference", "demean")
+    scale = f"rate per {spec['per']:,.0f}" if spec["rate"] else "outcome units"
+    params = {k: (repr(val) if k not in ("n_starts", "rate", "per", "level", "inference", "demean")
                   else val)
-              for k, val in spec.items() if k != "Y"}
+              for k, val in spec.items() if k not in ("Y", "events")}
+    params["time_column"] = study.time
     return SynthEffect(
         method="synthetic_control", estimate=estimate, interval=interval, level=spec["level"],
         relative=rel, relative_interval=rel_int, p_value=p_value, path=path,
@@ -342,3 +380,72 @@ def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spe
         pre_rmspe=diagnostics["pre_rmspe"],
         unit_weights=pd.DataFrame(wcols) if not single else None,
         unit_effects=unit_effects, study=study, spec=spec)
+
+
+@dataclass(repr=False)
+class SyntheticDiDEffect(Effect):
+    """Result of :func:`synthetic_did`.
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Unit weights :math:`\\hat\\omega` over the donors (staggered designs: the cohort
+        weights averaged with the cohort weights :math:`N_g T_{\\mathrm{post},g}`).
+    time_weights : pandas.Series
+        Time weights :math:`\\hat\\lambda` over the pre-periods (``None`` when staggered).
+    intercept : float
+        The :math:`\\hat\\lambda`-weighted pre-period gap between the treated units and the
+        weighted controls; ``counterfactual = weighted controls + intercept`` in ``path``.
+    cohorts : pandas.DataFrame
+        One row per adoption cohort: ``start``, ``n_treated``, ``n_post``, ``weight``,
+        ``estimate``.
+    cohort_weights : pandas.DataFrame
+        Long table of every cohort's weights: ``start``, ``kind`` (``"unit"``/``"time"``),
+        ``name``, ``weight``.
+    replicates : numpy.ndarray
+        The placebo / bootstrap / jackknife estimates behind ``se``.
+    """
+
+    weights: pd.Series | None = None
+    time_weights: pd.Series | None = None
+    intercept: float | None = None
+    cohorts: pd.DataFrame | None = None
+    cohort_weights: pd.DataFrame | None = None
+    replicates: list | None = None
+    events_prevented: float | None = None
+    events_prevented_interval: tuple[float, float] | None = None
+    rate_ratio: float | None = None
+    rate_ratio_interval: tuple[float, float] | None = None
+
+    def plot(self, ax=None, **kwargs: Any):
+        """Treated vs weighted controls with the time weights, and the effect path.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ..plotting.sdid import plot_synthetic_did
+
+        return plot_synthetic_did(self, ax=ax, **kwargs)
+
+
+@dataclass(repr=False)
+class BayesianSynthEffect(Effect):
+    """Effect of a Bayesian synthetic control.
+
+    Extra attributes: ``weights`` (posterior mean donor weights), ``weights_interval``
+    (DataFrame with low/high), ``rate_ratio`` and ``rate_ratio_interval`` (counts: observed
+    over expected counterfactual events in the post-period), ``events_prevented`` and its
+    interval (counts: counterfactual minus observed events), and ``idata`` (arviz
+    InferenceData; not exported by ``to_dict``).
+    """
+
+    weights: pd.Series | None = None
+    weights_interval: pd.DataFrame | None = None
+    rate_ratio: float | None = None
+    rate_ratio_interval: tuple[float, float] | None = None
+    events_prevented: float | None = None
+    events_prevented_interval: tuple[float, float] | None = None
+    idata: object | None = None
+
+    _transient = ("idata",)

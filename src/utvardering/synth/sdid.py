@@ -15,25 +15,26 @@ adoption is handled cohort by cohort (never-treated controls), and the cohort es
 are averaged with weights :math:`N_g T_{\\mathrm{post},g}`. The weights are computed in
 :mod:`~utvardering.synth.sdid_weights`, the standard errors in
 :mod:`~utvardering.synth.sdid_inference`, the outcome matrix in
-:mod:`~utvardering.synth.sdid_panel`, the figure in :mod:`utvardering.plotting.sdid`.
+:mod:`~utvardering.synth._panel`, the figure in :mod:`utvardering.plotting.sdid`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..effect import Effect
-from ..errors import DesignError
+from ..errors import DataError, DesignError
 from ..estimators import register_estimator
+from ..options import check_level, check_option
 from ..study import Study
+from ._legacy import take_renamed
+from ._panel import event_summary, panel_matrix
+from .result import SyntheticDiDEffect, set_event_fields
 from .sdid_inference import SDIDDesign, sdid_se
-from .sdid_panel import event_summary, panel_matrix
 from .sdid_weights import SolverOptions, fit_blocks, noise_level
 
 __all__ = ["SyntheticDiDEffect", "event_summary", "panel_matrix", "sdid_design", "synthetic_did"]
@@ -42,49 +43,6 @@ Estimator = Literal["sdid", "sc", "did"]
 SEMethod = Literal["placebo", "bootstrap", "jackknife"]
 _ESTIMATORS = ("sdid", "sc", "did")
 _SE_METHODS = ("placebo", "bootstrap", "jackknife", None)
-
-
-@dataclass(repr=False)
-class SyntheticDiDEffect(Effect):
-    """Result of :func:`synthetic_did`.
-
-    Attributes
-    ----------
-    weights : pandas.Series
-        Unit weights :math:`\\hat\\omega` over the donors (staggered designs: the cohort
-        weights averaged with the cohort weights :math:`N_g T_{\\mathrm{post},g}`).
-    time_weights : pandas.Series
-        Time weights :math:`\\hat\\lambda` over the pre-periods (``None`` when staggered).
-    intercept : float
-        The :math:`\\hat\\lambda`-weighted pre-period gap between the treated units and the
-        weighted controls; ``counterfactual = weighted controls + intercept`` in ``path``.
-    cohorts : pandas.DataFrame
-        One row per adoption cohort: ``start``, ``n_treated``, ``n_post``, ``weight``,
-        ``estimate``.
-    cohort_weights : pandas.DataFrame
-        Long table of every cohort's weights: ``start``, ``kind`` (``"unit"``/``"time"``),
-        ``name``, ``weight``.
-    replicates : numpy.ndarray
-        The placebo / bootstrap / jackknife estimates behind ``se``.
-    """
-
-    weights: pd.Series | None = None
-    time_weights: pd.Series | None = None
-    intercept: float | None = None
-    cohorts: pd.DataFrame | None = None
-    cohort_weights: pd.DataFrame | None = None
-    replicates: list | None = None
-
-    def plot(self, ax=None, **kwargs: Any):
-        """Treated vs weighted controls with the time weights, and the effect path.
-
-        Returns
-        -------
-        matplotlib.figure.Figure
-        """
-        from ..plotting.sdid import plot_synthetic_did
-
-        return plot_synthetic_did(self, ax=ax, **kwargs)
 
 
 def _options(estimator: str) -> SolverOptions:
@@ -167,8 +125,8 @@ def synthetic_did(
     study: Study | pd.DataFrame,
     *,
     estimator: Estimator = "sdid",
-    se: SEMethod | None = "placebo",
-    replications: int = 200,
+    inference: SEMethod | None = "placebo",
+    n_draws: int = 200,
     random_state: int | np.random.Generator | None = None,
     enumerate_placebos: bool = True,
     level: float = 0.95,
@@ -188,18 +146,19 @@ def synthetic_did(
         :math:`\\zeta_\\omega = (N_{\\mathrm{tr}} T_{\\mathrm{post}})^{1/4}\\hat\\sigma`, time weights
         with intercept. ``"sc"``: unit weights without intercept (ridge
         :math:`10^{-6}\\hat\\sigma`), no time weights. ``"did"``: uniform weights.
-    se : {"placebo", "bootstrap", "jackknife"} or None, default "placebo"
+    inference : {"placebo", "bootstrap", "jackknife"} or None, default "placebo"
         Standard-error method (Arkhangelsky et al. 2021, Algorithms 2–4). Bootstrap and
-        jackknife are refused with one treated unit.
-    replications : int, default 200
-        Placebo or bootstrap draws.
+        jackknife are refused with one treated unit. (Old name ``se=``, accepted with a
+        DeprecationWarning until the next release.)
+    n_draws : int, default 200
+        Placebo or bootstrap draws (old name ``replications=``).
     random_state : int or numpy.random.Generator, optional
         Seed for the draws.
     enumerate_placebos : bool, default True
-        Placebo: when there are at most ``replications`` distinct placebo assignments (one
+        Placebo: when there are at most ``n_draws`` distinct placebo assignments (one
         treated unit: one per donor), use each once — the exact limit of R ``synthdid``'s
-        random permutations as replications grow, with no Monte Carlo error. ``False``:
-        ``replications`` random permutations, as R.
+        random permutations as the draws grow, with no Monte Carlo error. ``False``:
+        ``n_draws`` random permutations, as R.
     level : float, default 0.95
         Coverage of the normal interval :math:`\\hat\\tau \\pm z\\,\\widehat{se}`.
     rate : bool, optional
@@ -214,24 +173,25 @@ def synthetic_did(
     SyntheticDiDEffect
         Estimate, interval, ``weights`` (unit), ``time_weights``, ``path`` (observed,
         counterfactual = weighted controls + intercept, effect), per-cohort table. For
-        count outcomes ``diagnostics["events_prevented"]`` holds the events prevented.
+        count outcomes ``events_prevented`` (and its interval) holds the events prevented and
+        ``rate_ratio`` observed / counterfactual events (also in ``diagnostics``).
 
     References
     ----------
     Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. & Wager, S. (2021).
     Synthetic difference-in-differences. *American Economic Review* 111(12), 4088–4118.
     """
-    if estimator not in _ESTIMATORS:
-        raise DesignError(f"estimator={estimator!r} is not one of {', '.join(map(repr, _ESTIMATORS))}.")
-    if se not in _SE_METHODS:
-        raise DesignError(f"se={se!r} is not one of 'placebo', 'bootstrap', 'jackknife', None.")
-    if not 0 < level < 1:
-        raise DesignError(f"level={level} must be between 0 and 1 (e.g. 0.95).")
-    if not isinstance(study, Study):
-        study = Study(study, **study_args)
-    elif study_args:
-        raise DesignError(f"arguments {sorted(study_args)} are only used with a DataFrame; "
-                          "use study.replace(...) to change the Study.")
+    given = take_renamed(study_args, {"se": "inference", "replications": "n_draws"},
+                         "synthetic_did", {"inference": inference, "n_draws": n_draws},
+                         {"inference": "placebo", "n_draws": 200})
+    inference, n_draws = given["inference"], given["n_draws"]
+    check_option("estimator", estimator, _ESTIMATORS)
+    check_option("inference", inference, _SE_METHODS)
+    level = check_level(level)
+    if inference in ("placebo", "bootstrap") and not (isinstance(n_draws, (int, np.integer))
+                                                      and n_draws >= 2):
+        raise DesignError(f"n_draws={n_draws!r} must be an integer of at least 2, e.g. 200.")
+    study = Study.coerce(study, where="synthetic_did", **study_args)
     if not study.donors:
         raise DesignError("synthetic DiD needs never-treated comparison units; the donor pool is empty.")
     table, exposure, scale = panel_matrix(study, rate, per)
@@ -291,21 +251,28 @@ def synthetic_did(
 
     se_value, replicates = None, None
     interval, p_value = (math.nan, math.nan), None
-    if se is not None:
+    if not np.isfinite(estimate):  # pragma: no cover - the panel check rules this out
+        raise DataError(f"synthetic_did: the estimate is {estimate}; check the outcome "
+                        f"{study.outcome!r} for extreme values.")
+    if inference is not None:
         rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
-        se_value, draws = sdid_se(design, se, replications, rng, enumerate_placebos)
+        se_value, draws = sdid_se(design, inference, n_draws, rng, enumerate_placebos)
         replicates = draws.tolist()
         z = NormalDist().inv_cdf(0.5 + level / 2)
         interval = (estimate - z * se_value, estimate + z * se_value)
-        p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se_value))) if se_value > 0 else None
-        if se == "jackknife" and estimator == "sc":
+        if not np.isfinite(se_value):
+            interval, p_value = (math.nan, math.nan), None
+            warnings.append(f"the {inference} standard error is not finite; no interval or p-value.")
+        else:
+            p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se_value))) if se_value > 0 else None
+        if inference == "jackknife" and estimator == "sc":
             warnings.append("the jackknife is not recommended for synthetic control "
-                            "(Arkhangelsky et al. 2021, §5); prefer se='placebo'.")
+                            "(Arkhangelsky et al. 2021, §5); prefer inference='placebo'.")
     post_cf = np.concatenate([cf[cut:] for cut, _, cf in paths])
     post_w = np.concatenate([np.full(T - cut, n) for (cut, _, _), n in zip(paths, n_g)])
     cf_mean = float(np.average(post_cf, weights=post_w))
     relative = estimate / cf_mean if cf_mean != 0 else None
-    rel_int = (interval[0] / cf_mean, interval[1] / cf_mean) if relative is not None and se is not None else None
+    rel_int = (interval[0] / cf_mean, interval[1] / cf_mean) if relative is not None and inference is not None else None
     diagnostics: dict[str, Any] = {
         "pre_rmspe": float(np.average(pre_fit, weights=n_g)),
         "noise_level": float(design.min_decrease[0] / 1e-5),
@@ -316,26 +283,32 @@ def synthetic_did(
         "n_post": int(T - design.cohorts.min()),
         "warnings": warnings,
     }
+    observed_events = None
     if len(design.cohorts) == 1:
         effect_post = path["effect"].iloc[int(design.cohorts[0]):]
-        diagnostics.update(event_summary(study, effect_post, exposure, per, interval, estimate))
+        diagnostics.update(event_summary(study, effect_post, exposure, per, interval, estimate,
+                                         observed_path=path["observed"]))
+        observed_events = diagnostics.pop("observed_events", None)
     elif study.is_count:
         size = n_g * (T - design.cohorts) if exposure is None else np.array([
             exposure.iloc[n_co + np.flatnonzero(treated_t0 == c), c:].to_numpy().sum() / per
             for c in design.cohorts])
         diagnostics["events_difference"] = float(np.sum(tau_g * size))
         diagnostics["events_prevented"] = -diagnostics["events_difference"]
-    return SyntheticDiDEffect(
+    effect = SyntheticDiDEffect(
         method={"sdid": "synthetic_did", "sc": "synthetic_control (sdid path)",
                 "did": "difference_in_differences (sdid path)"}[estimator],
         estimate=estimate, interval=interval, level=level, se=se_value, relative=relative,
         relative_interval=rel_int, p_value=p_value, path=path, diagnostics=diagnostics,
         outcome=study.outcome, scale=scale, estimand="average effect on the treated over the post-period",
         n_treated=len(treated), n_control=n_co, start=str(study.start),
-        params={"estimator": estimator, "se": se, "replications": replications,
+        params={"estimator": estimator, "inference": inference, "n_draws": n_draws,
                 "enumerate_placebos": enumerate_placebos,
                 "random_state": random_state if isinstance(random_state, int) else None,
-                "level": level, "rate": exposure is not None, "per": per},
+                "level": level, "rate": exposure is not None, "per": per, "time_column": study.time},
         weights=pd.Series(unit_w, index=donors, name="weight"), time_weights=time_weights,
         intercept=intercept, cohorts=cohorts, cohort_weights=cohort_weights, replicates=replicates,
     )
+    if "events_difference" in diagnostics:
+        set_event_fields(effect, diagnostics["events_difference"], observed_events)
+    return effect

@@ -17,7 +17,7 @@ outcomes in the pre-period, and the time weights solve the transposed problem
 :math:`\\zeta_\\lambda = 10^{-6}\\hat\\sigma`. The intercepts are removed by centring.
 
 Both problems are :math:`\\min_{x \\in \\Delta} \\lVert A x - b \\rVert^2 + \\eta\\lVert x\\rVert^2`,
-solved by Frank–Wolfe as in R ``synthdid`` (:mod:`~utvardering.synth.frank_wolfe`); many
+solved by Frank–Wolfe as in R ``synthdid`` (:mod:`~utvardering._numerics.simplex`); many
 blocks — placebo or bootstrap replications — are solved in one parallel numba call
 (:func:`fit_blocks`).
 """
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .frank_wolfe import HAVE_NUMBA, _solve, frank_wolfe_simplex, njit, prange
+from .._numerics.simplex import HAVE_NUMBA, frank_wolfe_simplex, frank_wolfe_solve, njit, prange
 
 __all__ = [
     "HAVE_NUMBA",
@@ -121,14 +121,14 @@ def _fit_one(Yb, n0, t0, omega, lam, zeta_o, zeta_l, min_dec, flags, max_iter, m
             Yc[i, t] = acc / ((hi_i - lo_i) * (hi_t - lo_t))
     iters = 0
     if flags[3]:
-        it, _ = _solve(Yc[:n0, :].copy(), lam, flags[1], zeta_l, min_dec, max_iter, max_pre, flags[4])
+        it, _ = frank_wolfe_solve(Yc[:n0, :].copy(), lam, flags[1], zeta_l, min_dec, max_iter, max_pre, flags[4])
         iters += it
     if flags[2]:
         Mo = np.empty((t0, n0 + 1))
         for t in range(t0):
             for i in range(n0 + 1):
                 Mo[t, i] = Yc[i, t]
-        it, _ = _solve(Mo, omega, flags[0], zeta_o, min_dec, max_iter, max_pre, flags[4])
+        it, _ = frank_wolfe_solve(Mo, omega, flags[0], zeta_o, min_dec, max_iter, max_pre, flags[4])
         iters += it
     tau = 0.0
     for i in range(n):

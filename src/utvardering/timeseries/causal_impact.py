@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ConvergenceWarning, DesignError, DesignWarning, InferenceWarning, warn
 from ..estimators import register_estimator
+from ..options import renamed_arguments
 from .design import PRIOR_LEVEL_SD, make_design
 from .diagnostics import mcmc_diagnostics
 from .forecast import forecast_eta, in_sample_eta, observe, one_step_checks, posterior_arrays
@@ -73,8 +74,9 @@ def _rng(random_state) -> np.random.Generator:
 
 @register_estimator("causal_impact", family="timeseries",
                     summary="Bayesian structural time series (CausalImpact), Gaussian or counts")
+@renamed_arguments(study_or_series="study")
 def causal_impact(
-    study_or_series,
+    study,
     controls=None,
     pre_period=None,
     post_period=None,
@@ -121,7 +123,7 @@ def causal_impact(
 
     Parameters
     ----------
-    study_or_series : Study, pandas.DataFrame or pandas.Series
+    study : Study, pandas.DataFrame or pandas.Series
         A :class:`~utvardering.Study` with one treated unit (its outcome is modelled, the
         donors' outcomes are the controls, pre/post periods come from the study), or a
         DataFrame whose first column is the outcome and other columns the controls, or a
@@ -214,14 +216,14 @@ def causal_impact(
         raise DesignError("backend='gibbs' has no Poisson sampler (the Pólya-Gamma "
                           "augmentation mixes badly in the Poisson limit); use backend='pymc' "
                           "(or 'auto'), or likelihood='negative_binomial' with 'gibbs'.")
-    inputs = dict(study_or_series=study_or_series, controls=controls, pre_period=pre_period,
+    inputs = dict(study=study, controls=controls, pre_period=pre_period,
                   post_period=post_period, likelihood=likelihood, exposure=exposure, trend=trend,
                   seasonality=seasonality, regression_prior=regression_prior,
                   standardize=standardize, prior_level_sd=prior_level_sd,
                   expected_model_size=expected_model_size, log_controls=log_controls,
                   draws=draws, tune=tune, chains=chains, backend=backend, level=level,
                   sampler=sampler)
-    inp = series_inputs(study_or_series, controls, pre_period, post_period, exposure)
+    inp = series_inputs(study, controls, pre_period, post_period, exposure)
     if likelihood != "gaussian" and inp.exposure is None and exposure is not None:
         raise DesignError("exposure could not be resolved.")
     design = make_design(inp, likelihood=likelihood, trend=trend, seasonality=seasonality,
@@ -303,7 +305,7 @@ def _assemble(inp, design, post, idata, diag, rng, likelihood, level, inputs) ->
     rel_int = ((extra["rate_ratio_interval"][0] - 1.0, extra["rate_ratio_interval"][1] - 1.0)
                if extra else (float(avg["rel_effect_lower"]), float(avg["rel_effect_upper"])))
     params = {k: v for k, v in inputs.items()
-              if k not in ("study_or_series", "controls", "exposure")}
+              if k not in ("study", "controls", "exposure")}
     params["seasonality"] = None if params["seasonality"] is None else list(params["seasonality"])
     for key in ("pre_period", "post_period"):
         params[key] = None if params[key] is None else [str(v) for v in params[key]]

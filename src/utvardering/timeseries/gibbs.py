@@ -48,102 +48,20 @@ import numpy as np
 from numba import njit
 
 from .gibbs_linalg import draw_coefficients, log_marginal
-from .kalman import ffbs_level, ffbs_trend, innovations, loglik, seed_numba
+from .gibbs_steps import (
+    HORSESHOE,
+    MIXTURE,
+    SLAB,
+    hyper_vector,
+    inv_gamma,
+    mh_tau,
+    mh_var,
+    prior_var,
+    trend_variance_draws,
+)
+from .kalman import ffbs_level, ffbs_trend, innovations, seed_numba
 
-__all__ = ["draw_coefficients", "fit_gibbs", "gibbs_sample", "hyper_vector", "log_marginal"]
-
-SLAB, MIXTURE, HORSESHOE = 0, 1, 2
-_HYPER = ("level_alpha", "level_beta", "obs_alpha", "obs_beta", "init_mean", "init_sd",
-          "slab_scale", "spike_sd", "incl_prob", "season_sd", "tau0")
-
-
-def hyper_vector(data: dict, n: int, trend: str) -> np.ndarray:
-    """Hyper-parameters in the order the kernel reads them (+ the initial-slope variance)."""
-    h = [float(data[name]) for name in _HYPER]
-    slope_var = (float(data["init_sd"]) / n) ** 2 if trend == "local_linear_trend" else 0.0
-    return np.array([*h, slope_var])
-
-
-@njit(cache=True)
-def _inv_gamma(shape, rate):
-    return rate / np.random.gamma(shape, 1.0)
-
-
-@njit(cache=True)
-def trend_variance_draws(level, slope, llt, a, b, q2):
-    """Conjugate inverse-gamma draws of the level (and slope) innovation variances.
-
-    With prior :math:`\\sigma^2 \\sim IG(a, b)` and the sampled states, the draw is
-    :math:`IG(a + (n-1)/2,\\; b + \\tfrac12\\sum_t d_t^2)` with :math:`d_t` the level (or slope)
-    innovations. ``q2`` is returned unchanged for a local level (``llt`` false).
-    """
-    n = level.shape[0]
-    sq1, sq2 = 0.0, 0.0
-    for t in range(n - 1):
-        d = level[t + 1] - level[t] - (slope[t] if llt else 0.0)
-        sq1 += d * d
-        if llt:
-            d = slope[t + 1] - slope[t]
-            sq2 += d * d
-    q1 = _inv_gamma(a + 0.5 * (n - 1), b + 0.5 * sq1)
-    if llt:
-        q2 = _inv_gamma(a + 0.5 * (n - 1), b + 0.5 * sq2)
-    return q1, q2
-
-
-@njit(cache=True)
-def _log_post_var(q, r, llt, which, s2, q1, q2, hy):
-    """log p(q | r, rest) + log q for a trend variance q (``which`` 1: level, 2: slope)."""
-    if which == 1:
-        ll = loglik(r, llt, s2, q, q2, hy[4], hy[5] ** 2, hy[11])
-    else:
-        ll = loglik(r, llt, s2, q1, q, hy[4], hy[5] ** 2, hy[11])
-    return ll - hy[0] * np.log(q) - hy[1] / q  # Inv-Gamma prior on q, Jacobian of log q
-
-
-@njit(cache=True)
-def _mh_var(q, step, r, llt, which, s2, q1, q2, hy):
-    """Random-walk Metropolis on log q with the states integrated out; returns (q, accepted)."""
-    prop = q * np.exp(step * np.random.standard_normal())
-    old = _log_post_var(q, r, llt, which, s2, q1, q2, hy)
-    new = _log_post_var(prop, r, llt, which, s2, q1, q2, hy)
-    if np.log(np.random.random()) < new - old:
-        return prop, 1.0
-    return q, 0.0
-
-
-@njit(cache=True)
-def _mh_tau(tau2, step, A, b, v, k, tau0, P, L, u):
-    """Metropolis on log tau^2 with the coefficients integrated out (horseshoe).
-
-    Target: the marginal likelihood :func:`log_marginal` times the half-Cauchy(0, tau0)
-    prior of tau, on the log tau^2 scale (Jacobian tau/2). Updates ``v`` in place.
-    """
-    prop = tau2 * np.exp(step * np.random.standard_normal())
-    old = (log_marginal(A, b, v, P, L, u) - np.log1p(tau2 / tau0**2) + 0.5 * np.log(tau2))
-    for j in range(k):
-        v[j] *= prop / tau2
-    new = (log_marginal(A, b, v, P, L, u) - np.log1p(prop / tau0**2) + 0.5 * np.log(prop))
-    if np.log(np.random.random()) < new - old:
-        return prop, 1.0
-    for j in range(k):
-        v[j] *= tau2 / prop
-    return tau2, 0.0
-
-
-@njit(cache=True)
-def _prior_var(v, incl, k, kind, s2, hy, lam2, tau2):
-    slab2 = hy[6] ** 2 * s2
-    for j in range(k):
-        if kind == HORSESHOE:
-            v[j] = lam2[j] * tau2
-        elif kind == MIXTURE and incl[j] == 0:
-            v[j] = hy[7] ** 2
-        else:
-            v[j] = slab2
-    for j in range(k, v.shape[0]):
-        v[j] = hy[9] ** 2
-
+__all__ = ["fit_gibbs", "gibbs_sample"]
 
 @njit(cache=True)
 def gibbs_sample(y, Z, k, kind, llt, hy, chains, draws, tune, seed):
@@ -209,10 +127,10 @@ def gibbs_sample(y, Z, k, kind, llt, hy, chains, draws, tune, seed):
             # 1. indicators and theta with the states integrated out
             innovations(y, Z, llt, s2, q1, q2, hy[4], hy[5] ** 2, hy[11], V, A, b)
             if p > 0:
-                _prior_var(v, incl, k, kind, s2, hy, lam2, tau2)
+                prior_var(v, incl, k, kind, s2, hy, lam2, tau2)
                 if kind == HORSESHOE and k > 0:
-                    tau2, acc3 = _mh_tau(tau2, step3, A, b, v, k, hy[10], P, L, u)
-                    xi = _inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
+                    tau2, acc3 = mh_tau(tau2, step3, A, b, v, k, hy[10], P, L, u)
+                    xi = inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
                     if it < tune:
                         step3 *= np.exp((acc3 - 0.44) / np.sqrt(it + 1.0))
                 if kind == MIXTURE:
@@ -234,9 +152,9 @@ def gibbs_sample(y, Z, k, kind, llt, hy, chains, draws, tune, seed):
                 for j in range(p):
                     acc += Z[t, j] * th[j]
                 r[t] = y[t] - acc
-            q1, acc1 = _mh_var(q1, step1, r, llt, 1, s2, q1, q2, hy)
+            q1, acc1 = mh_var(q1, step1, r, llt, 1, s2, q1, q2, hy)
             if llt:
-                q2, acc2 = _mh_var(q2, step2, r, llt, 2, s2, q1, q2, hy)
+                q2, acc2 = mh_var(q2, step2, r, llt, 2, s2, q1, q2, hy)
             if it < tune:
                 gain = 1.0 / np.sqrt(it + 1.0)
                 step1 *= np.exp(gain * (acc1 - 0.44))
@@ -250,11 +168,11 @@ def gibbs_sample(y, Z, k, kind, llt, hy, chains, draws, tune, seed):
             if kind == HORSESHOE and k > 0:
                 ssum = 0.0
                 for j in range(k):
-                    lam2[j] = _inv_gamma(1.0, 1.0 / nu[j] + th[j] ** 2 / (2.0 * tau2))
-                    nu[j] = _inv_gamma(1.0, 1.0 + 1.0 / lam2[j])
+                    lam2[j] = inv_gamma(1.0, 1.0 / nu[j] + th[j] ** 2 / (2.0 * tau2))
+                    nu[j] = inv_gamma(1.0, 1.0 + 1.0 / lam2[j])
                     ssum += th[j] ** 2 / lam2[j]
-                tau2 = _inv_gamma(0.5 * (k + 1), 1.0 / xi + 0.5 * ssum)
-                xi = _inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
+                tau2 = inv_gamma(0.5 * (k + 1), 1.0 / xi + 0.5 * ssum)
+                xi = inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
             # 4. variances
             ssr = 0.0
             for t in range(n):
@@ -266,7 +184,7 @@ def gibbs_sample(y, Z, k, kind, llt, hy, chains, draws, tune, seed):
                     if incl[j] == 1:
                         shape += 0.5
                         rate += 0.5 * th[j] ** 2 / hy[6] ** 2
-            s2 = _inv_gamma(shape, rate)
+            s2 = inv_gamma(shape, rate)
             q1, q2 = trend_variance_draws(level, slope, llt, hy[0], hy[1], q2)
             if it >= tune:
                 s = it - tune

@@ -48,17 +48,16 @@ import time
 import numpy as np
 from numba import njit
 
-from .gibbs import (
+from .gibbs_linalg import draw_coefficients, log_marginal
+from .gibbs_steps import (
     HORSESHOE,
     MIXTURE,
     SLAB,
-    _inv_gamma,
-    _mh_tau,
-    _mh_var,
-    _prior_var,
-    draw_coefficients,
     hyper_vector,
-    log_marginal,
+    inv_gamma,
+    mh_tau,
+    mh_var,
+    prior_var,
     trend_variance_draws,
 )
 from .kalman import ffbs_level, ffbs_trend, innovations, seed_numba
@@ -121,10 +120,10 @@ def sweep(it, tune, y, Z, k, kind, llt, hy, offset, omega, sc, th, incl, lam2, n
     q1, q2, tau2 = sc[Q1], sc[Q2], sc[TAU2]
     if p > 0:
         innovations(zt, Z, llt, h, q1, q2, hy[4], hy[5] ** 2, hy[11], V, A, b)
-        _prior_var(v, incl, k, kind, 1.0, hy, lam2, tau2)
+        prior_var(v, incl, k, kind, 1.0, hy, lam2, tau2)
         if kind == HORSESHOE and k > 0:
-            tau2, acc3 = _mh_tau(tau2, sc[STEP3], A, b, v, k, hy[10], P, L, u)
-            sc[XI] = _inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
+            tau2, acc3 = mh_tau(tau2, sc[STEP3], A, b, v, k, hy[10], P, L, u)
+            sc[XI] = inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
             if it < tune:
                 sc[STEP3] *= np.exp((acc3 - 0.44) / np.sqrt(it + 1.0))
         if kind == MIXTURE:
@@ -143,9 +142,9 @@ def sweep(it, tune, y, Z, k, kind, llt, hy, offset, omega, sc, th, incl, lam2, n
             acc += Z[t, j] * th[j]
         res[t] = zt[t] - acc
         eta[t] = acc
-    q1, acc1 = _mh_var(q1, sc[STEP1], res, llt, 1, h, q1, q2, hy)
+    q1, acc1 = mh_var(q1, sc[STEP1], res, llt, 1, h, q1, q2, hy)
     if llt:
-        q2, acc2 = _mh_var(q2, sc[STEP2], res, llt, 2, h, q1, q2, hy)
+        q2, acc2 = mh_var(q2, sc[STEP2], res, llt, 2, h, q1, q2, hy)
     if it < tune:
         sc[STEP1] *= np.exp((acc1 - 0.44) / np.sqrt(it + 1.0))
         if llt:
@@ -157,11 +156,11 @@ def sweep(it, tune, y, Z, k, kind, llt, hy, offset, omega, sc, th, incl, lam2, n
     if kind == HORSESHOE and k > 0:  # Makalic & Schmidt (2016)
         ssum = 0.0
         for j in range(k):
-            lam2[j] = _inv_gamma(1.0, 1.0 / nu[j] + th[j] ** 2 / (2.0 * tau2))
-            nu[j] = _inv_gamma(1.0, 1.0 + 1.0 / lam2[j])
+            lam2[j] = inv_gamma(1.0, 1.0 / nu[j] + th[j] ** 2 / (2.0 * tau2))
+            nu[j] = inv_gamma(1.0, 1.0 + 1.0 / lam2[j])
             ssum += th[j] ** 2 / lam2[j]
-        tau2 = _inv_gamma(0.5 * (k + 1), 1.0 / sc[XI] + 0.5 * ssum)
-        sc[XI] = _inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
+        tau2 = inv_gamma(0.5 * (k + 1), 1.0 / sc[XI] + 0.5 * ssum)
+        sc[XI] = inv_gamma(1.0, 1.0 / hy[10] ** 2 + 1.0 / tau2)
     q1, q2 = trend_variance_draws(level, slope, llt, hy[0], hy[1], q2)
     sc[Q1], sc[Q2], sc[TAU2] = q1, q2, tau2
     for t in range(n):

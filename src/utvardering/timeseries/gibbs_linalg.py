@@ -72,7 +72,7 @@ def _precision(A, v, P):
 
 @njit(cache=True)
 def log_marginal(A, b, v, P, L, u):
-    """log p(y | prior variances v) up to terms that do not depend on v."""
+    """Log p(y | prior variances v) up to terms that do not depend on v."""
     _precision(A, v, P)
     logdet = _chol(P, L)
     _forward(L, b, u)

@@ -25,6 +25,7 @@ from scipy import stats
 from ..effect import Effect
 from ..errors import ConvergenceWarning, DesignError, warn
 from ..estimators import register_estimator
+from ..options import Likelihood, check_level, check_option, renamed_arguments
 from ..study import Study
 from .inputs import fourier_terms, series_inputs
 
@@ -78,13 +79,14 @@ def _fit(y, Z: pd.DataFrame, family: str, errors: str, maxlags: int, arma_order,
 
 @register_estimator("interrupted_time_series", family="timeseries",
                     summary="Segmented regression (level and slope change), HAC/ARMA, counts")
+@renamed_arguments(study_or_series="study", family="likelihood", errors="vcov")
 def interrupted_time_series(
-    study_or_series,
+    study,
     pre_period=None,
     post_period=None,
     *,
-    family: Literal["gaussian", "poisson", "negative_binomial"] = "gaussian",
-    errors: Literal["hac", "arma", "iid"] = "hac",
+    likelihood: Literal["gaussian", "poisson", "negative_binomial"] = "gaussian",
+    vcov: Literal["hac", "arma", "iid"] = "hac",
     maxlags: int | None = None,
     arma_order: tuple[int, int] = (1, 0),
     exposure=None,
@@ -97,19 +99,21 @@ def interrupted_time_series(
 
     Parameters
     ----------
-    study_or_series : Study, pandas.Series or pandas.DataFrame
+    study : Study, pandas.Series or pandas.DataFrame
         A Study with one treated unit (its own series is used; donors are ignored unless
         passed as ``controls``), a Series, or a DataFrame whose first column is the outcome.
     pre_period, post_period : (label, label), optional
         Needed unless a Study. Rows between the two windows are not used.
-    family : {"gaussian", "poisson", "negative_binomial"}, default "gaussian"
-        Linear model, or log-link count regression with ``log(exposure)`` offset.
-    errors : {"hac", "arma", "iid"}, default "hac"
-        Newey–West HAC standard errors, ARMA(p, q) errors (Gaussian only), or classical.
+    likelihood : {"gaussian", "poisson", "negative_binomial"}, default "gaussian"
+        Linear model, or log-link count regression with ``log(exposure)`` offset
+        (``family=`` is the old name).
+    vcov : {"hac", "arma", "iid"}, default "hac"
+        Newey–West HAC standard errors, ARMA(p, q) errors (Gaussian only), or classical
+        (``errors=`` is the old name).
     maxlags : int, optional
         HAC truncation lag; default :func:`newey_west_lags`.
     arma_order : (int, int), default (1, 0)
-        ARMA order for ``errors="arma"``.
+        ARMA order for ``vcov="arma"``.
     exposure : str, array or pandas.Series, optional
         Population at risk for count families (default the Study's exposure column).
     seasonality : (int, int or "dummies"), optional
@@ -137,18 +141,17 @@ def interrupted_time_series(
     Ther.*, 27(4), 299–309. Newey, W. K. & West, K. D. (1994). Automatic lag selection in
     covariance matrix estimation. *Rev. Econ. Stud.*, 61(4), 631–653.
     """
-    if family not in ("gaussian", "poisson", "negative_binomial"):
-        raise DesignError(f"family={family!r} is not one of 'gaussian', 'poisson', 'negative_binomial'.")
-    if errors not in ("hac", "arma", "iid"):
-        raise DesignError(f"errors={errors!r} is not one of 'hac', 'arma', 'iid'.")
-    if errors == "arma" and family != "gaussian":
-        raise DesignError("errors='arma' is available for family='gaussian' only; use "
-                          "errors='hac' for count families.")
-    if isinstance(study_or_series, pd.DataFrame) and controls is None:
-        controls = pd.DataFrame(index=study_or_series.index)
-        study_or_series = study_or_series.iloc[:, 0]
-    inp = series_inputs(study_or_series, controls, pre_period, post_period, exposure)
-    if isinstance(study_or_series, Study):
+    check_option("likelihood", likelihood, Likelihood)
+    check_option("vcov", vcov, ("hac", "arma", "iid"))
+    level = check_level(level)
+    if vcov == "arma" and likelihood != "gaussian":
+        raise DesignError("vcov='arma' is available for likelihood='gaussian' only; use "
+                          "vcov='hac' for count families.")
+    if isinstance(study, pd.DataFrame) and controls is None:
+        controls = pd.DataFrame(index=study.index)
+        study = study.iloc[:, 0]
+    inp = series_inputs(study, controls, pre_period, post_period, exposure)
+    if isinstance(study, Study):
         inp.X, inp.control_names = np.zeros((len(inp.y), 0)), []
     rows = np.flatnonzero(inp.pre | inp.post)
     y = inp.y[rows]
@@ -156,18 +159,18 @@ def interrupted_time_series(
     Z = segmented_design(len(rows), first_post, seasonality, slope_change,
                          inp.X[rows] if inp.X.shape[1] else None, inp.control_names)
     offset = None
-    if family != "gaussian":
+    if likelihood != "gaussian":
         offset = np.log(inp.exposure[rows]) if inp.exposure is not None else None
     L = newey_west_lags(len(rows)) if maxlags is None else int(maxlags)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res, beta, cov = _fit(y, Z, family, errors, L, arma_order, offset)
+        res, beta, cov = _fit(y, Z, likelihood, vcov, L, arma_order, offset)
     notes = []
     retvals = getattr(res, "mle_retvals", None) or {}
     if retvals and not retvals.get("converged", True):
-        notes.append(f"the {family} / {errors} fit did not converge"
-                     + (" (the dispersion may be at its boundary: try family='poisson')"
-                        if family == "negative_binomial" else "") + "; check the estimates.")
+        notes.append(f"the {likelihood} / {vcov} fit did not converge"
+                     + (" (the dispersion may be at its boundary: try likelihood='poisson')"
+                        if likelihood == "negative_binomial" else "") + "; check the estimates.")
     if not np.all(np.isfinite(cov)):
         notes.append("the covariance matrix is not finite; standard errors are unreliable.")
     for note in notes:
@@ -177,7 +180,7 @@ def interrupted_time_series(
     post = np.arange(len(rows)) >= first_post
     Zm, Zcm = Z.to_numpy(), Zc.to_numpy()
     off = np.zeros(len(rows)) if offset is None else offset
-    if family == "gaussian":
+    if likelihood == "gaussian":
         mu, mu_c = Zm @ beta, Zcm @ beta
         jac, jac_c = Zm, Zcm
     else:
@@ -190,7 +193,7 @@ def interrupted_time_series(
     est, se = float(eff[post].mean()), float(np.sqrt(grad @ cov @ grad))
     A, B = eff[post].sum(), mu_c[post].sum()
     a, b = g_eff[post].sum(axis=0), jac_c[post].sum(axis=0)
-    if family == "gaussian":
+    if likelihood == "gaussian":
         g_rel = (a * B - A * b) / B**2
         rel, se_rel = A / B, float(np.sqrt(g_rel @ cov @ g_rel))
         rel_int = (rel - z * se_rel, rel + z * se_rel)
@@ -203,8 +206,8 @@ def interrupted_time_series(
     names = list(Z.columns)
     sds = np.sqrt(np.diag(cov))
     extra = {"coefficients": dict(zip(names, beta.tolist())), "se": dict(zip(names, sds.tolist())),
-             "family": family, "errors": errors, "maxlags": L if errors == "hac" else None,
-             "arma_order": list(arma_order) if errors == "arma" else None,
+             "likelihood": likelihood, "vcov": vcov, "maxlags": L if vcov == "hac" else None,
+             "arma_order": list(arma_order) if vcov == "arma" else None,
              "seasonality": None if seasonality is None else list(seasonality),
              "slope_change": slope_change, "n_obs": len(rows), "level": level}
     for name in ("level_change", "slope_change"):
@@ -212,17 +215,17 @@ def interrupted_time_series(
             i = names.index(name)
             extra[f"{name}_estimate"] = float(beta[i])
             extra[f"{name}_interval"] = [float(beta[i] - z * sds[i]), float(beta[i] + z * sds[i])]
-            if family != "gaussian":
+            if likelihood != "gaussian":
                 extra[f"{name}_rate_ratio"] = float(np.exp(beta[i]))
-    if family == "negative_binomial":
+    if likelihood == "negative_binomial":
         extra["alpha"] = float(np.asarray(res.params)[-1])
     path = pd.DataFrame({"observed": y, "counterfactual": mu_c, "fitted": mu, "effect": eff,
                          "low": eff - z * se_t, "high": eff + z * se_t},
                         index=inp.index[rows])
-    path.index.name = "time"
+    path.index.name = inp.index.name or "time"  # the data's own time column name on the x axis
     resid = y - mu
     diag = {"rmspe_pre": float(np.sqrt(np.mean(resid[~post] ** 2))), "warnings": notes}
-    if family == "gaussian" and errors != "arma":
+    if likelihood == "gaussian" and vcov != "arma":
         from statsmodels.stats.stattools import durbin_watson
 
         diag["durbin_watson"] = float(durbin_watson(resid))

@@ -1,4 +1,4 @@
-"""Placebo-in-time for BSTS: how often does the model "find" an effect where there is none?
+"""Placebo-in-time for BSTS: how often the model "finds" an effect where there is none.
 
 The model is refitted on the pre-period alone with fake intervention starts; every fake
 post-period is real, untreated data, so any "effect" is a false alarm. The share of fake
@@ -14,23 +14,26 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DesignError
+from ..options import renamed_arguments
 from .inputs import series_inputs
 
 __all__ = ["placebo_in_time"]
 
 
-def placebo_in_time(study_or_series, controls=None, pre_period=None, post_period=None, *,
-                    n_placebos: int = 5, horizon: int | None = None,
+@renamed_arguments(study_or_series="study", n_placebos="n_draws")
+def placebo_in_time(study, controls=None, pre_period=None, post_period=None, *,
+                    n_draws: int = 5, horizon: int | None = None,
                     min_pre_periods: int | None = None, exposure=None,
                     random_state=None, **options) -> pd.DataFrame:
     """Refit :func:`~.causal_impact.causal_impact` with fake starts inside the pre-period.
 
     Parameters
     ----------
-    study_or_series, controls, pre_period, post_period, exposure
+    study, controls, pre_period, post_period, exposure
         As for :func:`~.causal_impact.causal_impact`; only the pre-period is used.
-    n_placebos : int, default 5
-        Number of fake starts, spread evenly over the admissible range.
+    n_draws : int, default 5
+        Number of fake starts, spread evenly over the admissible range (``n_placebos=`` is the
+        old name).
     horizon : int, optional
         Length of each fake post-period; default the real post-period's length, capped at a
         third of the pre-period.
@@ -50,7 +53,7 @@ def placebo_in_time(study_or_series, controls=None, pre_period=None, post_period
     """
     from .causal_impact import causal_impact
 
-    inp = series_inputs(study_or_series, controls, pre_period, post_period, exposure)
+    inp = series_inputs(study, controls, pre_period, post_period, exposure)
     rows = np.flatnonzero(inp.pre)
     n_pre = len(rows)
     h = horizon or min(int(inp.post.sum()), n_pre // 3)
@@ -60,7 +63,7 @@ def placebo_in_time(study_or_series, controls=None, pre_period=None, post_period
         raise DesignError(f"the pre-period ({n_pre} periods) is too short for placebo starts "
                           f"with horizon {h} and at least {lo} earlier periods; lower "
                           "horizon= or min_pre_periods=.")
-    starts = np.unique(np.linspace(lo, hi, n_placebos).round().astype(int))
+    starts = np.unique(np.linspace(lo, hi, n_draws).round().astype(int))
     cols = [inp.outcome, *inp.control_names]
     frame = pd.DataFrame(np.column_stack([inp.y, inp.X]), index=inp.index, columns=cols)
     frame = frame.iloc[rows]

@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from ..effect import Effect
+from ..errors import DesignError
+from ..options import renamed_arguments
 
 __all__ = ["BSTSEffect"]
 
@@ -94,12 +96,13 @@ class BSTSEffect(Effect):
 
         return plot_causal_impact(self, axes=ax, **kwargs)
 
-    def placebo_in_time(self, n_placebos: int = 5, **options: Any) -> pd.DataFrame:
+    @renamed_arguments(n_placebos="n_draws")
+    def placebo_in_time(self, n_draws: int = 5, **options: Any) -> pd.DataFrame:
         """Refit with fake starts in the pre-period; see :func:`~.placebo.placebo_in_time`."""
         from .placebo import placebo_in_time
 
         if self.inputs is None:
-            raise ValueError("this result was rebuilt from a dict and has no inputs to refit; "
+            raise DesignError("this result was rebuilt from a dict and has no inputs to refit; "
                              "call utvardering.timeseries.placebo.placebo_in_time directly.")
         kwargs = {**self.inputs, **options}
-        return placebo_in_time(n_placebos=n_placebos, **kwargs)
+        return placebo_in_time(n_draws=n_draws, **kwargs)

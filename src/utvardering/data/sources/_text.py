@@ -161,6 +161,11 @@ def read_json(source: str | os.PathLike | bytes | IO, what: str) -> tuple[object
             ) from None
     try:
         return json.loads(raw), name
+    except RecursionError:
+        raise DataError(
+            f"{what} {name}: the JSON is nested too deeply to read (thousands of levels); no "
+            "real response is. The file is corrupt or not what it claims to be."
+        ) from None
     except json.JSONDecodeError as exc:
         raise DataError(
             f"{what} {name}: not valid JSON ({exc.msg} at line {exc.lineno}, column "

@@ -63,6 +63,11 @@ _CODE_HEADER = re.compile(r"kod|code", re.IGNORECASE)
 _CODE_VALUE = re.compile(r"^\d{1,5}[A-Za-z]?$")
 
 
+def _clip(text: str, limit: int = 30) -> str:
+    """``text`` shortened for a message (``'99999…(400 characters)'``)."""
+    return text if len(text) <= limit else f"{text[:limit]}…({len(text)} characters)"
+
+
 # ----------------------------------------------------------------------------- layout
 def _find_header(rows: list[list[str]]) -> int | None:
     for i, row in enumerate(rows):
@@ -116,6 +121,39 @@ def _month_columns(header: list[str], first: int, where: str, line: int) -> tupl
             "appear more than once in the header. Remove the repeated columns."
         )
     return month_cols, periods, prelim_cols, ignored, empty_cols
+
+
+def _check_complete(rows: list[list[str]], line_no: list[int], h: int, width: int,
+                    first_month: int, text: str, where: str) -> None:
+    """Refuse a file that was cut off (an interrupted download) or a row that lost cells.
+
+    Every row of an export has as many fields as the header. A row below the header with
+    more than one field but fewer than the header's (for example a last line cut in the
+    middle, ``0300;    Misshandel in``), or a last line with its offence label but no
+    separator before the months, means the table is incomplete: its missing months would
+    otherwise be read as blank and its missing rows would vanish.
+    """
+    for k in range(h + 1, len(rows)):
+        filled = [c for c in rows[k] if c.strip()]
+        if 1 < len(rows[k]) < width and filled:
+            last = k == max(i for i, r in enumerate(rows) if any(c.strip() for c in r))
+            raise DataError(
+                f"{where}: line {line_no[k]} has {len(rows[k])} fields but the header has "
+                f"{width}"
+                + (" and it is the last line: the file looks cut off (an interrupted "
+                   "download). Download the export again."
+                   if last else ": a row lost cells or separators. Re-export the table; every "
+                   "row needs a cell (a number or a marker such as '..') for every month.")
+            )
+    if text and not text.endswith(("\n", "\r")) and len(rows) > h + 1:
+        tail = rows[-1]
+        if len(tail) == 1 and tail[0].strip() and first_month > 1 and \
+                _CODE_VALUE.match(tail[0].strip()):
+            raise DataError(
+                f"{where}: the file ends in the middle of line {line_no[-1]} "
+                f"({tail[0].strip()!r}): it looks cut off (an interrupted download). "
+                "Download the export again."
+            )
 
 
 def _table_rows(
@@ -317,6 +355,7 @@ def read_bra_export(
     month_cols, periods, prelim_cols, ignored, empty_cols = _month_columns(
         header, first_month, f"Brå export {name}", line_no[h]
     )
+    _check_complete(rows, line_no, h, len(header), first_month, text, f"Brå export {name}")
     body, body_lines, end = _table_rows(
         rows, h, line_no, len(header), month_cols, empty_cols, first_month, f"Brå export {name}"
     )
@@ -397,6 +436,15 @@ def read_bra_export(
         }
     )
     count = values.to_numpy(dtype=float).ravel()
+    huge = np.abs(np.nan_to_num(count)) >= 2.0**53  # also inf: hundreds of digits
+    if huge.any():
+        i, j = divmod(int(np.flatnonzero(huge)[0]), len(month_cols))
+        raise DataError(
+            f"Brå export {name}: {int(huge.sum())} cell(s) hold numbers too large to be counts "
+            f"(at least 2^53), e.g. row {cells.index[i]!r}, column {cells.columns[j]!r}: "
+            f"{_clip(cells.iat[i, j].strip())!r}. The cell is corrupt (merged cells or a lost "
+            "separator?); correct it from the published table."
+        )
     missing = np.isnan(count)
     whole = np.all(count[~missing] == np.round(count[~missing]))
     out["count"] = (

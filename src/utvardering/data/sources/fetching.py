@@ -46,13 +46,16 @@ def default_cache_dir() -> Path:
 class Transport(Protocol):
     """Anything with ``get(url, timeout) -> bytes`` (raising ``OSError`` on failure)."""
 
-    def get(self, url: str, timeout: float) -> bytes: ...
+    def get(self, url: str, timeout: float) -> bytes:
+        """The body of ``url``; raise :class:`OSError` on failure."""
+        ...
 
 
 class UrllibTransport:
     """HTTP(S) GET with the standard library, identifying itself with :data:`USER_AGENT`."""
 
     def get(self, url: str, timeout: float) -> bytes:
+        """GET ``url`` and return its body (``urllib`` errors are :class:`OSError`)."""
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
                                                        "Accept": "*/*"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -71,6 +74,7 @@ class FetchRecord:
     cache_file: str | None
 
     def to_dict(self) -> dict:
+        """The record as a JSON-serialisable dict."""
         return asdict(self)
 
 

@@ -228,6 +228,16 @@ def read_police_shootings(
                 f"counts; found {bad[:5]}. Fill in missing counts (0 if none) and remove "
                 "decimals or signs."
             )
+        digits = col.str.replace(r"\D", "", regex=True).str.lstrip("0")
+        huge = (digits.str.len() > 15).to_numpy(dtype=bool)  # > 10^15: no count, and not exact
+        if huge.any():
+            bad = [f"line {ln} ({u}): {v!r}"
+                   for ln, u, v in zip(line_of[huge], unit[huge], col[huge])]
+            raise DataError(
+                f"police shootings {name}: column {have[role]!r} holds number(s) too large to be "
+                f"a count: {bad[:5]}. The cell is corrupt (merged cells or a lost separator?); "
+                "correct it from the published table."
+            )
         out[role] = col.str.replace(r"\D", "", regex=True).astype(np.int64).to_numpy()
     dup = out.duplicated(["unit", "time"], keep=False).to_numpy()
     if dup.any():
@@ -338,10 +348,10 @@ def read_police_events(path_or_json: str | os.PathLike | IO | list[dict]) -> pd.
         raw_id = ev["id"]
         if isinstance(raw_id, str) and raw_id.strip().isdigit():
             raw_id = int(raw_id)
-        if not isinstance(raw_id, int) or isinstance(raw_id, bool):
+        if not isinstance(raw_id, int) or isinstance(raw_id, bool) or not 0 <= raw_id < 2**63:
             raise DataError(
-                f"police events {name}: {where} has id {ev['id']!r}, not a whole number; the "
-                "API's ids are integers. Check that the file is an unmodified API response."
+                f"police events {name}: {where} has id {ev['id']!r}, not a whole number from 0 "
+                "to 2^63 - 1; the API's ids are integers of that size. Check that the file is an unmodified API response."
             )
         url = str(ev["url"])
         records.append(

@@ -24,6 +24,7 @@ The flat index of a cell is row-major over ``id`` (the last dimension varies fas
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ __all__ = ["PxWebRequest", "pxweb_query", "read_jsonstat2"]
 
 PXWEB_V1_URL = "https://api.scb.se/OV0104/v1/doris"
 PXWEB_V2_URL = "https://statistikdatabasen.scb.se/api/v2"
+#: The most cells :func:`read_jsonstat2` accepts (a PxWeb answer is limited to ~150,000).
+MAX_CELLS = 10_000_000
 _TOP = re.compile(r"^top\((\d+)\)$", re.IGNORECASE)
 
 
@@ -122,6 +125,13 @@ def _flat(values: Any, total: int, key: str, where: str) -> tuple[np.ndarray, np
     raise DataError(f"{where}: '{key}' must be a list or an object, got {type(values).__name__}.")
 
 
+def _cell_name(position: int, ids: list[str], sizes: list[int], cats: list) -> str:
+    """The categories of flat cell ``position`` (row-major over ``id``), e.g. ``Tid=2021M01``."""
+    index = np.unravel_index(position, sizes) if sizes else ()
+    return ", ".join(f"{dim}={codes[k]}" for dim, k, (codes, _) in zip(ids, index, cats)) \
+        or "the only cell"
+
+
 def read_jsonstat2(path_or_dict: str | os.PathLike | IO | dict) -> pd.DataFrame:
     """Turn a JSON-stat 2.0 dataset (a PxWeb response) into a tidy frame.
 
@@ -187,14 +197,31 @@ def read_jsonstat2(path_or_dict: str | os.PathLike | IO | dict) -> pd.DataFrame:
     clash = [d for d in ids if d in ("value", "status") or f"{d}_label" in ids]
     if clash:
         raise DataError(f"{where}: dimension name(s) {clash} clash with output column names.")
+    total = math.prod(sizes) if sizes else 1
+    if total > MAX_CELLS:
+        raise DataError(
+            f"{where}: 'size' {sizes} describes {total:,} cells, more than this reader takes "
+            f"({MAX_CELLS:,}). PxWeb answers are far smaller: the response is corrupt, or ask "
+            "for fewer categories per request and combine the answers."
+        )
     cats = [_categories(d, dims[d], n, where) for d, n in zip(ids, sizes)]
-    total = int(np.prod(sizes, dtype=np.int64)) if sizes else 1
     raw, present = _flat(data["value"], total, "value", where)
-    try:
-        values = np.array([float(v) if p else np.nan for v, p in zip(raw, present)], dtype=float)
-    except (TypeError, ValueError):
-        bad = next(v for v, p in zip(raw, present) if p and not isinstance(v, int | float))
-        raise DataError(f"{where}: 'value' holds a non-numeric entry {bad!r}.") from None
+    numeric = np.array([isinstance(v, int | float) and not isinstance(v, bool)
+                        for v in raw[present].tolist()], dtype=bool)
+    if not numeric.all():
+        bad = raw[present][~numeric][0]
+        cell = _cell_name(int(np.flatnonzero(present)[~numeric][0]), ids, sizes, cats)
+        raise DataError(f"{where}: 'value' holds a non-numeric entry {bad!r} at {cell}; "
+                        "values are numbers or null.")
+    values = np.full(total, np.nan)
+    values[present] = np.array(raw[present].tolist(), dtype=float)
+    infinite = np.flatnonzero(np.isinf(values))
+    if infinite.size:
+        cells = "; ".join(_cell_name(int(i), ids, sizes, cats) for i in infinite[:3])
+        raise DataError(
+            f"{where}: 'value' holds {infinite.size} number(s) too large for a float (read as "
+            f"infinite), at {cells}. The response is corrupt; fetch it again."
+        )
 
     grid = np.indices(sizes, dtype=np.int64).reshape(len(sizes), -1) if sizes else np.zeros((0, 1))
     columns: dict[str, Any] = {}

@@ -44,13 +44,34 @@ _FORMATS = {
 _COMMA_NUMBER = re.compile(r"^-?\d+(,\d+)?$")
 
 
-def _numeric(col: pd.Series) -> pd.Series:
-    """Convert a text column to numbers when every filled cell is a number (',' or '.')."""
+def _numeric(col: pd.Series, rid: pd.Series | None = None, where: str = "",
+             name: str | None = None) -> pd.Series:
+    """Convert a text column to numbers when every filled cell is a number (',' or '.').
+
+    A column that mixes decimal commas (``1,85``) and decimal points (``2.10``) is refused
+    (naming the respondents of both kinds): a file has one decimal mark, and guessing would
+    misread one kind.
+    """
     s = col.str.strip()
     filled = s.ne("") & s.notna()
     if not filled.any():
         return col
     text = s[filled]
+    comma = text.str.match(r"^-?\d+,\d+$")
+    point = text.str.match(r"^-?\d+\.\d+$")
+    if comma.any() and point.any() and (comma | point | text.str.match(r"^-?\d+$")).all():
+        ids = rid if rid is not None else pd.Series(col.index + 1, index=col.index)
+
+        def show(mask: pd.Series) -> str:
+            rows = mask[mask].index
+            return (f"{int(mask.sum())} cell(s), e.g. respondent(s) "
+                    f"{_show(ids.loc[rows], 4)}: {_show(text[mask].map(repr), 3)}")
+
+        raise DataError(
+            f"{where}column {name or repr(col.name)} mixes decimal commas ({show(comma)}) and decimal points "
+            f"({show(point)}). A file uses one decimal mark; re-export it, or correct the "
+            f"{'points' if point.sum() <= comma.sum() else 'commas'}, which are fewer."
+        )
     if text.str.match(_COMMA_NUMBER.pattern).all():
         text = text.str.replace(",", ".", regex=False)
     converted = pd.to_numeric(text, errors="coerce")
@@ -65,8 +86,14 @@ def _read_csv(path: str | os.PathLike, encoding: str | None) -> pd.DataFrame:
     text, _ = read_text(path, encoding)
     header = next((ln for ln in text.splitlines() if ln.strip()), "")
     sep = max((";", ",", "\t"), key=header.count)
+    if not header:
+        raise DataError(f"survey file {Path(path).name} is empty (no header line); export the "
+                        "micro-data again.")
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"survey file {Path(path).name} has no columns; export the micro-data "
+                        "again.") from None
     except pd.errors.ParserError as exc:
         raise DataError(
             f"survey file {Path(path).name}: cannot be read as {sep!r}-separated text "
@@ -83,7 +110,16 @@ def _read_pyreadstat(path: str | os.PathLike, fmt: str) -> pd.DataFrame:
             "pip install utvardering[survey]  (or: pip install pyreadstat)"
         ) from exc
     reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
-    df, meta = reader(os.fspath(path), apply_value_formats=False)
+    errors = tuple(e for e in (getattr(pyreadstat, "ReadstatError", None),
+                               getattr(pyreadstat, "PyreadstatError", None)) if e is not None)
+    try:
+        df, meta = reader(os.fspath(path), apply_value_formats=False)
+    except errors as exc:
+        kind = "SPSS (.sav/.zsav)" if fmt == "sav" else "Stata (.dta)"
+        raise DataError(
+            f"survey file {Path(path).name} is not a readable {kind} file ({exc}). It may be "
+            "damaged or of another format; export it again or pass format=."
+        ) from None
     df.attrs["column_labels"] = dict(zip(meta.column_names, meta.column_labels))
     df.attrs["value_labels"] = dict(meta.variable_value_labels)
     return df
@@ -192,9 +228,12 @@ def read_survey_microdata(
     out.attrs["source"] = name
 
     if fmt == "csv":
+        rid_text = out["respondent"].astype(str).str.strip()
+        in_file = dict(zip(out.columns, list(given.values()) + list(item_map)))
         for col in out.columns:
             if col not in ("respondent", "unit"):
-                out[col] = _numeric(out[col])
+                out[col] = _numeric(out[col], rid_text, f"survey file {name}: ",
+                                    repr(in_file[col]))
     for col in ("respondent", "unit"):
         if pd.api.types.is_string_dtype(out[col]):
             stripped = out[col].str.strip()
@@ -221,6 +260,15 @@ def read_survey_microdata(
                 f"survey file {name}: {role} ({given[role]!r}) is missing for respondent(s) "
                 f"{_show(rid[empty])}. Fill it in or remove those rows explicitly."
             )
+    for col in out.columns:
+        if col != "weight" and pd.api.types.is_float_dtype(out[col]):
+            infinite = np.isinf(out[col].to_numpy(dtype=float, na_value=np.nan))
+            if infinite.any():
+                raise DataError(
+                    f"survey file {name}: column {col!r} is infinite for respondent(s) "
+                    f"{_show(rid[infinite])} (an overflow such as 1e400, or 'inf'). Correct "
+                    "those cells or set them missing."
+                )
     w = pd.to_numeric(out["weight"], errors="coerce").astype(float)
     problems = []
     for label, mask in (

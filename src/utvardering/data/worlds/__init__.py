@@ -1,2 +1,3 @@
 """Internals of the simulated Malmö worlds; the public entry points are in
-:mod:`utvardering.data.simulate`."""
+:mod:`utvardering.data.simulate`.
+"""

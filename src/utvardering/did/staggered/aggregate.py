@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
+from scipy import sparse
 
-from .influence import TINY, CellInfluence, Inference, LinearForm
+from .influence import TINY, CellInfluence, Inference, LinearForm, as_cell_influence, joint_wald
 
-__all__ = ["AggregateResult", "CohortShares", "aggregate_gt", "wald_pretest", "weight_influence"]
+__all__ = ["AggregateResult", "CohortShares", "aggregate_gt", "summaries_vcov", "wald_pretest",
+           "weight_influence"]
 
 
 def weight_influence(keep: np.ndarray, pg: np.ndarray, cell_group: np.ndarray,
@@ -50,6 +51,7 @@ class AggregateResult:
     form: LinearForm | None = None
     path_form: LinearForm | None = None
     path_se: np.ndarray | None = None
+    path_vcov: np.ndarray | None = None
 
 
 class CohortShares:
@@ -131,6 +133,39 @@ def _paths(att: np.ndarray, inf, keeps: list, weights: list,
     return effects, psi.T, out
 
 
+def summaries_vcov(att: np.ndarray, inf, keeps: list, weights: list, shares: CohortShares,
+                   engine: Inference) -> np.ndarray:
+    r"""Analytic covariance of several share-weighted summaries of the cells.
+
+    Summary :math:`j` has influence function :math:`\psi_j = \Psi v_j + \omega_j`
+    (:math:`v_j` its cell weights, :math:`\omega_j` the influence of the estimated cohort
+    shares, :meth:`CohortShares.dot`); the covariance is :math:`S^\top S / n^2` with
+    :math:`S` the ``(clusters, summaries)`` cluster sums of :math:`\psi` — R ``did``'s
+    ``V = t(inf) %*% inf / n^2`` of ``aggte``'s influence functions. Built block by block
+    of units (:meth:`CellInfluence.products`): memory ``O(n·s)``, never the cells × cells
+    matrix.
+    """
+    inf = as_cell_influence(inf)
+    m = len(keeps)
+    rows = np.concatenate([np.asarray(k, dtype=np.intp) for k in keeps])
+    cols = np.repeat(np.arange(m), [len(k) for k in keeps])
+    data = np.concatenate([np.broadcast_to(np.asarray(w, dtype=float), (len(k),))
+                           for k, w in zip(keeps, weights)])
+    V = sparse.csr_matrix((data, (rows, cols)), shape=(len(att), m))
+    coef = np.stack([shares.coefficients(k, att[k]) for k in keeps], axis=1)  # (slots, m)
+    out = np.zeros((m, m))
+    sums = None if engine.cluster is None else np.zeros((engine.n_clusters, m))
+    for units, part in inf.products(V):
+        part = part + shares.unit_weight[units, None] * coef[shares.unit_pos[units]]
+        if sums is None:
+            out += part.T @ part
+        else:
+            np.add.at(sums, engine.cluster[units], part)
+    if sums is not None:
+        out = sums.T @ sums
+    return out / engine.n**2
+
+
 def _form(att, keeps, V, shares, form: LinearForm) -> LinearForm:
     """The :class:`LinearForm` of the summaries of :func:`_paths` (weights ``V``)."""
     out = LinearForm(form.cells @ V, form.cohorts @ V)
@@ -191,6 +226,7 @@ def aggregate_gt(
     first_time: float | None = None,
     cohort_values: np.ndarray | None = None,
     path_se=None,
+    vcov_engine: Inference | None = None,
 ) -> AggregateResult:
     """Aggregate ATT(g,t) as R ``did::aggte`` (Callaway & Sant'Anna 2021, Sect. 3.1).
 
@@ -230,6 +266,9 @@ def aggregate_gt(
         Standard errors of the columns of an ``(n, m)`` block of influence functions. With
         it, ``dynamic`` forms its event-time influence functions a few at a time and returns
         their standard errors (``path_se``) instead of them (``path_influence`` is None).
+    vcov_engine : Inference, optional
+        ``dynamic`` only: with it, the result carries ``path_vcov``, the analytic covariance
+        of the event-time effects (:func:`summaries_vcov`), as HonestDiD needs.
 
     Returns
     -------
@@ -274,20 +313,23 @@ def aggregate_gt(
             raise ValueError("no event times fall within min_e/max_e/balance_e; widen them.")
         keeps = [np.flatnonzero((event == e) & include) for e in labels]
         positive = np.flatnonzero(labels >= 0)
+        vcov = None if vcov_engine is None else summaries_vcov(
+            att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, vcov_engine)
         if path_se is not None and positive.size:
             effects, ses, path_form, est, psi, form = _dynamic_in_chunks(
                 att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, cells, positive,
                 path_se, len(unit_group))
-            return AggregateResult(kind, est, psi, labels, effects, None, form, path_form, ses)
+            return AggregateResult(kind, est, psi, labels, effects, None, form, path_form, ses,
+                                   vcov)
         effects, path_inf, path_form = _paths(
             att, inf, keeps, [pg[k] / pg[k].sum() for k in keeps], share, cells)
         if positive.size == 0:
             return AggregateResult(kind, np.nan, np.full(len(unit_group), np.nan), labels,
-                                   effects, path_inf, None, path_form)
+                                   effects, path_inf, None, path_form, path_vcov=vcov)
         est, psi, form = _paths(effects, path_inf, [positive],
                                 [np.full(positive.size, 1.0 / positive.size)], form=path_form)
         return AggregateResult(kind, float(est[0]), psi[:, 0], labels, effects, path_inf,
-                               form, path_form)
+                               form, path_form, path_vcov=vcov)
     if kind == "calendar":
         labels = np.array([t for t in np.unique(time[time >= group.min()])
                            if np.any((time == t) & (group <= time))])
@@ -303,7 +345,7 @@ def aggregate_gt(
 
 
 def wald_pretest(att: np.ndarray, inf, pre: np.ndarray,
-                 inference: Inference, *, se: np.ndarray | None = None) -> dict:
+                 inference: Inference, *, se: np.ndarray | None = None) -> tuple[dict, str | None]:
     """Joint Wald test that every pre-treatment ATT(g,t) is zero.
 
     :math:`W = \\hat a^\\top \\hat V^{-1} \\hat a \\sim \\chi^2_q` under the null, with
@@ -311,24 +353,29 @@ def wald_pretest(att: np.ndarray, inf, pre: np.ndarray,
     :math:`\\hat V` their analytic (cluster-robust) covariance. ``se`` (the analytic
     standard errors of all cells, when already computed) saves one pass over the units.
 
+    :math:`\\hat V` is built from :math:`G` clusters, so its rank is below :math:`G`: with
+    :math:`q \\ge G` pre-treatment cells the test is not computed (and the ``q × q`` matrix
+    is never formed — at 2,000 units × 200 periods ``q`` is about 4,000); otherwise the
+    rank-aware :func:`~utvardering.did.staggered.influence.joint_wald` decides.
+
     Returns
     -------
     dict
         ``pretrend_wald``, ``pretrend_df``, ``pretrend_p_value`` (NaN when there are no
         usable pre-treatment cells or the covariance is singular).
+    str or None
+        Why the test was not computed, if it was not.
     """
     if se is None:
         inference = replace(inference, multipliers=None)
         se = inference.standard_errors(inf)[0]
         se = np.where(np.isnan(se), 0.0, se)
     use = pre & (se > TINY)
-    out = {"pretrend_wald": np.nan, "pretrend_df": int(use.sum()), "pretrend_p_value": np.nan}
-    if not use.any():
-        return out
+    q = int(use.sum())
+    what = "pre-treatment ATT(g,t) cells"
+    advice = ("read the pre-treatment part of aggregate('dynamic') instead, and use "
+              "honest_did() on it")
+    if q == 0 or q >= inference.n_clusters:
+        return joint_wald(att[use], np.zeros((q, q)), inference.n_clusters, what, advice)
     v = inference.gram(inf, use) / inference.n**2
-    if 1.0 / np.linalg.cond(v) <= np.finfo(float).eps:
-        return out
-    a = att[use]
-    wald = float(a @ np.linalg.solve(v, a))
-    out.update(pretrend_wald=wald, pretrend_p_value=float(stats.chi2.sf(wald, use.sum())))
-    return out
+    return joint_wald(att[use], v, inference.n_clusters, what, advice)

@@ -320,7 +320,7 @@ def callaway_santanna(
     cohort_values = np.unique(data.g_ord)
     engine.prepare_bootstrap(influence, data.g_ord, unit_weight, cohort_values)
     se, crit = engine.standard_errors(
-        influence, LinearForm.identity(len(gt.att), len(cohort_values)))
+        influence, LinearForm.identity(len(gt.att), len(cohort_values)) if draws else None)
     group_ord, time_ord = gt.group, data.t_ord[gt.time]
     table = pd.DataFrame({
         "group": [data.labels[g] for g in group_ord],
@@ -330,17 +330,18 @@ def callaway_santanna(
         "att": gt.att, "se": se, "low": gt.att - crit * se, "high": gt.att + crit * se,
         "n_treated": gt.n_treated, "n_control": gt.n_control,
     })
-    design = {"att": gt.att, "group": group_ord, "time": time_ord, "unit_group": data.g_ord,
+    design = {"base_period": base_period, "att": gt.att, "group": group_ord, "time": time_ord, "unit_group": data.g_ord,
               "unit_weight": unit_weight, "first_time": first, "inference": engine,
               "labels": data.labels, "cohort_values": cohort_values}
-    diagnostics = {"critical_value": float(crit), "n_cells": len(table),
-                   **wald_pretest(gt.att, influence, group_ord > time_ord, engine,
-                                  se=None if draws else se)}
+    pretest, pretest_note = wald_pretest(gt.att, influence, group_ord > time_ord, engine,
+                                         se=None if draws else se)
+    diagnostics = {"critical_value": float(crit), "n_cells": len(table), **pretest}
     warnings = [*data.notes, *(f"skipped {s}" for s in gt.skipped),
-                *_few_cluster_warnings(data, control_group)]
+                *_few_cluster_warnings(data, control_group),
+                *([pretest_note] if pretest_note else [])]
     diagnostics["warnings"] = warnings
     simple = aggregate_gt(gt.att, influence, group_ord, time_ord, data.g_ord, unit_weight,
-                          "simple", cohort_values=cohort_values)
+                          "simple", cohort_values=cohort_values if draws else None)
     effect = StaggeredEffect(
         method="callaway_santanna", estimate=simple.estimate, level=level,
         diagnostics=diagnostics, outcome=outcome_name,

@@ -116,7 +116,7 @@ def _start_ordinals(study: Study, kept: np.ndarray) -> tuple[np.ndarray, list]:
 
     Starts are held as codes into the few distinct periods, each converted once.
     """
-    codes, distinct = study._start_codes()
+    codes, distinct = study.start_codes()
     scale = np.append(np.array([ordinal(s) for s in distinct], dtype=float), np.inf)
     return scale[codes[kept]], list(distinct)
 
@@ -166,7 +166,7 @@ def staggered_panel(study: Study, *, weights: str | None = None, cluster: str | 
     if covariates:
         mats = []
         for c in covariates:
-            if c not in study._sorted_view()[0].columns:
+            if c not in study.columns:
                 raise DesignError(f"covariate {c!r} is not in the data; add it or fix the name.")
             mat = study.wide(c, units=units)[times]
             if mat.isna().any().any():

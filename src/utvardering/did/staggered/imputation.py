@@ -20,6 +20,7 @@ from ...estimators import register_estimator
 from ...options import check_level
 from ...study import Study
 from .data import legacy_options, resolve_study, staggered_panel
+from .influence import joint_wald
 from .results import EventStudyEffect, normal_summary
 
 __all__ = ["imputation_did", "imputation_fit", "imputation_pretrend"]
@@ -79,7 +80,17 @@ def imputation_fit(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
     dict
         ``event_time``, ``theta``, ``se`` (by event time), ``att``, ``att_se``, ``cells``
         (cohort × event-time means), ``n_unimputable`` (treated observations in periods
-        without untreated observations, left out).
+        without untreated observations, left out), ``scores`` (per cluster: the terms
+        :math:`\\sum_{it \\in c} v_{it}\\tilde\\varepsilon_{it}` of every estimand, so
+        ``scores.T @ scores`` is their covariance), ``n_treated_clusters`` and
+        ``single_unit_cells`` (every cohort × event-time mean rests on one unit).
+
+    Notes
+    -----
+    The weights :math:`w` have one non-zero per treated observation and
+    :math:`v_0 = -(a_i + l_t)` on untreated ones, with :math:`(a, l)` the unit and period
+    effects fitted to :math:`w` (one two-way solve for all estimands), so time and memory are
+    :math:`O(N T K)` for :math:`K` event times — no units × periods × estimands array.
     """
     rel = times[None, :] - cohort[:, None]
     untreated = ~(rel >= -anticipation)
@@ -99,12 +110,22 @@ def imputation_fit(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
     tau = np.where(target, y - fitted, 0.0)
     resid0 = np.where(untreated, y - fitted, 0.0)
     events = np.unique(rel[target]).astype(int)
-    # weights: one column per event time, then the overall ATT
-    W = np.stack([(target & (rel == e)) / np.sum(target & (rel == e)) for e in events]
-                 + [target / target.sum()], axis=2)
-    estimates = np.einsum("itk,it->k", W, tau)
-    a, lt = _solve_twoway(untreated, W.sum(axis=1), W.sum(axis=0))
-    v0 = -(a[:, None, :] + lt[None, :, :]) * untreated[:, :, None]
+    # the weights w (one column per event time, then the overall ATT) have one non-zero per
+    # treated observation: kept as (unit, period, column, weight), never as an n × T × K array
+    ti, tt = np.nonzero(target)
+    ev = np.searchsorted(events, rel[ti, tt].astype(int))
+    count = np.bincount(ev, minlength=len(events)).astype(float)
+    k = len(events) + 1
+    w_obs = 1.0 / count[ev]
+    tau_obs = tau[ti, tt]
+    estimates = np.append(np.bincount(ev, weights=w_obs * tau_obs, minlength=len(events)),
+                          tau_obs.sum() / ti.size)
+    unit_rhs, time_rhs = np.zeros((y.shape[0], k)), np.zeros((y.shape[1], k))
+    np.add.at(unit_rhs, (ti, ev), w_obs)
+    np.add.at(time_rhs, (tt, ev), w_obs)
+    unit_rhs[:, -1] = np.bincount(ti, minlength=y.shape[0]) / ti.size
+    time_rhs[:, -1] = np.bincount(tt, minlength=y.shape[1]) / ti.size
+    a, lt = _solve_twoway(untreated, unit_rhs, time_rhs)
     groups = np.unique(cohort[np.isfinite(cohort)])
     gi = np.searchsorted(groups, np.where(np.isfinite(cohort), cohort, groups[0]))
     offset = int(-rel[target].min())
@@ -115,7 +136,13 @@ def imputation_fit(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
     tau_bar = np.zeros_like(tau)
     tau_bar[target] = cell_sum[cell[target]] / cell_n[cell[target]]
     eps = resid0 + np.where(target, tau - tau_bar, 0.0)
-    contrib = ((W + v0) * eps[:, :, None]).sum(axis=1)
+    # sum_t (w + v0)_itk eps_it with v0 = -(a_ik + l_tk) on untreated observations
+    eps_obs = eps[ti, tt]
+    contrib = np.zeros((y.shape[0], k))
+    np.add.at(contrib, (ti, ev), w_obs * eps_obs)
+    contrib[:, -1] = np.bincount(ti, weights=eps_obs, minlength=y.shape[0]) / ti.size
+    untreated_eps = np.where(untreated, eps, 0.0)
+    contrib -= a * untreated_eps.sum(axis=1)[:, None] + untreated_eps @ lt
     if cluster is not None:
         summed = np.zeros((int(cluster.max()) + 1, contrib.shape[1]))
         np.add.at(summed, cluster, contrib)
@@ -125,9 +152,13 @@ def imputation_fit(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
     cells = pd.DataFrame({"group": groups[g_codes], "event_time": e_codes - offset,
                           "effect": (cell_sum / np.maximum(cell_n, 1))[cell_n > 0],
                           "n": cell_n[cell_n > 0]})
+    treated_clusters = np.unique((np.arange(len(cohort)) if cluster is None else cluster)[
+        np.isfinite(cohort)])
     return {"event_time": events, "theta": estimates[:-1], "se": se[:-1],
             "att": float(estimates[-1]), "att_se": float(se[-1]), "cells": cells,
-            "n_unimputable": n_unimputable}
+            "n_unimputable": n_unimputable, "scores": contrib,
+            "n_treated_clusters": int(treated_clusters.size),
+            "single_unit_cells": bool(np.all(cell_n[cell_n > 0] == 1))}
 
 
 def imputation_pretrend(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *, periods: int = 3,
@@ -148,7 +179,9 @@ def imputation_pretrend(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
     -------
     dict
         ``event_time`` (−K…−1 relative to the first treated period), ``gamma``, ``se``,
-        ``pretrend_wald``, ``pretrend_df``, ``pretrend_p_value``.
+        ``pretrend_wald``, ``pretrend_df``, ``pretrend_p_value`` (NaN when the test cannot
+        be computed: see :func:`~utvardering.did.staggered.influence.joint_wald`; ``note``
+        then says why), and ``scores``, the per-cluster influence of :math:`\\hat\\gamma`.
     """
     rel = times[None, :] - cohort[:, None] + anticipation
     untreated = ~(rel >= 0)
@@ -163,7 +196,8 @@ def imputation_pretrend(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
     zz = np.einsum("itk,itl->kl", zt, zt)
     out = {"event_time": leads - anticipation, "gamma": np.full(len(leads), np.nan),
            "se": np.full(len(leads), np.nan), "pretrend_wald": np.nan,
-           "pretrend_df": len(leads), "pretrend_p_value": np.nan}
+           "pretrend_df": len(leads), "pretrend_p_value": np.nan, "scores": None,
+           "note": None}
     if len(leads) == 0 or np.linalg.matrix_rank(zz) < len(leads):
         return out
     bread = np.linalg.inv(zz)
@@ -175,10 +209,10 @@ def imputation_pretrend(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
         np.add.at(summed, cluster, scores)
         scores = summed
     g = scores.shape[0]
-    vcov = g / (g - 1) * bread @ (scores.T @ scores) @ bread
-    wald = float(gamma @ np.linalg.solve(vcov, gamma))
-    out.update(gamma=gamma, se=np.sqrt(np.diag(vcov)), pretrend_wald=wald,
-               pretrend_p_value=float(stats.chi2.sf(wald, len(leads))))
+    influence = np.sqrt(g / (g - 1)) * scores @ bread  # per cluster: ψ'ψ is the CR covariance
+    vcov = influence.T @ influence
+    test, note = joint_wald(gamma, vcov, g, what="pre-trend leads")
+    out.update(gamma=gamma, se=np.sqrt(np.diag(vcov)), scores=influence, note=note, **test)
     return out
 
 
@@ -246,35 +280,93 @@ def imputation_did(
     study = resolve_study(study, where=where, unit=unit, time=time, outcome=outcome,
                           cohort=cohort)
     panel = staggered_panel(study, cluster=cluster)
-    fit = imputation_fit(panel.y, panel.g_ord, panel.t_ord, anticipation=anticipation,
+    # work on y / 2^k (exact in floating point): outcomes of any magnitude (1e-300, 1e300)
+    # neither underflow nor overflow in the squared residuals
+    scale = _power_of_two_scale(panel.y)
+    y = panel.y / scale
+    fit = imputation_fit(y, panel.g_ord, panel.t_ord, anticipation=anticipation,
                          cluster=panel.cluster)
+    warnings = list(panel.notes)
+    degenerate = _degenerate_variance(fit, y)
+    if degenerate:
+        warnings.append(degenerate)
+        fit["se"] = np.full_like(fit["se"], np.nan)
+        fit["att_se"] = np.nan
+    elif fit["single_unit_cells"]:
+        warnings.append("every cohort × event-time mean rests on a single treated unit: the "
+                        "conservative variance (BJS Theorem 3) then omits the treated units' own "
+                        "noise and understates the uncertainty; read the intervals with care.")
+    theta, se = fit["theta"] * scale, fit["se"] * scale
     z = float(stats.norm.ppf(0.5 + level / 2))
-    path = pd.DataFrame({"effect": fit["theta"], "se": fit["se"],
-                         "low": fit["theta"] - z * fit["se"], "high": fit["theta"] + z * fit["se"]},
+    path = pd.DataFrame({"effect": theta, "se": se, "low": theta - z * se, "high": theta + z * se},
                         index=pd.Index(fit["event_time"], name="event_time"))
+    scores = [fit["scores"][:, :-1]]
+    names = [f"event_time[{int(e)}]" for e in fit["event_time"]]
     diagnostics: dict = {}
     if pretrend_periods:
-        pre = imputation_pretrend(panel.y, panel.g_ord, panel.t_ord, periods=int(pretrend_periods),
+        pre = imputation_pretrend(y, panel.g_ord, panel.t_ord, periods=int(pretrend_periods),
                                   anticipation=anticipation, cluster=panel.cluster)
+        gamma, gamma_se = pre["gamma"] * scale, pre["se"] * scale
+        if degenerate:  # the leads' cluster-robust SEs rest on the same too few clusters
+            gamma_se = np.full_like(gamma_se, np.nan)
         lead_path = pd.DataFrame(
-            {"effect": pre["gamma"], "se": pre["se"], "low": pre["gamma"] - z * pre["se"],
-             "high": pre["gamma"] + z * pre["se"]},
+            {"effect": gamma, "se": gamma_se, "low": gamma - z * gamma_se,
+             "high": gamma + z * gamma_se},
             index=pd.Index(pre["event_time"].astype(int), name="event_time"))
         path = pd.concat([lead_path, path])
         diagnostics = {k: pre[k] for k in ("pretrend_wald", "pretrend_df", "pretrend_p_value")}
-    warnings = list(panel.notes)
+        if pre["note"]:
+            warnings.append(pre["note"])
+        if pre["scores"] is not None:
+            scores.insert(0, pre["scores"])
+            names = [f"event_time[{int(e)}]" for e in pre["event_time"]] + names
+    vcov = None
+    if not degenerate and len(scores) == (2 if pretrend_periods else 1) and \
+            (not pretrend_periods or pre["scores"] is not None):
+        joint = np.hstack(scores) * scale
+        with np.errstate(over="ignore", under="ignore"):
+            vcov = pd.DataFrame(joint.T @ joint, index=names, columns=names)
     if fit["n_unimputable"]:
         warnings.append(f"{fit['n_unimputable']} treated observation(s) fall in periods without "
                         "untreated observations and cannot be imputed; they are left out.")
     cells = fit["cells"]
     cells["group"] = [panel.labels[g] for g in cells["group"]]
+    cells["effect"] = cells["effect"] * scale
     return EventStudyEffect(
-        method="imputation_did", estimate=fit["att"], level=level, path=path,
+        method="imputation_did", estimate=fit["att"] * scale, level=level, path=path,
         diagnostics={**diagnostics, "warnings": warnings}, outcome=study.outcome,
         estimand="average effect over all treated observations (imputed untreated outcomes)",
         n_treated=int(np.isfinite(panel.g_ord).sum()),
         n_control=int((~np.isfinite(panel.g_ord)).sum()), start=str(study.start),
         params={"anticipation": int(anticipation), "cluster": cluster,
                 "pretrend_periods": int(pretrend_periods)},
-        cohort_effects=cells, **normal_summary(fit["att"], fit["att_se"], level),
+        cohort_effects=cells, vcov=vcov,
+        **normal_summary(fit["att"] * scale, fit["att_se"] * scale, level),
     )
+
+
+def _power_of_two_scale(y: np.ndarray) -> float:
+    """``2^k`` near the largest absolute outcome (1 when all are zero)."""
+    largest = float(np.max(np.abs(y))) if y.size else 0.0
+    if not np.isfinite(largest) or largest == 0.0:
+        return 1.0
+    return float(2.0 ** np.round(np.log2(largest)))
+
+
+def _degenerate_variance(fit: dict, y: np.ndarray) -> str | None:
+    """Why the standard errors cannot be used (None when they can).
+
+    With two clusters, or when the variance is zero to rounding (e.g. one treated and one
+    comparison unit: the fixed effects fit every residual exactly), a "standard error" of
+    1e-16 would give a zero-width interval and p = 0.
+    """
+    spread = float(np.std(y))
+    n_clusters = fit["scores"].shape[0]
+    if n_clusters < 3:
+        return (f"only {n_clusters} clusters: the imputation variance cannot be estimated, so "
+                "no standard error, interval or p-value is reported; add comparison units or "
+                "use a design-based (placebo/permutation) approach.")
+    if not np.isfinite(fit["att_se"]) or fit["att_se"] <= 1e-8 * spread:
+        return ("the imputation variance is zero to rounding (the fixed effects fit the "
+                "residuals exactly): no standard error, interval or p-value is reported.")
+    return None

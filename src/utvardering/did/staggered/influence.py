@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, stats
 
 __all__ = ["TINY", "CellInfluence", "Inference", "LinearForm", "MultiplierStream",
-           "as_cell_influence", "mammen_weights"]
+           "as_cell_influence", "cluster_sums", "joint_wald", "mammen_weights"]
 
 #: elements per chunk when a product with a wide left matrix is formed block by block
 _CHUNK = 1 << 21
@@ -178,6 +178,16 @@ class CellInfluence:
         for b, (block, cells) in enumerate(zip(self.blocks, self.cells)):
             if block.size:
                 yield self.units(b), block, cells
+
+    def products(self, weights):
+        """Yield ``(units, Psi[units] @ weights)`` block by block.
+
+        ``weights`` is a ``(K, s)`` array or scipy sparse matrix (cells × summaries); each
+        block gives the ``(units of the block, s)`` influence functions of the summaries, so
+        a Gram matrix or cluster sums of ``s`` summaries never need the ``(n, K)`` matrix.
+        """
+        for units, block, cells in self._parts():
+            yield units, np.asarray((weights[cells].T @ block).T)
 
     def dense(self) -> np.ndarray:
         """The ``(n, K)`` matrix (for checks and small problems only)."""
@@ -457,9 +467,60 @@ class LinearForm:
     and :math:`E`, computed once (:meth:`Inference.prepare_bootstrap`).
     """
 
-    cells: np.ndarray
+    cells: np.ndarray | sparse.csr_matrix
     cohorts: np.ndarray
 
     @classmethod
     def identity(cls, k: int, c: int) -> LinearForm:
-        return cls(np.eye(k), np.zeros((c, k)))
+        """The cells themselves; ``cells`` is a sparse identity (a dense ``k × k`` one is
+        500 MB at 8,000 cells), and products with it are exact."""
+        return cls(sparse.identity(k, format="csr"), np.zeros((c, k)))
+
+
+def cluster_sums(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """Sums of the rows of ``psi`` within clusters (``psi`` itself without clusters)."""
+    if cluster is None:
+        return psi
+    out = np.zeros((int(cluster.max()) + 1, *psi.shape[1:]))
+    np.add.at(out, cluster, psi)
+    return out
+
+
+def joint_wald(coef: np.ndarray, vcov: np.ndarray, n_clusters: int,
+               what: str = "pre-treatment coefficients",
+               advice: str = "test fewer leads, or read the leads one by one and use "
+                             "honest_did()") -> tuple[dict, str | None]:
+    """Rank-aware joint Wald test that ``coef`` are all zero.
+
+    :math:`W = \\hat a^\\top \\hat V^{-1} \\hat a \\sim \\chi^2_q`. A cluster-robust
+    :math:`\\hat V` built from :math:`G` clusters has rank at most :math:`G - 1`, so with
+    :math:`q \\ge G` it is singular and :math:`W` would be noise that flips with the order of
+    the units. Then (or when :math:`\\hat V` is numerically singular: smallest eigenvalue
+    below :math:`10^{-10}` of the largest) the test is not computed: NaN, and a note naming
+    the counts is returned instead.
+
+    Returns
+    -------
+    dict
+        ``pretrend_wald``, ``pretrend_df``, ``pretrend_p_value``.
+    str or None
+        Why the test was not computed (``None`` when it was, or when ``q = 0``).
+    """
+    coef = np.asarray(coef, dtype=float)
+    q = int(coef.size)
+    out = {"pretrend_wald": np.nan, "pretrend_df": q, "pretrend_p_value": np.nan}
+    if q == 0:
+        return out, None
+    if q >= n_clusters:
+        return out, (f"joint pre-trend test not computed: {q} {what} but only {n_clusters} "
+                     f"clusters (the cluster-robust covariance has rank at most "
+                     f"{n_clusters - 1} < {q}); {advice}.")
+    vcov = (np.asarray(vcov, dtype=float) + np.asarray(vcov, dtype=float).T) / 2
+    values, vectors = np.linalg.eigh(vcov)
+    if not np.all(np.isfinite(values)) or values[-1] <= 0 or values[0] <= 1e-10 * values[-1]:
+        return out, (f"joint pre-trend test not computed: the covariance of the {q} {what} is "
+                     "singular (some leads are exact linear combinations of others).")
+    rotated = vectors.T @ coef
+    wald = float(np.sum(rotated**2 / values))
+    out.update(pretrend_wald=wald, pretrend_p_value=float(stats.chi2.sf(wald, q)))
+    return out, None

@@ -12,7 +12,7 @@ their cohort × event-time table.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any, ClassVar, Literal
 
@@ -25,7 +25,8 @@ from ...options import check_option
 from .aggregate import aggregate_gt
 from .influence import CellInfluence
 
-__all__ = ["AggregationType", "EventStudyEffect", "StaggeredEffect", "normal_summary"]
+__all__ = ["AggregationType", "EventStudyEffect", "StaggeredEffect", "event_time_vcov",
+           "normal_summary"]
 
 _NORMAL = NormalDist()
 AggregationType = Literal["simple", "group", "dynamic", "calendar"]
@@ -48,6 +49,21 @@ def normal_summary(estimate: float, se: float, level: float) -> dict:
     return {"interval": (estimate - z * se, estimate + z * se), "p_value": p, "se": float(se)}
 
 
+def event_time_vcov(vcov: np.ndarray, event_times, effects: np.ndarray,
+                    base_period: str | None = None) -> pd.DataFrame:
+    """The event-time covariance as a labelled frame (``event_time[e]``).
+
+    With ``base_period="universal"`` the cell of event time -1 is 0 by construction (zero
+    influence function); it is the reference period and is left out, as R HonestDiD's
+    ``honest_did.AGGTEobj`` does.
+    """
+    times = [int(e) for e in event_times]
+    keep = [i for i, e in enumerate(times)
+            if not (e == -1 and base_period == "universal" and effects[i] == 0.0)]
+    names = [f"event_time[{times[i]}]" for i in keep]
+    return pd.DataFrame(vcov[np.ix_(keep, keep)], index=names, columns=names)
+
+
 @dataclass(repr=False)
 class EventStudyEffect(Effect):
     """An Effect with an event-time path and the cohort × event-time estimates behind it.
@@ -57,9 +73,14 @@ class EventStudyEffect(Effect):
     cohort_effects : pandas.DataFrame, optional
         One row per (cohort, event time): ``group``, ``event_time``, ``effect`` and, where
         available, ``se`` and ``weight`` (the cohort's share in that event time).
+    vcov : pandas.DataFrame, optional
+        Covariance of the event-time effects of ``path`` (rows and columns labelled
+        ``event_time[e]``; a reference period fixed at 0 is left out), so that
+        :func:`~utvardering.honest_did` can be run on the result.
     """
 
     cohort_effects: pd.DataFrame | None = None
+    vcov: pd.DataFrame | None = None
 
     def plot(self, ax=None, **kwargs: Any):
         """Event-study figure: effects by event time with their intervals.
@@ -136,11 +157,13 @@ class StaggeredEffect(EventStudyEffect):
             d["att"], self._cell_influence, d["group"], d["time"], d["unit_group"], d["unit_weight"],
             type, balance_e=balance_e, min_e=-np.inf if min_e is None else min_e,
             max_e=np.inf if max_e is None else max_e, first_time=d["first_time"],
-            cohort_values=d.get("cohort_values"),
+            # the bootstrap shortcut's linear forms (cells × cells) only when bootstrapping
+            cohort_values=d.get("cohort_values") if inference.multipliers is not None else None,
             # analytic, unclustered: event-time paths a few at a time, only their standard
             # errors kept (clustered sums would be summed in another order)
             path_se=(lambda psi: inference.standard_errors(psi)[0])
             if inference.multipliers is None and inference.cluster is None else None,
+            vcov_engine=replace(inference, multipliers=None) if type == "dynamic" else None,
         )
         se, _ = inference.standard_errors(agg.influence[:, None], agg.form)
         summary = normal_summary(agg.estimate, float(se[0]), self.level)
@@ -165,11 +188,17 @@ class StaggeredEffect(EventStudyEffect):
                 index=pd.Index(labels, name=_PATH_INDEX[type]),
             )
             diagnostics["critical_value"] = float(crit)
-        return Effect(
+        extra: dict = {}
+        cls = Effect
+        if type == "dynamic":
+            cls = EventStudyEffect
+            extra["vcov"] = event_time_vcov(agg.path_vcov, labels, agg.effects,
+                                            d.get("base_period"))
+        return cls(
             method=self.method, estimate=agg.estimate, level=self.level, path=path,
             diagnostics=diagnostics, outcome=self.outcome, scale=self.scale,
             estimand=_ESTIMANDS[type], n_treated=self.n_treated, n_control=self.n_control,
             start=self.start, params={**self.params, "aggregation": type, "balance_e": balance_e,
                                       "min_e": min_e, "max_e": max_e},
-            **summary,
+            **summary, **extra,
         )

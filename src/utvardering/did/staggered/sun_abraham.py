@@ -20,16 +20,12 @@ from ...estimators import register_estimator
 from ...options import check_level, check_option
 from ...study import Study
 from .data import StaggeredPanel, legacy_options, resolve_study, staggered_panel
+from .influence import cluster_sums, joint_wald
 from .results import EventStudyEffect, normal_summary
 
 __all__ = ["interaction_weighted", "sun_abraham"]
 
 SAControl = Literal["never_treated", "last_treated"]
-
-
-def _demean_twoway(a: np.ndarray) -> np.ndarray:
-    """Two-way within transformation of a balanced ``(n, T, ...)`` array."""
-    return a - a.mean(axis=1, keepdims=True) - a.mean(axis=0, keepdims=True) + a.mean(axis=(0, 1))
 
 
 def interaction_weighted(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *,
@@ -49,6 +45,21 @@ def interaction_weighted(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *
     interactions plus :math:`T-1` period effects (unit effects are nested in clusters);
     the shares are treated as fixed.
 
+    Computation. The interactions saturate every treated cohort except in its reference
+    period, so a treated cohort's observations are fitted exactly by its own coefficients
+    and do not inform :math:`\\lambda`; on a balanced panel the OLS solution is therefore
+
+    .. math:: \\hat\\delta_{g\\ell} = \\overline{(Y_{g+\\ell} - Y_{g+r})}_{G=g}
+              - \\overline{(Y_{g+\\ell} - Y_{g+r})}_{G=\\infty},
+
+    and the OLS score of unit :math:`i` for :math:`\\hat\\delta_{g\\ell}` (the sandwich's
+    :math:`(Z'Z)^{-1}Z_i'e_i`) is the centred change divided by the group size, with a minus
+    sign for comparison units. Everything — coefficients, the cluster-robust covariance of
+    :math:`\\hat\\theta` and the overall ATT — is formed from these per-unit scores in
+    :math:`O(N T)` time and memory (plus :math:`O(N_\\infty\\, G\\, T)` for the comparison
+    units' scores), never the units × periods × interactions design, and equals the
+    regression's coefficients and CR1 covariance exactly.
+
     Parameters
     ----------
     y : ndarray, shape (n, T)
@@ -67,47 +78,87 @@ def interaction_weighted(y: np.ndarray, cohort: np.ndarray, times: np.ndarray, *
     dict
         ``cells`` (DataFrame: group, event_time, effect, se, weight), ``event_time``,
         ``theta``, ``vcov_theta``, ``att``, ``att_se`` (share-weighted mean of the
-        post-treatment coefficients).
+        post-treatment coefficients), ``n_clusters``.
+
+    Raises
+    ------
+    DesignError
+        No comparison units, or a cohort whose reference period is outside the panel.
     """
     n, n_t = y.shape
-    rel = times[None, :] - cohort[:, None]
     treated = np.isfinite(cohort)
-    units, periods = np.nonzero(treated[:, None] & (rel != reference))
-    pairs = np.column_stack([cohort[units], rel[units, periods]])
-    keys, cols = np.unique(pairs, axis=0, return_inverse=True)
-    group_of, event_of = keys[:, 0], keys[:, 1].astype(int)
-    Z = np.zeros((n, n_t, len(keys)))
-    Z[units, periods, cols] = 1.0
-    zd = _demean_twoway(Z).reshape(n * n_t, -1)
-    yd = _demean_twoway(y).reshape(-1)
-    bread = np.linalg.pinv(zd.T @ zd)
-    delta = bread @ (zd.T @ yd)
-    resid = yd - zd @ delta
-    scores = (zd * resid[:, None]).reshape(n, n_t, -1).sum(axis=1)
-    if cluster is not None:
-        summed = np.zeros((int(cluster.max()) + 1, scores.shape[1]))
-        np.add.at(summed, cluster, scores)
-        scores = summed
-    n_clusters = scores.shape[0]
-    n_obs, k = n * n_t, len(keys) + n_t
-    factor = n_clusters / (n_clusters - 1) * (n_obs - 1) / (n_obs - k)
-    vcov = factor * bread @ (scores.T @ scores) @ bread
+    never = ~treated
+    if not never.any():
+        raise DesignError("sun_abraham needs comparison units (never treated, or the last "
+                          "cohort with control_group='last_treated').")
+    groups = np.unique(cohort[treated])
+    y_never = y[never]
+    n_never = y_never.shape[0]
+    # per cohort: reference column, coefficient columns, effects and the per-unit scores
+    blocks, keys_g, keys_e = [], [], []
+    for g in groups:
+        rel = (times - g).astype(float)
+        ref = np.flatnonzero(rel == reference)
+        if ref.size == 0:
+            raise DesignError(f"cohort {g:g} has no period at event time {reference} (its "
+                              "reference period) in the panel; drop it or lower anticipation.")
+        cols = np.flatnonzero(rel != reference)
+        members = np.flatnonzero(cohort == g)
+        d1 = y[members][:, cols] - y[members][:, ref]
+        d0 = y_never[:, cols] - y_never[:, ref]
+        m1, m0 = d1.mean(axis=0), d0.mean(axis=0)
+        d1 -= m1
+        d0 -= m0
+        d1 /= len(members)
+        d0 /= -n_never
+        blocks.append((members, d1, d0, m1 - m0))
+        keys_g.append(np.full(cols.size, g))
+        keys_e.append(rel[cols].astype(int))
+    group_of, event_of = np.concatenate(keys_g), np.concatenate(keys_e)
+    delta = np.concatenate([b[3] for b in blocks])
     sizes = np.array([np.sum(cohort == g) for g in group_of], dtype=float)
     events = np.unique(event_of)
-    A = np.zeros((len(events), len(keys)))
-    for r, e in enumerate(events):
+    share = np.empty(len(delta))
+    for e in events:
         cells = event_of == e
-        A[r, cells] = sizes[cells] / sizes[cells].sum()
-    theta = A @ delta
-    vcov_theta = A @ vcov @ A.T
+        share[cells] = sizes[cells] / sizes[cells].sum()
     post = event_of >= 0
-    att_w = np.where(post, sizes, 0.0) / sizes[post].sum() if post.any() else np.zeros(len(keys))
-    weights = (A * (A > 0)).max(axis=0)
+    att_w = np.where(post, sizes, 0.0) / sizes[post].sum() if post.any() else np.zeros(len(delta))
+    never_rows = np.flatnonzero(never)
+    n_clusters = n if cluster is None else int(cluster.max()) + 1
+    # scores of θ (n × E) and of the ATT (n,), and each coefficient's cluster sum of squares
+    event_pos = np.searchsorted(events, event_of)
+    psi_theta = np.zeros((n, len(events)))
+    psi_att = np.zeros(n)
+    key_ss = np.empty(len(delta))
+    start = 0
+    for members, d1, d0, _ in blocks:
+        k = slice(start, start + d1.shape[1])
+        start += d1.shape[1]
+        pos, w, a = event_pos[k], share[k], att_w[k]
+        psi_theta[members[:, None], pos[None, :]] += d1 * w
+        psi_theta[never_rows[:, None], pos[None, :]] += d0 * w
+        psi_att[members] += d1 @ a
+        psi_att[never_rows] += d0 @ a
+        if cluster is None:
+            key_ss[k] = np.einsum("ij,ij->j", d1, d1) + np.einsum("ij,ij->j", d0, d0)
+        else:
+            sums = np.zeros((n_clusters, d1.shape[1]))
+            np.add.at(sums, cluster[members], d1)
+            np.add.at(sums, cluster[never_rows], d0)
+            key_ss[k] = np.einsum("ij,ij->j", sums, sums)
+    n_obs, n_par = n * n_t, len(delta) + n_t
+    factor = n_clusters / (n_clusters - 1) * (n_obs - 1) / (n_obs - n_par)
+    s_theta = cluster_sums(psi_theta, cluster)
+    s_att = cluster_sums(psi_att, cluster)
+    theta = np.bincount(event_pos, weights=share * delta, minlength=len(events))
     cells = pd.DataFrame({"group": group_of, "event_time": event_of, "effect": delta,
-                          "se": np.sqrt(np.diag(vcov)), "weight": weights})
-    return {"cells": cells, "event_time": events, "theta": theta, "vcov_theta": vcov_theta,
+                          "se": np.sqrt(factor * key_ss), "weight": share})
+    return {"cells": cells, "event_time": events, "theta": theta,
+            "vcov_theta": factor * (s_theta.T @ s_theta),
             "att": float(att_w @ delta) if post.any() else np.nan,
-            "att_se": float(np.sqrt(att_w @ vcov @ att_w)) if post.any() else np.nan}
+            "att_se": float(np.sqrt(factor * s_att @ s_att)) if post.any() else np.nan,
+            "n_clusters": n_clusters}
 
 
 def _comparison(panel: StaggeredPanel, control: str, anticipation: int):
@@ -207,11 +258,13 @@ def sun_abraham(
     pre = fit["event_time"] < reference
     diagnostics: dict = {"warnings": [*panel.notes, *notes]}
     if pre.any():
-        v = fit["vcov_theta"][np.ix_(pre, pre)]
-        a = fit["theta"][pre]
-        wald = float(a @ np.linalg.solve(v, a))
-        diagnostics.update(pretrend_wald=wald, pretrend_df=int(pre.sum()),
-                           pretrend_p_value=float(stats.chi2.sf(wald, pre.sum())))
+        test, note = joint_wald(fit["theta"][pre], fit["vcov_theta"][np.ix_(pre, pre)],
+                                fit["n_clusters"], what="pre-treatment event times")
+        diagnostics.update(test)
+        if note:
+            diagnostics["warnings"].append(note)
+    labels = [f"event_time[{int(e)}]" for e in fit["event_time"]]
+    vcov = pd.DataFrame(fit["vcov_theta"], index=labels, columns=labels)
     cells = fit["cells"]
     cells["group"] = [panel.labels[g] for g in cells["group"]]
     return EventStudyEffect(
@@ -222,5 +275,5 @@ def sun_abraham(
         n_treated=int(np.isfinite(coh).sum()), n_control=int((~np.isfinite(coh)).sum()),
         start=str(study.start),
         params={"control_group": control_group, "anticipation": int(anticipation), "cluster": cluster},
-        cohort_effects=cells, **normal_summary(fit["att"], fit["att_se"], level),
+        cohort_effects=cells, vcov=vcov, **normal_summary(fit["att"], fit["att_se"], level),
     )
