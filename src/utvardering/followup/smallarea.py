@@ -108,13 +108,23 @@ def _fh_fit(y: np.ndarray, pi: np.ndarray, start: np.ndarray):
     u_hat = su2 * sig_r
     one_s_one = s / (1.0 + sa2 * s)
     diag_inv = d_prec - c[:, None] * d_prec**2
-    var = (sa2 + su2 - (sa2**2 * one_s_one[:, None] + 2 * sa2 * su2 * inv1 + su2**2 * diag_inv))
-    var = np.maximum(var, 1e-12) + np.diag(beta_cov)[None, :]
-    # covariance of the last two years' random parts (for the change)
+    # g1: posterior variance of the random part given the variance components
+    g1 = np.maximum(sa2 + su2 - (sa2**2 * one_s_one[:, None] + 2 * sa2 * su2 * inv1
+                                 + su2**2 * diag_inv), 1e-12)
+    # g2: the year means are estimated (Henderson 1975; Kackar & Harville 1984):
+    # (x_t - k_t' Σ⁻¹ X) Cov(β̂) (x_t - k_t' Σ⁻¹ X)' with k_t = Cov(θ_t, y_a)
+    n_t = y.shape[1]
+    eye = np.eye(n_t)
+    w = (sa2 * inv1[:, None, :] + su2 * (d_prec[:, :, None] * eye[None]
+                                         - c[:, None, None] * d_prec[:, :, None] * d_prec[:, None, :]))
+    dvec = eye[None] - w                                            # (A, T, T): row t for cell t
+    var = g1 + np.einsum("atk,kl,atl->at", dvec, beta_cov, dvec)
+    # the change between the last two years: covariance of their random parts, and g2
     t1, t0 = -1, -2
     cov_last = (sa2 - (sa2**2 * one_s_one + sa2 * su2 * (inv1[:, t1] + inv1[:, t0])
                        - su2**2 * c * d_prec[:, t1] * d_prec[:, t0]))
-    var_change = var[:, t1] + var[:, t0] - 2 * (cov_last + beta_cov[t1, t0])
+    dc = dvec[:, t1, :] - dvec[:, t0, :]
+    var_change = g1[:, t1] + g1[:, t0] - 2 * cov_last + np.einsum("ak,kl,al->a", dc, beta_cov, dc)
     mean = beta[None, :] + a_hat[:, None] + u_hat
     return dict(mean=mean, var=var, beta=beta, beta_cov=beta_cov, sigma_a=float(np.sqrt(sa2)),
                 sigma_u=float(np.sqrt(su2)), a_hat=a_hat, var_change=np.maximum(var_change, 1e-12),
