@@ -26,10 +26,10 @@ def test_detectability_states_the_mde_in_the_outcomes_unit(study):
     assert "placebo versions of the design" in found.text
     assert "crimes a year" in found.text or "reaches 80% power" in found.text
     assert list(found.table.columns) == ["effect_%", "power", "mc_se", "coverage", "mean_width",
-                                         "crimes_per_year"]
+                                         "change_per_year"]
     # the natural-unit column is the effect times the treated unit's pre-period yearly level
     base = found.power.baseline * 12
-    assert found.table["crimes_per_year"].iloc[1] == pytest.approx(-0.3 * base, abs=0.01)
+    assert found.table["change_per_year"].iloc[1] == pytest.approx(-0.3 * base, abs=0.01)
 
 
 @pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")
@@ -61,3 +61,22 @@ def _config(name):
     from utvardering.report.runner import PACKAGED_ANALYSES, load_config
 
     return load_config(PACKAGED_ANALYSES / f"{name}.toml")
+
+
+@pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")
+def test_swedish_design_section_has_no_english_sentences(study, tmp_path):
+    """Issue 16: every sentence of a Swedish report — the design diagnosis included — is Swedish."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "report" / "test_i18n.py"
+    spec = importlib.util.spec_from_file_location("i18n_checks", path)
+    checks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checks)
+    report = Report(title="Kontroll", lang="sv")
+    design_diagnosis_section(report, study, "did", n_sims=3, random_state=1, unit_name="shootings",
+                             choices={"start": ["2017-07", "2018-01"]}, joint=False)
+    report.write(tmp_path)
+    html_text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Kunde designen upptäcka en effekt?" in html_text
+    assert checks.english_words(checks.visible_text(html_text)) == []

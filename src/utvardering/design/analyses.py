@@ -156,26 +156,32 @@ def report_design_diagnosis(ctx, name: str, study: Study, method=None, **options
         n_jobs=cfg["n_jobs"], name="design", **options)
 
 
+def N_(message: str) -> str:
+    """Mark a label for the report's catalogue (translated where it is shown)."""
+    return message
+
+
 def _sluta_skjut_choices(config: dict) -> dict:
     d = config["design"]
     rimfrost = str(pd.Period(d["rimfrost_start"], "M") - 1)
-    return {"method": None, "options": {}, "primary_label": "SC (primary form)",
-            "methods": {"synthetic DiD": "synthetic_did", "Poisson DiD": "poisson_did"},
+    return {"method": None, "options": {}, "primary_label": N_("SC (primary form)"),
+            "methods": {N_("synthetic DiD"): "synthetic_did", N_("Poisson DiD"): "poisson_did"},
             "choices": {"start": [d["alternative_start"], d["start"]],
-                        "window": {"full": tuple(d["window"]),
-                                   "before Rimfrost": (d["window"][0], rimfrost)},
-                        "outcome": {"shootings": "shootings", "dead + injured": "casualties"}},
-            "unit_name": "shootings"}
+                        "window": {N_("full"): tuple(d["window"]),
+                                   N_("before Rimfrost"): (d["window"][0], rimfrost)},
+                        "outcome": {N_("shootings"): "shootings",
+                                    N_("dead + injured"): "casualties"}},
+            "unit_name": N_("shootings")}
 
 
 def _mollevangen_choices(config: dict) -> dict:
     d = config["design"]
     options = {"inference": "randomization"}
-    return {"method": "poisson_did", "options": options, "primary_label": "Poisson DiD",
-            "methods": {"synthetic DiD": "synthetic_did"},
+    return {"method": "poisson_did", "options": options, "primary_label": N_("Poisson DiD"),
+            "methods": {N_("synthetic DiD"): "synthetic_did"},
             "choices": {"outcome": {o: o for o in [*d["offences"], "total"]},
-                        "exposure": {"rates": "population", "counts": None}},
-            "unit_name": "reported crimes"}
+                        "exposure": {N_("rates"): "population", N_("counts"): None}},
+            "unit_name": N_("reported crimes")}
 
 
 def _drogfri_choices(config: dict) -> dict:
@@ -183,6 +189,6 @@ def _drogfri_choices(config: dict) -> dict:
     options = {"control_group": d["control_group"]}
     return {"method": "callaway_santanna", "options": options,
             "primary_label": "Callaway–Sant'Anna",
-            "methods": {"imputation": "imputation_did", "Sun–Abraham": "sun_abraham"},
+            "methods": {N_("imputation"): "imputation_did", "Sun–Abraham": "sun_abraham"},
             "choices": {"outcome": {o: o for o in d["outcomes"]}},
-            "unit_name": "drug offences"}
+            "unit_name": N_("drug offences")}

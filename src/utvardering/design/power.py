@@ -356,7 +356,7 @@ class PowerResult:
         return (f"PowerResult(method={self.method!r}, effects={list(self.table['effect'])}, "
                 f"power={[round(p, 3) for p in self.table['power']]})")
 
-    def plot(self, ax=None, *, target: float = 0.8):
+    def plot(self, ax=None, *, target: float = 0.8, lang: str = "en"):
         """The power curve with ±2 Monte Carlo s.e., the nominal size and the MDE.
 
         Returns
@@ -365,7 +365,7 @@ class PowerResult:
         """
         from .plots import plot_power
 
-        return plot_power(self, ax=ax, target=target)
+        return plot_power(self, ax=ax, target=target, lang=lang)
 
 
 def _summarise(draws: pd.DataFrame, effects: Sequence[float]) -> pd.DataFrame:

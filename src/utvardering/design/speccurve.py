@@ -163,9 +163,14 @@ class SpecCurve:
     value : str
         Column the curve is drawn and summarised on: ``"estimate"``, or ``"relative"`` when the
         methods report on different scales.
-    median, share_same_sign, share_significant, share_significant_same_sign : float
-        Over the specifications that ran: the median of ``value``, the share with the median's
-        sign, the share whose interval excludes zero, and those of them with the median's sign.
+    median : float
+        Over the specifications that ran: the median of ``value``.
+    share_same_sign : float
+        The share with the median's sign.
+    share_significant : float
+        The share whose interval excludes zero.
+    share_significant_same_sign : float
+        The share whose interval excludes zero on the median's side.
     joint : dict or None
         Joint inference: ``p_median`` (absolute median), ``p_share`` (share significant in the
         dominant direction), ``n_placebos`` and ``smallest_p``; ``None`` when not feasible.
@@ -198,6 +203,7 @@ class SpecCurve:
 
     @property
     def value_label(self) -> str:
+        """Axis label of :attr:`value` (with the estimate's scale when all methods share one)."""
         if self.value == "relative":
             return "relative effect"
         scales = self._ok["scale"].dropna().unique()
@@ -205,21 +211,25 @@ class SpecCurve:
 
     @property
     def median(self) -> float:
+        """Median of :attr:`value` over the specifications that ran."""
         v = self._ok[self.value].dropna()
         return float(v.median()) if len(v) else math.nan
 
     @property
     def share_same_sign(self) -> float:
+        """Share of the specifications that ran whose estimate has the median's sign."""
         v = self._ok[self.value].dropna()
         return float((np.sign(v) == np.sign(self.median)).mean()) if len(v) else math.nan
 
     @property
     def share_significant(self) -> float:
+        """Share of the specifications that ran whose interval excludes zero."""
         ok = self._ok
         return float(ok["significant"].mean()) if len(ok) else math.nan
 
     @property
     def share_significant_same_sign(self) -> float:
+        """Share whose interval excludes zero on the median's side."""
         ok = self._ok
         if not len(ok):
             return math.nan
@@ -227,6 +237,7 @@ class SpecCurve:
 
     @property
     def n_failed(self) -> int:
+        """Number of specifications that failed (their error messages are in :attr:`table`)."""
         return int((self.table["error"] != "").sum())
 
     def to_frame(self) -> pd.DataFrame:
@@ -267,11 +278,11 @@ class SpecCurve:
         return (f"SpecCurve(n={len(self.table)}, median={self.median:.4g}, "
                 f"share_significant={self.share_significant:.3f})")
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, *, lang: str = "en"):
         """The two-panel specification-curve figure (:func:`~.plots.plot_specification_curve`)."""
         from .plots import plot_specification_curve
 
-        return plot_specification_curve(self, ax=ax)
+        return plot_specification_curve(self, ax=ax, lang=lang)
 
 
 def specification_curve(
@@ -341,14 +352,16 @@ def specification_curve(
     combos = list(itertools.product(*[range(len(items)) for _, items in spec_choices]))
     cells = [(combo, m, None) for combo in combos for m in range(len(spec_methods))]
     n_real = len(cells)
-    note = ""
+    note, joint_reason = "", "done"
     placebo_units: list = []
     if joint:
         if study.is_staggered:
             note = ("Joint inference not done: placebo curves need one common start, and this "
                     "study has staggered starts.")
+            joint_reason = "staggered"
         elif len(study.donors) < 3:
             note = f"Joint inference not done: {len(study.donors)} donor(s) are too few placebos."
+            joint_reason = "few_donors"
         else:
             placebo_units = list(study.donors)
             if n_placebos is not None and n_placebos < len(placebo_units):
@@ -359,6 +372,7 @@ def specification_curve(
                       for m in range(len(spec_methods))]
     else:
         note = "Joint inference not requested (joint=False)."
+        joint_reason = "not_requested"
     setup = _SpecSetup(study, spec_choices, spec_methods, level)
     results, info = run_cells(_spec_cell, cells, setup, random_state=root, backend=backend,
                               n_jobs=n_jobs, scheduler=scheduler, progress=progress,
@@ -412,4 +426,5 @@ def specification_curve(
         if 1 / (1 + k) > 1 - level:
             note += f" With {k} placebos no p-value can fall below {1 - level:.2f}."
     curve.joint_note = note
+    curve.info["joint_reason"] = joint_reason
     return curve
