@@ -1,4 +1,4 @@
-"""Design diagnosis: could this design detect an effect, and does the answer survive the choices?
+"""Design diagnosis: whether a design could detect an effect, and whether the answer survives.
 
 * :func:`power` — simulation-based power, coverage and minimum detectable effect of any
   registered estimator on the study's own panel, by injecting known effects into placebo

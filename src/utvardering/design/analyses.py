@@ -35,7 +35,8 @@ def _context(name: str):
 
 def sluta_skjut_design(quick: bool = False) -> dict[str, Any]:
     """Sluta skjut: shootings per 100,000, Malmö vs donor cities; primary SC in the form the
-    pre-period rule picks (demeaned when Malmö's pre-period mean rate is outside the donors')."""
+    pre-period rule picks (demeaned when Malmö's pre-period mean rate is outside the donors').
+    """
     module, config, ctx = _context("sluta_skjut")
     d = config["design"]
     data = module.load_data(ctx)
@@ -59,7 +60,8 @@ def _outside(study: Study) -> bool:
 
 def ordningsvakter_mollevangen_design(quick: bool = False) -> dict[str, Any]:
     """Möllevången: total reported crime, Poisson DiD with randomization inference; the
-    neighbours (possible displacement) left out of the data as in the analysis."""
+    neighbours (possible displacement) left out of the data as in the analysis.
+    """
     module, config, ctx = _context("ordningsvakter_mollevangen")
     d = config["design"]
     crime, _ = module.load_data(ctx)
@@ -74,7 +76,8 @@ def ordningsvakter_mollevangen_design(quick: bool = False) -> dict[str, Any]:
 
 def drogfri_skola_design(quick: bool = False) -> dict[str, Any]:
     """Drogfri skola: drug offences near 12 searched schools, Callaway–Sant'Anna with
-    not-yet-treated controls (staggered: placebo-unit power, no joint inference)."""
+    not-yet-treated controls (staggered: placebo-unit power, no joint inference).
+    """
     module, config, ctx = _context("drogfri_skola")
     d = config["design"]
     schools, _ = module.load_data(ctx)

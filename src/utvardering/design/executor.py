@@ -122,7 +122,8 @@ def _run_batch(task: Callable, shared: Any, batch: Sequence[tuple[int, Any]],
     """Run cells ``batch`` (``(index, cell)`` pairs); a raising cell becomes a CellFailure.
 
     Returns the results, this process's id and the CPU seconds the batch used (the work a
-    worker did, whatever else the machine was running)."""
+    worker did, whatever else the machine was running).
+    """
     cpu0 = time.process_time()
     if isinstance(shared, tuple) and len(shared) == 2 and shared[0] == "__utv_shared_file__":
         shared = _load_shared(shared[1])
@@ -205,7 +206,8 @@ def _workers(n_jobs: int | None) -> int:
 
 def resolve_backend(backend: str | None, n_jobs: int | None, scheduler: str | None) -> str:
     """The backend actually used: ``backend`` if given, else Dask with a scheduler address,
-    joblib with ``n_jobs`` other than 1, serial otherwise."""
+    joblib with ``n_jobs`` other than 1, serial otherwise.
+    """
     if backend is None:
         if scheduler is not None:
             return "dask"

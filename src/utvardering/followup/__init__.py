@@ -1,4 +1,4 @@
-"""Annual follow-up by area ("årlig uppföljning"): where did safety and crime change, and is it real?
+"""Annual follow-up by area ("årlig uppföljning"): where safety and crime changed, and whether it is real.
 
 The three programme evaluations answer "did X work?"; the follow-up answers the steering
 group's yearly question: in which areas did the safety survey's indicators and the reported

@@ -77,7 +77,8 @@ def calibrate(n_draws: int = 200, *, seed: int = 1, year: int | None = None, fdr
 def summarise(per_draw: pd.DataFrame, errors: pd.DataFrame, fdr: float = 0.10) -> dict:
     """Aggregate per-draw flag counts and per-cell errors (as made by :func:`calibrate`);
     draws from several runs can be concatenated first. The inputs are kept in the output as
-    ``per_draw`` and ``errors``."""
+    ``per_draw`` and ``errors``.
+    """
     d, err = per_draw, errors
     n_draws = int(d["draw"].nunique()) if "run" not in d else int(d[["run", "draw"]].drop_duplicates().shape[0])
     out: dict = {"n_draws": n_draws, "fdr_nominal": fdr, "per_draw": d, "errors": err}

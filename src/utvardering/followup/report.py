@@ -188,7 +188,8 @@ def write_report(result, out: str | Path, *, lang: str = "en", truth_check: dict
                  extra: dict[str, Any] | None = None, **kwargs) -> dict[str, Path]:
     """Build and write the report to ``out`` (``report.md``, ``report.html``, ``tables/``,
     ``figures/``) plus ``followup.json`` (settings, flagged changes, diagnostics, truth check)
-    and ``changes.csv`` (every area × indicator test)."""
+    and ``changes.csv`` (every area × indicator test).
+    """
     report = build_report(result, lang=lang, truth_check=truth_check, **kwargs)
     written = report.write(out)
     out = Path(out)

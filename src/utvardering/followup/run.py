@@ -99,7 +99,8 @@ class FollowUp:
 
     def plot(self, kind: str = "funnel", indicator: str | None = None, **kwargs):
         """``kind="funnel"`` (:func:`~utvardering.followup.plots.plot_funnel`) or ``"trends"``
-        (:func:`~utvardering.followup.plots.plot_trends`)."""
+        (:func:`~utvardering.followup.plots.plot_trends`).
+        """
         from .plots import plot_funnel, plot_trends
 
         check_option("kind", kind, ("funnel", "trends"))

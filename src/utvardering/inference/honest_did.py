@@ -157,7 +157,8 @@ def _validate(betahat, sigma, n_pre, n_post, l_vec, level):
 
 def _sd_default_m(betahat, sigma, n_pre, alpha=0.05):
     """HonestDiD's default upper end for M: largest one-sided upper bound on the pre-period
-    second differences."""
+    second differences.
+    """
     A = np.zeros((n_pre - 1, n_pre + 1))
     for r in range(n_pre - 1):
         A[r, r:r + 3] = (1.0, -2.0, 1.0)

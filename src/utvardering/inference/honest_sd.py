@@ -171,7 +171,7 @@ class _FLCIProblem:
         return float(self.const + np.abs(u).sum())
 
     def min_variance(self) -> np.ndarray:
-        """u minimising the variance subject to u_T = Σ t·l_t (closed form)."""
+        """The vector u minimising the variance subject to u_T = Σ t·l_t (closed form)."""
         k = self.n_pre - 1
         if k == 0:
             return np.array([self.total])
@@ -183,7 +183,7 @@ class _FLCIProblem:
         return np.append(np.zeros(self.n_pre - 1), self.total)
 
     def min_bias_given_sd(self, h: float, start: np.ndarray) -> np.ndarray:
-        """u minimising Σ|u_i| subject to sd(u) ≤ h and u_T fixed (convex; SLSQP on u = p − n)."""
+        """The vector u minimising Σ|u_i| subject to sd(u) ≤ h and u_T fixed (convex; SLSQP on u = p − n)."""
         k = self.n_pre - 1
         if k == 0:
             return np.array([self.total])

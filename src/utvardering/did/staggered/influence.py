@@ -119,6 +119,7 @@ class CellInfluence:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(units, cells) of the influence-function matrix."""
         return self.n, self.k
 
     @classmethod
@@ -151,6 +152,7 @@ class CellInfluence:
         return out
 
     def units(self, b: int) -> np.ndarray:
+        """Row positions of the units in cohort block ``b``."""
         return self.order[self.bounds[b]:self.bounds[b + 1]]
 
     def row(self, b: int, j: int) -> np.ndarray:
@@ -309,6 +311,7 @@ class Inference:
 
     @property
     def n_clusters(self) -> int:
+        """Number of clusters (the units themselves when no cluster variable is given)."""
         return self.n if self.cluster is None else int(self.cluster.max()) + 1
 
     def cluster_sums(self, psi):
@@ -473,7 +476,8 @@ class LinearForm:
     @classmethod
     def identity(cls, k: int, c: int) -> LinearForm:
         """The cells themselves; ``cells`` is a sparse identity (a dense ``k × k`` one is
-        500 MB at 8,000 cells), and products with it are exact."""
+        500 MB at 8,000 cells), and products with it are exact.
+        """
         return cls(sparse.identity(k, format="csr"), np.zeros((c, k)))
 
 
