@@ -46,6 +46,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ..errors import DesignError
 from ..inference.randomization import size_variance_rescale, symmetric_inversion
 from .pml import balanced_grid, batched_fe_poisson, fe_poisson, separation
 
@@ -225,8 +226,10 @@ def poisson_randomization(y, unit_codes, time_pos, pattern, codes, clusters, *, 
         estimate = float(fe_poisson(y, x, codes, clusters, offset=offset).coef[0])
     controls = np.setdiff1d(np.arange(n_units), treated)
     if len(controls) < 2:
-        raise ValueError(f"randomization inference needs at least two comparison units; "
-                         f"there are {len(controls)}.")
+        raise DesignError(f"randomization inference needs at least two comparison units; "
+                          f"there are {len(controls)}. With so few units no interval is valid: "
+                          "report the point estimate only (inference='cluster' gives it, with an "
+                          "interval that is not to be trusted).")
     panel, live = _comparison_panel(y, unit_codes, time_pos, codes, clusters, offset,
                                     covariates, treated)
     designs, exact = _placebo_designs(pattern[treated][:, live], len(controls), n_draws,

@@ -75,7 +75,7 @@ def git_state(directory: str | Path | None = None) -> dict[str, Any]:
 
     def run(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+            done = subprocess.run(["git", "--no-optional-locks", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip() if done.returncode == 0 else None

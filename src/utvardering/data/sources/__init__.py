@@ -2,7 +2,9 @@
 
 Each reader turns one publisher's file shape into a tidy :class:`pandas.DataFrame` and raises
 :class:`utvardering.DataError` with the row, column or value at fault when the file is not in
-the expected shape. None of them touches the network; fetching is left to the user.
+the expected shape. None of these readers touches the network; the two fetchers below are the
+only code in the library that does (``utvardering fetch``), each with an on-disk cache and a
+provenance record of every download.
 
 - :func:`read_bra_export` — Brå reported crime (anmälda brott), monthly export;
 - :func:`read_police_shootings` — Police shootings per region and month, with vintage;
@@ -10,7 +12,11 @@ the expected shape. None of them touches the network; fetching is left to the us
 - :func:`read_jsonstat2` and :func:`pxweb_query` — SCB PxWeb JSON-stat2 responses and
   request building;
 - :func:`read_survey_microdata` — safety-survey micro-data (CSV, SPSS, Stata);
-- :func:`incidents_to_panel` — incident rows to a unit × period count panel.
+- :func:`incidents_to_panel` — incident rows to a unit × period count panel;
+- :func:`read_police_shootings_pdf` / :func:`fetch_police_shootings` — the Police's yearly PDF
+  of shootings per police region and month (pdfplumber), checked against its "Totalt" row;
+- :func:`read_kolada` / :func:`fetch_kolada` — Kolada's v2 JSON API (municipality × year
+  indicators such as reported crimes per 100,000).
 
 Small invented example files in each format ship with the package; :func:`example_path`
 returns their location.
@@ -24,20 +30,26 @@ from pathlib import Path
 from ._text import parse_month_label
 from .bra import read_bra_export
 from .incidents import incidents_to_panel
+from .kolada import fetch_kolada, read_kolada
 from .police import read_police_events, read_police_shootings
+from .police_pdf import fetch_police_shootings, read_police_shootings_pdf
 from .pxweb import PxWebRequest, pxweb_query, read_jsonstat2
 from .survey_files import read_survey_microdata
 
 __all__ = [
     "PxWebRequest",
     "example_path",
+    "fetch_kolada",
+    "fetch_police_shootings",
     "incidents_to_panel",
     "parse_month_label",
     "pxweb_query",
     "read_bra_export",
     "read_jsonstat2",
+    "read_kolada",
     "read_police_events",
     "read_police_shootings",
+    "read_police_shootings_pdf",
     "read_survey_microdata",
 ]
 
