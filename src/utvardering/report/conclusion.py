@@ -9,9 +9,7 @@ question and writes at most five sentences:
 3. one sentence per pair of tests that disagree (what each asks, which one the design supports);
 4. the two or three caveats that matter most for this design.
 
-Strength of evidence (the rule, also on the docs page "Reading a report")
-------------------------------------------------------------------------
-Let *n* be the number of methods compared (primary included), *agree* those whose estimate
+**Strength of evidence** (the rule, also on the docs page "Reading a report"). Let *n* be the number of methods compared (primary included), *agree* those whose estimate
 has the primary's sign, and *exclude* those among them whose interval excludes zero.
 
 * **strong** — the primary interval excludes zero, agree ≥ ¾·n and exclude ≥ ½·n;
