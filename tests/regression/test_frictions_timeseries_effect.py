@@ -217,3 +217,27 @@ def test_report_tables_show_unbounded_interval_ends():
 
     assert format_cell(float("inf")) == "∞"
     assert format_cell(float("-inf"), get_language("sv")) == "−∞"
+
+
+def test_f14_one_event_study_style_and_a_per_cohort_att_gt_figure():
+    import matplotlib.pyplot as plt
+
+    mpdta = utv.datasets.load_mpdta()
+    study = utv.Study(mpdta, outcome="lemp", unit="countyreal", time="year",
+                      cohort="first.treat", min_pre_periods=1)
+    cs = utv.callaway_santanna(study)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = utv.event_study(mpdta, outcome="lemp", unit="countyreal", time="year",
+                             cohort="first.treat")
+    styles = []
+    for effect in (cs, cs.aggregate("dynamic"), es):
+        figure = effect.plot()
+        styles.append(sorted(figure.axes[0].get_legend_handles_labels()[1]))
+        assert figure.axes[0].get_xlabel() == "periods since treatment (event time)"
+        plt.close(figure)
+    assert styles[0] == styles[1] == styles[2] == ["post-treatment", "pre-treatment"]
+    figure = cs.plot_att_gt()
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["cohort 2004", "cohort 2006", "cohort 2007"]
+    plt.close(figure)

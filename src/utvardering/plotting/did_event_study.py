@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_event_study"]
+__all__ = ["plot_att_gt", "plot_event_study"]
 
 
 def plot_event_study(effect, ax=None, *, others: Sequence | None = None, title: str | None = None,
@@ -77,5 +77,66 @@ def plot_event_study(effect, ax=None, *, others: Sequence | None = None, title: 
     name = effect.method if len(effects) == 1 else "event study"
     ax.set_title(title or f"{name}: {effect.outcome or ''} ({level}% intervals)")
     ax.legend(frameon=False, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def plot_att_gt(effect, *, ncols: int = 3, title: str | None = None, **kwargs: Any):
+    """One panel per cohort: ATT(g, t) by period with intervals (R ``did``'s ``ggdid``).
+
+    Parameters
+    ----------
+    effect : StaggeredEffect
+        A Callaway–Sant'Anna result (its ``att_gt`` table: ``group``, ``time``, ``att``,
+        ``low``, ``high``).
+    ncols : int, default 3
+        Panels per row.
+    title : str, optional
+        Figure title (default: method and outcome).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Pre-treatment cells in grey, post-treatment cells in colour, the cohort's first
+        treated period marked; all panels share the y axis.
+    """
+    import matplotlib.pyplot as plt
+
+    table = getattr(effect, "att_gt", None)
+    if table is None or table.empty:
+        raise ValueError(f"{effect.method}: no ATT(g,t) table to draw (a Callaway–Sant'Anna "
+                         "result has one).")
+    cohorts = sorted(table["group"].unique())
+    ncols = max(1, min(ncols, len(cohorts)))
+    nrows = int(np.ceil(len(cohorts) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, sharey=True, squeeze=False,
+                             figsize=(3.2 * ncols, 2.6 * nrows))
+    for ax, cohort in zip(axes.flat, cohorts):
+        cells = table[table["group"] == cohort].sort_values("time")
+        times = cells["time"].to_numpy()
+        x = np.arange(len(times), dtype=float)
+        est = cells["att"].to_numpy(dtype=float)
+        err = np.vstack([est - cells["low"].to_numpy(dtype=float),
+                         cells["high"].to_numpy(dtype=float) - est])
+        post = np.asarray(times >= cohort)
+        for mask, colour, label in ((~post, "grey", "pre-treatment"), (post, "C0", "post-treatment")):
+            if mask.any():
+                ax.errorbar(x[mask], est[mask], yerr=np.nan_to_num(err[:, mask]), fmt="o",
+                            color=colour, capsize=3, label=label, **kwargs)
+        ax.axhline(0, color="black", lw=0.8)
+        if post.any():
+            ax.axvline(x[post][0] - 0.5, color="grey", ls=":", lw=1)
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(t) for t in times], rotation=45, fontsize=7)
+        ax.set_title(f"cohort {cohort}", fontsize=9)
+    for ax in list(axes.flat)[len(cohorts):]:
+        ax.set_visible(False)
+    axes[0, 0].set_ylabel(f"ATT(g, t) ({effect.scale})")
+    axes[0, 0].legend(frameon=False, fontsize=7, loc="best")
+    level = round(effect.level * 100)
+    fig.suptitle(title or f"{effect.method}: {effect.outcome or ''} by cohort ({level}% intervals)",
+                 fontsize=10)
     fig.tight_layout()
     return fig

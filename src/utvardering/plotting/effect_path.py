@@ -40,6 +40,7 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
     import matplotlib.pyplot as plt
 
     path = effect.path
+    given_title = title
     title = title or f"{effect.method}: {effect.outcome or ''}"
     if path is None or path.empty:
         fig, axis = plt.subplots(figsize=(5, 2)) if ax is None else (ax.figure, ax)
@@ -53,8 +54,13 @@ def plot_effect_path(effect, ax=None, title: str | None = None, **kwargs: Any):
         axis.set_title(title)
         fig.tight_layout()
         return fig
-    x = time_axis(path.index)
     levels = {"observed", "counterfactual"} <= set(path.columns)
+    if path.index.name == "event_time" and not levels and "effect" in path.columns:
+        # every event study draws alike (TWFE, Poisson, CS, Sun–Abraham, imputation; F14)
+        from .did_event_study import plot_event_study
+
+        return plot_event_study(effect, ax=ax, title=given_title, **kwargs)
+    x = time_axis(path.index)
     if ax is None:
         fig, axes = plt.subplots(2 if levels else 1, 1, sharex=True, figsize=(8, 6 if levels else 3.5),
                                  squeeze=False)

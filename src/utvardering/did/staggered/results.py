@@ -115,6 +115,18 @@ class StaggeredEffect(EventStudyEffect):
 
     _transient: ClassVar[tuple[str, ...]] = ("_cell_influence", "_design")
 
+    def plot_att_gt(self, **kwargs: Any):
+        """ATT(g, t) by period, one panel per cohort (R ``did``'s ``ggdid``); see
+        :func:`~utvardering.plotting.did_event_study.plot_att_gt`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ...plotting.did_event_study import plot_att_gt
+
+        return plot_att_gt(self, **kwargs)
+
     @property
     def _influence(self) -> np.ndarray | None:
         """The ``(n, cells)`` influence matrix, built on demand from the per-block storage."""
