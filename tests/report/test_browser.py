@@ -79,7 +79,7 @@ def test_quick_swedish_reports_have_no_english_sentences(quick_reports):
 
 
 def _docs() -> Path:
-    return Path(os.environ.get("UTV_DOCS_HTML", ROOT / "docs" / "_build" / "html"))
+    return Path(os.environ.get("UTV_DOCS_HTML", ROOT / "docs" / "_build" / "html")).resolve()
 
 
 @pytest.mark.skipif(not (_docs() / "index.html").exists(), reason="the docs are not built "
