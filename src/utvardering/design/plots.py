@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..errors import DesignError
 from ..i18n import get_language
 
 __all__ = ["plot_power", "plot_specification_curve"]
@@ -50,7 +51,7 @@ def plot_power(result, ax=None, *, target: float = 0.8, lang: str = "en"):
                            per_year=tr.significant(mde.per_year)),
                         (mde.relative * 100, target), textcoords="offset points", xytext=(4, -28),
                         fontsize=8)
-    except Exception:  # a grid without the side asked for: no marker
+    except DesignError:  # a grid without the side asked for: no MDE to mark
         pass
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(tr("injected effect (%)"))

@@ -341,8 +341,8 @@ class PowerResult:
                  f"(nominal {1 - self.level:.3f})"]
         try:
             lines.append(str(self.mde()))
-        except DesignError:
-            pass
+        except DesignError as exc:
+            lines.append(f"MDE: not computable ({exc})")
         if self.post_periods != self.real_post_periods:
             lines.append(f"Power refers to a post-period of {self.post_periods} periods (the real "
                          f"one has {self.real_post_periods}).")
