@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from utvardering.design.executor import CellFailure, cell_seed, root_seed, run_cells
 from utvardering.errors import DesignError
+from utvardering.executor import CellFailure, cell_seed, root_seed, run_cells
 
 
 def _draw(shared, cell, seed):

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from .executor import CellFailure, run_cells
+from ..executor import CellFailure, run_cells
 from .power import MDE, PowerResult, power
 from .speccurve import SpecCurve, specification_curve
 

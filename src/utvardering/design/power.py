@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DesignError, InferenceWarning, warn
+from ..executor import Backend, CellFailure, root_seed, run_cells
 from ..options import check_level
 from ..study import Study
-from .executor import Backend, CellFailure, root_seed, run_cells
 from .inject import PlaceboDesign, inject, placebo_designs, treated_post_mask
 from .methods import accepts, resolve_method
 
@@ -457,7 +457,7 @@ def power(
         Fake post-period length for time placebos (default: the real one, at most a third of
         the pre-period).
     n_jobs, backend, scheduler, progress
-        Execution (:func:`~utvardering.design.executor.run_cells`): serial by default,
+        Execution (:func:`~utvardering.executor.run_cells`): serial by default,
         ``n_jobs=2`` for two joblib workers, ``backend="dask"`` for a Dask cluster.
     **options
         Passed to the estimator unchanged (e.g. its inference settings).

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DesignError, DesignWarning, warn
+from ..executor import Backend, CellFailure, root_seed, run_cells
 from ..options import check_level
 from ..study import Study
-from .executor import Backend, CellFailure, root_seed, run_cells
 from .methods import accepts, resolve_method
 
 __all__ = ["SpecCurve", "specification_curve"]
@@ -328,7 +328,7 @@ def specification_curve(
         The curve's scale: ``"auto"`` is ``"estimate"`` when every specification reports on
         the same scale, else ``"relative"``.
     n_jobs, backend, scheduler, progress
-        Execution (:func:`~utvardering.design.executor.run_cells`).
+        Execution (:func:`~utvardering.executor.run_cells`).
 
     Returns
     -------

@@ -32,7 +32,6 @@ method for counterfactual and synthetic controls. *JASA* 116(536), 1849–1864.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DesignError
+from ..executor import CellFailure, run_cells
 from ._legacy import take_renamed
 from ._panel import unit_masks
 from .predictors import parse_predictors, resolve_periods
@@ -155,13 +155,20 @@ class PlaceboResult:
         return plot_placebo_gaps(self, ax=ax, **kwargs)
 
 
-def _gap_of(job):
-    refit, row, donors, seed = job
-    return refit(row, donors, random_state=seed)[0]
+def _placebo_gap(shared, cell, seed):
+    """One placebo refit (an :func:`~utvardering.executor.run_cells` task).
+
+    The refit is seeded with the caller's ``random_state`` (``shared``), not the cell's own
+    seed, so a placebo's gap is the same whichever backend or worker runs it.
+    """
+    refit, random_state = shared
+    row, donors = cell
+    return refit(row, donors, random_state=random_state)[0]
 
 
 def placebo_in_space(effect, *, max_pre_mspe_ratio: float | None = None, n_jobs: int = 1,
-                     random_state: int | None = None) -> PlaceboResult:
+                     random_state: int | None = None, backend: str | None = None,
+                     scheduler: str | None = None) -> PlaceboResult:
     """Every donor in turn as a placebo treated unit (the others as its donors).
 
     Each placebo is fitted with the same specification as the original fit (predictors,
@@ -178,10 +185,15 @@ def placebo_in_space(effect, *, max_pre_mspe_ratio: float | None = None, n_jobs:
         Leave out placebos whose pre-period MSPE exceeds this multiple of the treated unit's
         (ADH 2010 used 20, 5 and 2); they stay in ``table`` with ``kept = False``.
     n_jobs : int, default 1
-        Worker processes (the refits of ``synthetic_control`` can be sent to other
-        processes).
+        Worker processes for the refits (:func:`utvardering.executor.run_cells`, the executor
+        the design diagnosis uses too); 1 runs them here, one after another.
     random_state : int, optional
         Seed for the placebos' V optimisation (default: the fit's ``random_state``).
+    backend : {"serial", "joblib", "dask"}, optional
+        Where the refits run (default: serial for ``n_jobs=1``, joblib otherwise, Dask when
+        ``scheduler`` is given). The gaps are identical on every backend.
+    scheduler : str, optional
+        Address of a Dask scheduler.
 
     Returns
     -------
@@ -189,16 +201,19 @@ def placebo_in_space(effect, *, max_pre_mspe_ratio: float | None = None, n_jobs:
     """
     view = _view(effect, "placebo_in_space")
     refit = view.spec["refit"]
-    jobs = []
+    cells = []
     if view.spec.get("refit_treated", True):
-        jobs.append((refit, view.row, view.donor_rows, random_state))
+        cells.append((view.row, view.donor_rows))
     for j in view.donor_rows:
-        jobs.append((refit, int(j), np.array([d for d in view.donor_rows if d != j]), random_state))
-    if n_jobs > 1:
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-            gaps = list(pool.map(_gap_of, jobs, chunksize=max(1, len(jobs) // (4 * n_jobs))))
-    else:
-        gaps = [_gap_of(job) for job in jobs]
+        cells.append((int(j), np.array([d for d in view.donor_rows if d != j])))
+    gaps, _ = run_cells(_placebo_gap, cells, (refit, random_state), random_state=0,
+                        backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=False,
+                        label="placebo refits")
+    failed = [(cells[i][0], g) for i, g in enumerate(gaps) if isinstance(g, CellFailure)]
+    if failed:
+        row, failure = failed[0]
+        raise DesignError(f"placebo_in_space: the refit of {view.names[row]!r} failed "
+                          f"({failure.error}); {len(failed)} refit(s) failed in all.")
     if not view.spec.get("refit_treated", True):
         gaps.insert(0, effect.path["effect"].to_numpy(dtype=float))
     names = [view.unit] + [view.names[j] for j in view.donor_rows]

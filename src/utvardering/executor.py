@@ -1,7 +1,8 @@
 """One executor for many independent cells: serially, with joblib (loky) or on Dask.
 
 Design diagnosis runs the same small job — build a study, fit an estimator — hundreds or
-thousands of times. :func:`run_cells` runs such *cells* through one of three backends:
+thousands of times, and a synthetic control's placebo-in-space test refits it once per donor.
+Both go through this one module (it sits below the families, which may use it). :func:`run_cells` runs such *cells* through one of three backends:
 
 ``"serial"``
     In this process, one cell after another (the default).
@@ -44,10 +45,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import DesignError
-from ..options import check_option
-from ..progress import enabled as progress_enabled
-from ..progress import format_seconds, is_terminal
+from .errors import DesignError
+from .options import check_option
+from .progress import enabled as progress_enabled
+from .progress import format_seconds, is_terminal
 
 __all__ = ["Backend", "CellFailure", "cell_seed", "root_seed", "run_cells"]
 
