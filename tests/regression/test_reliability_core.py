@@ -74,7 +74,9 @@ def test_r1_covariates_and_validate_panel_reject_inf():
     with pytest.raises(DataError, match=r"column 'x' holds -inf .*'U01 2019-07'"):
         validate_panel(df, outcomes="y", covariates="x")
     problems, cleaned, _ = check_panel(df, outcomes="y", covariates="x")
-    assert [p.kind for p in problems] == ["non_finite"] and cleaned is not None
+    assert [p.kind for p in problems] == ["non_finite"]
+    assert "'U01 2019-07'" in str(problems[0])  # the report names the unit and the period
+    assert len(cleaned) == len(df)  # nothing is dropped silently: the row stays, flagged
 
 
 def test_r1_validate_command_reports_inf(tmp_path, capsys):

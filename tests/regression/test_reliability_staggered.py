@@ -96,7 +96,8 @@ def test_r10_memory_grows_with_the_data(estimator, factor):
     study = utv.Study(df, unit="unit", time="time", outcome="y", cohort="g", min_pre_periods=1)
     effect, peak = _peak_bytes(getattr(utv, estimator), study)
     assert peak < factor * df["y"].to_numpy().nbytes
-    assert np.isfinite(effect.estimate) and effect.vcov is not None
+    assert np.isfinite(effect.estimate)
+    assert effect.vcov is not None and np.isfinite(effect.vcov.to_numpy()).all()
 
 
 def test_r10_callaway_santanna_pretest_never_forms_the_cells_matrix(monkeypatch):

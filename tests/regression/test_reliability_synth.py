@@ -57,7 +57,9 @@ def test_r1_synthetic_did_never_returns_a_p_value_next_to_a_nonfinite_estimate()
     with pytest.raises(DataError):
         utv.synthetic_did(data, n_draws=30, random_state=0, **KW)
     fit = utv.synthetic_did(panel(), n_draws=30, random_state=0, **KW)
-    assert np.isfinite(fit.estimate) and np.isfinite(fit.se) and fit.p_value is not None
+    assert np.isfinite(fit.estimate) and np.isfinite(fit.se) and 0.0 <= fit.p_value <= 1.0
+    low, high = fit.interval
+    assert low < fit.estimate < high
 
 
 @pytest.mark.parametrize("scale", [1e300, 1e-300])

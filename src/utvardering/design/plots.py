@@ -45,14 +45,14 @@ def plot_power(result, ax=None, *, target: float = 0.8, lang: str = "en"):
     ax.axhline(target, color="grey", ls="-", lw=0.8)
     try:
         mde = result.mde(target)
-        if math.isfinite(mde.relative):
-            ax.axvline(mde.relative * 100, color="grey", ls="--", lw=0.8)
-            ax.annotate(tr("MDE {mde}\n({per_year} a year)", mde=tr.percent(mde.relative, sign=True),
-                           per_year=tr.significant(mde.per_year)),
-                        (mde.relative * 100, target), textcoords="offset points", xytext=(4, -28),
-                        fontsize=8)
     except DesignError:  # a grid without the side asked for: no MDE to mark
-        pass
+        mde = None
+    if mde is not None and math.isfinite(mde.relative):
+        ax.axvline(mde.relative * 100, color="grey", ls="--", lw=0.8)
+        ax.annotate(tr("MDE {mde}\n({per_year} a year)", mde=tr.percent(mde.relative, sign=True),
+                       per_year=tr.significant(mde.per_year)),
+                    (mde.relative * 100, target), textcoords="offset points", xytext=(4, -28),
+                    fontsize=8)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(tr("injected effect (%)"))
     ax.set_ylabel(tr("share of draws"))
