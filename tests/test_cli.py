@@ -404,3 +404,20 @@ def test_python_dash_m_runs_the_command_line():
     done = subprocess.run([sys.executable, "-m", "utvardering", "run", "../x"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 2 and done.stderr.startswith("error: analysis name '../x'")
+
+
+def test_run_log_survives_a_dict_config_that_disables_existing_loggers(tmp_path):
+    """Dask's distributed calls logging.config.dictConfig on import, which disables every logger
+    created before it; the run log must still get the analysis's records."""
+    import logging.config
+
+    from utvardering.report import runner
+
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": True})
+    assert logging.getLogger("utvardering.analysis").disabled
+    path = tmp_path / "run.log"
+    with runner._run_log(path):
+        logging.getLogger("utvardering.analysis").info("[toy] fit done in 0.1 s")
+    assert "[toy] fit done in" in path.read_text(encoding="utf-8")
+    assert logging.getLogger("utvardering.analysis").disabled  # restored as it was
+    logging.getLogger("utvardering.analysis").disabled = False

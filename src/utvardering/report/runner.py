@@ -243,6 +243,13 @@ def _run_log(path: Path) -> Iterator[None]:
     copies = logging.getLogger("utvardering_run_log.warnings")  # outside the package: not re-shown
     copies.propagate = False
     level = package.level
+    # a third party's logging.config.dictConfig (Dask's distributed does one on import) disables
+    # every logger that existed before it; the run log must still receive the library's records
+    disabled = [logger for name, logger in logging.root.manager.loggerDict.items()
+                if name.startswith("utvardering") and isinstance(logger, logging.Logger)
+                and logger.disabled]
+    for logger in disabled:
+        logger.disabled = False
     package.addHandler(handler)
     copies.addHandler(handler)
     if package.getEffectiveLevel() > logging.INFO:
@@ -261,6 +268,8 @@ def _run_log(path: Path) -> Iterator[None]:
         copies.removeHandler(handler)
         package.removeHandler(handler)
         package.setLevel(level)
+        for logger in disabled:
+            logger.disabled = True
         handler.close()
 
 
