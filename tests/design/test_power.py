@@ -68,10 +68,9 @@ def test_power_table_mde_and_exports(study):
     fig = res.plot()
     assert fig.axes
     same = power(study, "synthetic_did", effects=[-0.2, -0.5], n_sims=6, random_state=5)
-    # SDID's compiled solver is reproducible to the last bits only (see test_dask)
-    pd.testing.assert_frame_equal(same.draws, res.draws, rtol=1e-12, atol=1e-12)
-    pd.testing.assert_frame_equal(same.table[["power", "coverage"]], res.table[["power", "coverage"]],
-                                  check_exact=True)
+    # bit-identical in the same process too (the compiled solver does not reassociate sums)
+    pd.testing.assert_frame_equal(same.draws, res.draws, check_exact=True)
+    pd.testing.assert_frame_equal(same.table, res.table, check_exact=True)
 
 
 @pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")
