@@ -155,8 +155,8 @@ def load() -> tuple[float, float, float]:
     return os.getloadavg()
 
 
-def main() -> None:
-    args = parse(__doc__)
+def main(argv=None) -> None:
+    args = parse(__doc__, argv)
     quick = args.quick
     only = args.only or ""
     report: dict = {"tasks": [], "cpu_count": os.cpu_count()}

@@ -66,8 +66,8 @@ for name in ('unsafe_evening', 'victim_violence', 'problem_index', 'robbery'):
 """
 
 
-def main() -> None:
-    args = parse(__doc__)
+def main(argv=None) -> None:
+    args = parse(__doc__, argv)
     n_areas = 30 if args.quick else 136
     rows, extra = [], {}
     tasks = {

@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers
 from options import parse
 
-FAMILIES = ("bench_did", "bench_synth", "bench_bsts", "bench_bsts_reference")
+FAMILIES = ("bench_did", "bench_synth", "bench_bsts", "bench_bsts_reference", "bench_design",
+            "bench_followup")
 
 
 def main(argv=None) -> None:
