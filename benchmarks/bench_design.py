@@ -11,7 +11,7 @@ Tasks (each in a fresh process; worker start-up is part of the time):
 * ``speccurve 1000``: a 1,008-cell specification curve on Sluta skjut (28 start dates × 3
   window starts × rates/counts × shootings/dead + injured × TWFE, Callaway–Sant'Anna, SDID),
   joint inference off, with ``n_jobs=2``.
-* ``scaling``: time vs cells (120 → 3,000 cells of Callaway–Sant'Anna, 14 ms each; ``--quick``: 100 → 300) on a
+* ``scaling``: time vs cells (100 → 10,000 cells of Callaway–Sant'Anna; ``--quick``: 100 → 300) on a
   2-worker Dask ``LocalCluster`` created once, with the log-log slope (1 = linear) and each
   worker's resident memory after every size (flat when the panel is shared once per worker
   and results stream back).
@@ -215,7 +215,7 @@ def main(argv=None) -> None:
 
     if "scaling" in only or not only:
         print("\n== scaling: time vs cells on a 2-worker Dask LocalCluster ==")
-        sizes = [120, 400] if quick else [120, 400, 1000, 3000]
+        sizes = [100, 300] if quick else [100, 300, 1000, 3000, 10000]
         row = record("scaling (CS cells, dask 2 workers)", Snippet(
             SCALING_SETUP, SCALING.format(sizes=sizes),
             "{f'{k}_{i}': v for i, r in enumerate(out) for k, v in r.items() if k != 'worker_rss_mb'} | "
