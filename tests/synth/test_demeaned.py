@@ -10,7 +10,8 @@ import pytest
 
 import utvardering as utv
 from utvardering import DesignError
-from utvardering.synth.adh import synthetic_control
+from utvardering.synth._panel import SynthPanel
+from utvardering.synth.adh import fit_study, synthetic_control
 from utvardering.synth.result import SynthEffect
 
 PER = 100_000
@@ -71,6 +72,55 @@ def test_equals_the_former_analysis_function_on_sluta_skjut(sluta_skjut):
     assert new.p_value == pytest.approx(0.03333333333333333, abs=1e-10)
     assert new.diagnostics["events_prevented"] == pytest.approx(117.88988722255024, abs=1e-10)
 
+
+
+def test_demeaned_panel_removes_each_units_pre_period_mean(sluta_skjut):
+    panel = SynthPanel.from_study(sluta_skjut)
+    demeaned = panel.demeaned()
+    pre = [t < sluta_skjut.start for t in panel.Y.columns]
+    # every unit's pre-period mean is zero on the transformed panel ...
+    np.testing.assert_allclose(demeaned.Y.loc[:, pre].mean(axis=1), 0.0, rtol=0, atol=1e-13)
+    # ... the shift is the mean that was removed, and puts the panel back on its scale
+    np.testing.assert_allclose(demeaned.shift, panel.Y.loc[:, pre].mean(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(demeaned.Y.add(demeaned.shift, axis=0), panel.Y, rtol=1e-14)
+    # exposure, counts, rate and scale are those of the original panel
+    assert demeaned.exposure is panel.exposure and demeaned.counts is panel.counts
+    assert (demeaned.rate, demeaned.per, demeaned.scale) == (panel.rate, panel.per, panel.scale)
+    assert panel.shift is None
+    with pytest.raises(DesignError, match="already demeaned"):
+        demeaned.demeaned()
+    staggered = utv.Study(sluta_skjut.data, outcome="shootings", exposure="population",
+                          starts={"Malmö": "2018-10", "Göteborg": "2019-06"})
+    with pytest.raises(DesignError, match="one common start"):
+        SynthPanel.from_study(staggered).demeaned()
+
+
+def test_demeaned_fit_is_the_adh_fit_on_the_demeaned_panel(sluta_skjut):
+    """demean=True is fit_study on SynthPanel.demeaned(), with the same numbers, to the last
+    bit, as before it became a panel transform (values of the Study-with-an-extra-column
+    implementation, commit cbe16a6)."""
+    fit = synthetic_control(sluta_skjut, demean=True, random_state=1)
+    direct = fit_study(sluta_skjut, predictors=None, optimize_periods=None, v=None, n_starts=6,
+                       rate=True, per=PER, inference="conformal", random_state=1, level=0.95,
+                       panel=SynthPanel.from_study(sluta_skjut).demeaned())
+    assert direct.to_dict() == fit.to_dict()
+    assert fit.estimate == -0.5301003760034716
+    assert fit.interval == (-2.259651163042222, -0.025901862152298737)
+    assert fit.relative == -0.3388664712677183
+    assert fit.relative_interval == (-1.4444811786194593, -0.016557755897073458)
+    assert fit.p_value == 0.03333333333333333
+    assert fit.events_prevented == 117.88988722255024
+    assert fit.events_prevented_interval == (5.76035737044741, 502.52750768018217)
+    assert fit.rate_ratio == 0.6611287319566885
+    assert fit.rate_ratio_interval == (0.31398138307239765, 0.975566895831447)
+    assert fit.diagnostics["pre_rmspe"] == 0.8754825119645556
+    assert fit.diagnostics["treated_pre_mean"] == 1.5972732267999081
+    assert fit.weights["Borås"] == 0.3107810400822698
+    assert sum(fit.path["counterfactual"].tolist()) == 189.59762216302875
+    # the refits work on the demeaned panel: spec["Y"] is it, spec["shift"] the treated mean
+    assert fit.spec["demean"] is True and fit.spec["shift"] == 1.5972732267999081
+    pre = [t < sluta_skjut.start for t in fit.spec["Y"].columns]
+    assert abs(fit.spec["Y"].loc["Malmö", pre].mean()) < 1e-13
 
 def level_shifted_panel(effect: float = -2.0, noise: float = 0.05, seed: int = 0) -> pd.DataFrame:
     """Donors a_j + f_t + noise; the treated unit has the same dynamics 5 above every donor."""

@@ -37,6 +37,7 @@ from .._numerics.fixed_effects import Absorber, factorize, independent_columns
 from ..errors import DataError, DesignError
 from ..estimators import register_estimator
 from ..inference.cluster import coefficient_table, few_cluster_warnings
+from ..inference.counts import events_prevented_rate_ratio
 from ..options import check_level, check_option
 from ._design import event_time_dummies, panel_design, renamed_first_argument
 from .fe_regression import guard_inference
@@ -306,8 +307,7 @@ def poisson_did(
         beta, se = float(table.loc["treatment", "estimate"]), float(table.loc["treatment", "se"])
     lo, hi = beta - crit * se, beta + crit * se
     fitted_treated = float(fit.mu[treated_mask].sum())
-    prevented = fitted_treated * float(np.expm1(-beta))
-    prevented_int = (fitted_treated * float(np.expm1(-hi)), fitted_treated * float(np.expm1(-lo)))
+    prevented, prevented_int = events_prevented_rate_ratio(fitted_treated, beta, (lo, hi))
     n_cl = g
     n_tr = int(frame.loc[treated_mask, design.cluster].nunique())
 
@@ -345,7 +345,7 @@ def poisson_did(
         lo, hi = placebo_shift_interval(beta, placebo, level)
         finite = placebo[np.isfinite(placebo)]
         se = float(np.std(finite, ddof=1)) if len(finite) >= 2 else float("nan")
-        prevented_int = (fitted_treated * float(np.expm1(-hi)), fitted_treated * float(np.expm1(-lo)))
+        prevented_int = events_prevented_rate_ratio(fitted_treated, beta, (lo, hi))[1]
         diagnostics["interval_method"] = "Conley–Taber placebo shift (constant effect)" + {
             "matched": f", the {ri.get('n_matched')} placebos closest in expected counts",
             "size": ", placebos rescaled to the treated unit's variance (Ferman–Pinto)",

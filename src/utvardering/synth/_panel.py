@@ -9,17 +9,19 @@ on a scale that squared errors can represent, naming the unit and period at faul
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DesignError
+from ..inference.counts import events_difference, events_prevented
 from .predictors import resolve_periods
 
 __all__ = ["MAX_ABS", "MIN_ABS", "SynthPanel", "check_values", "event_summary", "panel_matrix",
-           "period_mask", "unit_masks"]
+           "period_mask", "pre_means", "unit_masks"]
 
 #: Largest absolute value accepted: squared gaps summed over a panel stay far from overflow.
 MAX_ABS = 1e100
@@ -106,6 +108,26 @@ def period_mask(study, periods, start, name: str) -> np.ndarray:
     return np.array([t in chosen for t in times])
 
 
+def pre_means(Y: pd.DataFrame, start) -> pd.Series:
+    """Each unit's mean over the periods before ``start`` (missing values skipped).
+
+    Parameters
+    ----------
+    Y : pandas.DataFrame
+        Units × periods.
+    start : period
+        The first treated period.
+
+    Returns
+    -------
+    pandas.Series
+        Unit → pre-period mean, in the order of ``Y``'s rows.
+    """
+    pre = Y.loc[:, [t < start for t in Y.columns]]
+    # grouped (compensated) sums, as the long-format groupby the estimator used before
+    return pre.stack(future_stack=True).groupby(level=0, sort=False).mean().reindex(Y.index)
+
+
 @dataclass
 class SynthPanel:
     """The one view of a Study that every synth estimator works on, built once.
@@ -125,6 +147,11 @@ class SynthPanel:
         Rate base.
     scale : str
         Unit of ``Y`` (``"outcome units"`` or ``"rate per 100,000"``).
+    counts : pandas.DataFrame or None
+        The outcome in events on the same grid, for a count outcome (observed events).
+    shift : pandas.Series or None
+        Unit → the pre-period mean removed from ``Y`` by :meth:`demeaned` (None: ``Y`` is on
+        the original scale). The original scale is ``Y + shift``.
     """
 
     study: Any
@@ -133,6 +160,8 @@ class SynthPanel:
     rate: bool
     per: float
     scale: str
+    counts: pd.DataFrame | None = None
+    shift: pd.Series | None = None
 
     @classmethod
     def from_study(cls, study, rate: bool | None = None, per: float = 100_000) -> SynthPanel:
@@ -152,6 +181,7 @@ class SynthPanel:
                               "Study(..., exposure='population').")
         units, times = list(study.units), list(study.times)
         Y = study.wide(units=units).astype(float).reindex(index=units, columns=times)
+        counts = Y if study.is_count else None
         exposure = None
         if rate:
             exposure = study.wide(study.exposure, units=units).astype(float).reindex(
@@ -160,7 +190,37 @@ class SynthPanel:
             Y = Y / exposure * per
         check_values(Y, f"outcome {study.outcome!r}" + (f" per {per:,.0f} exposure" if rate else ""))
         scale = f"rate per {per:,.0f}" if rate else "outcome units"
-        return cls(study, Y, exposure, rate, float(per), scale)
+        return cls(study, Y, exposure, rate, float(per), scale, counts)
+
+    def demeaned(self) -> SynthPanel:
+        """The panel net of each unit's pre-period mean (demeaned synthetic control).
+
+        With :math:`\\bar y_j = |T_0|^{-1} \\sum_{t < T_0} y_{jt}` (missing values skipped),
+        the returned panel holds :math:`\\tilde y_{jt} = y_{jt} - \\bar y_j` and carries
+        :math:`\\bar y_j` in ``shift``, so that a fit on it can be put back on the original
+        scale: :math:`\\hat y_{1t}(0) = \\bar y_1 + \\sum_j w_j \\tilde y_{jt}`; the effect
+        :math:`\\tilde y_{1t} - \\sum_j w_j \\tilde y_{jt}` is the same on both scales.
+        Exposure and counts stay as they are (events are counted on the original scale).
+
+        Returns
+        -------
+        SynthPanel
+
+        Raises
+        ------
+        DesignError
+            With staggered starts (the pre-period means are taken before one common start),
+            or on a panel that is already demeaned.
+        """
+        study = self.study
+        if self.shift is not None:
+            raise DesignError("this panel is already demeaned.")
+        if study.is_staggered:
+            raise DesignError("demean=True needs one common start (the pre-period means are taken "
+                              "before it); fit each cohort separately with study.replace("
+                              "treated=..., start=...).")
+        means = pre_means(self.Y, study.start)
+        return replace(self, Y=self.Y.sub(means, axis=0), shift=means)
 
     def long(self) -> pd.DataFrame:
         """A copy of the Study's long data with the outcome on the analysed scale (for
@@ -236,22 +296,48 @@ def event_summary(study, effect_path: pd.Series, exposure: pd.DataFrame | None, 
     """Effects in events for count outcomes (negative = events prevented).
 
     With an exposure the rate effect of each post-period is multiplied by the treated
-    units' population / ``per``; without one, by the number of treated units. With
-    ``observed_path`` (the treated units' mean outcome) the observed events are returned
-    too, under ``"observed_events"``.
+    units' population / ``per``; without one, by the number of treated units
+    (:func:`utvardering.inference.counts.events_difference`); the interval is converted by
+    :func:`utvardering.inference.counts.events_prevented`. With ``observed_path`` (the
+    treated units' mean outcome) the observed events are returned too, under
+    ``"observed_events"``.
+
+    Parameters
+    ----------
+    study : Study
+        The design (nothing is returned unless its outcome is a count).
+    effect_path : pandas.Series
+        The effect in the post-periods (NaN periods are skipped).
+    exposure : pandas.DataFrame or None
+        Units × periods exposure, when the effect is a rate per ``per``.
+    per : float
+        Rate base.
+    interval : tuple of float
+        The effect's interval.
+    estimate : float
+        The effect's estimate.
+    observed_path : pandas.Series, optional
+        The treated units' mean outcome.
+
+    Returns
+    -------
+    dict
+        ``events_difference``, ``events_prevented``, ``events_difference_interval`` (NaN
+        unless the interval is finite) and ``observed_events`` (with ``observed_path``).
     """
     if not study.is_count:
         return {}
     post = effect_path.dropna()
     if exposure is not None:
-        pop = exposure.loc[study.treated, post.index].sum(axis=0) / per
+        size, base = exposure.loc[study.treated, post.index].sum(axis=0).to_numpy(), per
     else:
-        pop = pd.Series(float(len(study.treated)), index=post.index)
-    events = float((post * pop).sum())
-    factor = events / estimate if estimate != 0 else float(pop.sum())
-    lo, hi = sorted((interval[0] * factor, interval[1] * factor))
-    out = {"events_difference": events, "events_prevented": -events,
-           "events_difference_interval": (lo, hi)}
+        size, base = np.full(len(post), float(len(study.treated))), 1.0
+    events = events_difference(post.to_numpy(), size, base)
+    out: dict = {"events_difference": events, "events_prevented": -events}
+    converted = events_prevented(events, estimate=estimate, interval=interval)
+    out["events_difference_interval"] = (math.nan, math.nan) if converted.interval is None \
+        else (-converted.interval[1], -converted.interval[0])
     if observed_path is not None:
-        out["observed_events"] = float((observed_path.reindex(post.index) * pop).sum())
+        out["observed_events"] = events_difference(
+            observed_path.reindex(post.index).to_numpy(), size, base)
     return out

@@ -22,7 +22,7 @@ from ..study import Study
 from ._legacy import take_renamed
 from ._panel import SynthPanel, check_values, period_mask, unit_masks
 from .predictors import parse_predictors, predictor_matrix, standardise
-from .result import SynthEffect, build_effect, set_event_fields
+from .result import SynthEffect, TreatedFit, set_event_fields, synth_effect
 from .robustness import conformal
 from .vweights import TIE_BREAKS, break_tie, choose_v, near_optima
 
@@ -126,14 +126,6 @@ def fit_unit(Y: np.ndarray, X: np.ndarray | None, treated: int, donors: np.ndarr
     return UnitFit(w=w, v=vv, synthetic=synthetic, gap=gap, v_loss=loss,
                    pre_mspe=float(np.mean(gap[pre] ** 2)), post_mspe=float(np.mean(gap[post] ** 2)),
                    method=res.method, info=res.info, near_optima=near)
-
-
-def _outcome_table(study: Study, rate: bool, per: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Working copy of the long data (outcome as a rate if asked) and the units × periods Y,
-    from the family's one panel view (:class:`~utvardering.synth._panel.SynthPanel`).
-    """
-    panel = SynthPanel.from_study(study, rate, per)
-    return panel.long(), panel.table()
 
 
 def _resolve_v(v, labels: list[str]):
@@ -359,24 +351,35 @@ def synthetic_control(
                "random_state": random_state, "level": level, "tie_break": tie_break,
                "tie_tol": tie_tol}
     if demean:
-        _outcome_table(study, rate, per)  # value checks on the original outcome
         return demeaned_synthetic_control(study, **options)
     return fit_study(study, **options)
 
 
 def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, rate: bool,
               per: float, inference: str | None, random_state, level: float,
-              tie_break: str = "loss", tie_tol: float = 0.1, warn=None) -> SynthEffect:
-    """:func:`synthetic_control` on a validated study (options resolved; ``warn`` replaces
-    the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``).
+              tie_break: str = "loss", tie_tol: float = 0.1, panel: SynthPanel | None = None,
+              warn=None) -> SynthEffect:
+    """:func:`synthetic_control` on a validated study (options resolved).
+
+    ``panel`` is the study's :class:`~utvardering.synth._panel.SynthPanel` to fit (default:
+    built from the study with ``rate``/``per``; a demeaned panel gives the demeaned fit);
+    ``warn`` replaces the default warnings function ``(fit, y, Y0, pre, unit, donors) -> list``.
     """
-    data, Ywide = _outcome_table(study, rate, per)
+    panel = SynthPanel.from_study(study, rate, per) if panel is None else panel
+    demean = panel.shift is not None
+    Ywide = panel.table()
+    data = panel.long() if predictors is not None else None
     Y = Ywide.to_numpy(dtype=float)
     units, times = list(Ywide.index), list(Ywide.columns)
     donors = np.array([units.index(d) for d in study.donors])
+    donor_names = list(study.donors)
     rng = np.random.default_rng(0 if random_state is None else random_state)
-    fits, parsed, X = {}, None, None
+    if warn is None:
+        warn = (lambda fit, y, Y0, pre, unit, names: _demeaned_warnings(panel, unit, fit)
+                + concentration_warning(fit, unit, names)) if demean else _warnings
+    fits, unit_fits, parsed, X = [], {}, None, None
     v_default = "nested" if predictors is not None else "outcome"
+    vcols, balances = {}, []
     for u in study.treated:
         s = study.starts[u]
         if predictors is not None:
@@ -396,19 +399,58 @@ def fit_study(study: Study, *, predictors, optimize_periods, v, n_starts: int, r
                               "(the outcome-only fit).")
         pre, post = unit_masks(times, s, study.end)
         opt = period_mask(study, optimize_periods, s, "optimize_periods")
-        fit = fit_unit(Y, X, units.index(u), donors, pre, post, opt, vv, n_starts=n_starts,
+        i = units.index(u)
+        fit = fit_unit(Y, X, i, donors, pre, post, opt, vv, n_starts=n_starts,
                        random_state=rng, tie_break=tie_break, tie_tol=tie_tol)
-        fits[u] = (fit, pre, post, labels, X)
+        unit_fits[u] = fit
+        fits.append(TreatedFit(u, fit.w, Y[i], fit.synthetic, pre, post,
+                               warnings=warn(fit, Y[i], Y[donors], pre, u, donor_names)))
+        if labels and fit.v.size:
+            vcols[u] = pd.Series(fit.v, index=labels)
+            balances.append(pd.DataFrame({
+                "treated": X[:, i], "synthetic": X[:, donors] @ fit.w,
+                "donor_mean": X[:, donors].mean(axis=1), "v": fit.v},
+                index=pd.Index(labels, name="predictor")))
         refit = ADHRefit(Y, X, pre, post, opt, vv, n_starts, random_state, tie_break, tie_tol)
     spec = {"predictors": predictors, "optimize_periods": optimize_periods, "v": v,
-            "n_starts": n_starts, "rate": rate, "per": per, "inference": inference,
-            "random_state": random_state, "level": level, "demean": False, "Y": Ywide,
+            "n_starts": n_starts, "rate": panel.rate, "per": panel.per, "inference": inference,
+            "random_state": random_state, "level": level, "demean": demean, "Y": Ywide,
             "tie_break": tie_break, "tie_tol": tie_tol}
-    effect = build_effect(study, fits, Ywide, data, spec, _warnings if warn is None else warn)
+    params = {k: (repr(val) if k not in ("n_starts", "rate", "per", "level", "inference", "demean")
+                  else val)
+              for k, val in spec.items() if k != "Y"}
+    v_weights = pd.DataFrame(vcols).mean(axis=1).rename("v") if vcols else None
+    if v_weights is not None:
+        v_weights.index.name = "predictor"
+    estimand = "average gap treated − synthetic over the post-period"
+    if demean:
+        estimand += (", " + (f"rates per {panel.per:,.0f}" if panel.rate else "outcomes")
+                     + " net of each unit's pre-period mean (demeaned synthetic control)")
+    effect = synth_effect(
+        panel, Ywide, fits, method="synthetic_control", estimand=estimand, level=level,
+        params=params, spec=spec, v_weights=v_weights,
+        predictor_balance=balances[0] if len(fits) == 1 and balances else None)
+    diagnostics = effect.diagnostics
+    warnings = diagnostics.pop("warnings")
+    diagnostics.update({
+        "pre_mspe": float(np.mean([f.pre_mspe for f in unit_fits.values()])),
+        "post_rmspe": float(np.mean([np.sqrt(f.post_mspe) for f in unit_fits.values()])),
+        "v_loss": float(np.mean([f.v_loss for f in unit_fits.values()])),
+        "v_method": next(iter(unit_fits.values())).method,
+        "optimizer": {u: f.info for u, f in unit_fits.items()},
+        "max_weight": float(effect.weights.max()),
+        "n_positive_weights": int((effect.weights > 1e-6).sum()),
+        "warnings": warnings,
+    })
+    if demean:
+        shift = float(panel.shift.reindex(study.treated).mean())
+        diagnostics.update(demean=True, treated_pre_mean=shift,
+                           pre_means={str(u): float(m) for u, m in panel.shift.items()})
+        spec["shift"] = shift  # leave-one-out puts its counterfactuals back on this scale
     # what the robustness methods need to refit (module robustness never imports this one)
     spec.update(refit=refit if len(fits) == 1 else None, refit_treated=True,
                 rerun=synthetic_control, residuals=None, lam=None)
-    _report_identification(effect, fits, list(study.donors), tie_break, tie_tol)
+    _report_identification(effect, unit_fits, donor_names, tie_break, tie_tol)
     if inference == "conformal":
         _add_conformal(effect)
     if "events" in spec:
@@ -425,7 +467,7 @@ def _report_identification(effect: SynthEffect, fits: dict, donors: list, tie_br
                            tie_tol: float) -> None:
     """Record competing near-optimal donor sets in the diagnostics and warn about them."""
     table, identified = {}, True
-    for u, (fit, *_rest) in fits.items():
+    for u, fit in fits.items():
         if not fit.near_optima:
             continue
         optima = [{"loss": o.loss, "pre_mspe": o.pre_mspe,
@@ -465,7 +507,7 @@ def _add_conformal(effect: SynthEffect) -> None:
     effect.p_value, effect.interval = res.p_value, res.interval
     effect.path["low"] = res.pointwise["low"].reindex(effect.path.index)
     effect.path["high"] = res.pointwise["high"].reindex(effect.path.index)
-    cf = effect.estimate / effect.relative if effect.relative else None
+    cf = effect.spec["counterfactual"] if effect.relative is not None else None
     if cf and np.all(np.isfinite(res.interval)):
         effect.relative_interval = (res.interval[0] / cf, res.interval[1] / cf)
     effect.diagnostics["inference"] = (
@@ -496,7 +538,7 @@ def _add_conformal(effect: SynthEffect) -> None:
     }
 
 
-# -- demeaned synthetic control: a transform of the panel ----------------------------------
+# -- demeaned synthetic control: the ADH fit on SynthPanel.demeaned() ----------------------
 
 
 def pre_period_means(study: Study, y: pd.Series) -> pd.Series:
@@ -513,17 +555,14 @@ def pre_period_means(study: Study, y: pd.Series) -> pd.Series:
     -------
     pandas.Series
         Unit → pre-period mean (missing values skipped).
+
+    See Also
+    --------
+    utvardering.synth._panel.SynthPanel.demeaned : the same means removed from the panel.
     """
     data = study.data
     pre = data[study.time] < study.start
     return y[pre].groupby(data.loc[pre, study.unit]).mean()
-
-
-def _demeaned_column(data: pd.DataFrame, outcome: str) -> str:
-    name = f"{outcome}_net_of_pre_mean"
-    while name in data.columns:
-        name += "_"
-    return name
 
 
 def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_periods=None, v=None,
@@ -556,8 +595,12 @@ def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_period
     null, with the same finite-sample guarantees. Placebo-in-time refits demean on the periods
     before the placebo start.
 
-    Called by :func:`~utvardering.synth.adh.synthetic_control` with ``demean=True`` (use that);
-    the arguments are the same, already validated.
+    The fit is the ordinary one (:func:`fit_study`, :func:`fit_unit` for each treated unit)
+    on the transformed panel :meth:`SynthPanel.demeaned()
+    <utvardering.synth._panel.SynthPanel.demeaned>`, which carries the pre-period means
+    that put observed and counterfactual back on the original scale. Called by
+    :func:`~utvardering.synth.adh.synthetic_control` with ``demean=True`` (use that); the
+    arguments are the same, already validated.
 
     Parameters
     ----------
@@ -597,98 +640,31 @@ def demeaned_synthetic_control(study: Study, *, predictors=None, optimize_period
     if v is not None and not (isinstance(v, str) and v == "outcome"):
         raise DesignError(f"v={v!r} weighs predictors, but demean=True fits the outcome path "
                           "only; drop v=.")
-    if study.is_staggered:
-        raise DesignError("demean=True needs one common start (the pre-period means are taken "
-                          "before it); fit each cohort separately with study.replace(treated=..., "
-                          "start=...).")
-    data = study.data.copy()
-    y = data[study.outcome] / data[study.exposure] * per if rate else data[study.outcome]
-    means = pre_period_means(study, y)
-    column = _demeaned_column(data, study.outcome)
-    data[column] = y - data[study.unit].map(means)
-    inner = study.replace(data=data, outcome=column, exposure=None, counts=False)
-    shifts = means.reindex(study.treated).to_numpy(dtype=float)
-
-    def warn(fit, y_tilde, Y0, pre, unit, donors):
-        return _fit_warning(study, data, y, unit, fit, rate, per) \
-            + concentration_warning(fit, unit, donors)
-
-    fit = fit_study(inner, predictors=None, optimize_periods=optimize_periods, v=v,
-                    n_starts=n_starts, rate=False, per=per, inference=inference,
-                    random_state=random_state, level=level, tie_break=tie_break,
-                    tie_tol=tie_tol, warn=warn)
-    shift = float(shifts.mean())
-    for name in ("observed", "counterfactual"):
-        fit.path[name] = fit.path[name] + shift
-    fit.unit_effects["counterfactual"] = fit.unit_effects["counterfactual"] + shifts
-    post = list(study.post_times)
-    cf = float(fit.path.loc[post, "counterfactual"].mean())
-    fit.relative = fit.estimate / cf if cf else None
-    fit.relative_interval = None
-    if fit.relative is not None and np.all(np.isfinite(fit.interval)):
-        fit.relative_interval = (fit.interval[0] / cf, fit.interval[1] / cf)
-    events = _events(study, data, fit, post, rate, per)
-    fit.events_prevented = fit.events_prevented_interval = None
-    fit.rate_ratio = fit.rate_ratio_interval = None
-    fit.diagnostics.pop("events_difference", None)
-    fit.diagnostics.pop("events_prevented", None)
-    if events is not None:
-        set_event_fields(fit, *events)
-    fit.diagnostics.update(demean=True, treated_pre_mean=shift,
-                           pre_means={str(u): float(m) for u, m in means.items()})
-    fit.outcome = study.outcome
-    fit.scale = f"rate per {per:,.0f}" if rate else "outcome units"
-    fit.estimand = ("average gap treated − synthetic over the post-period, "
-                    + (f"rates per {per:,.0f}" if rate else "outcomes")
-                    + " net of each unit's pre-period mean (demeaned synthetic control)")
-    fit.params = {**fit.params, "rate": rate, "demean": True}
-    fit.spec.update(rate=rate, demean=True, shift=shift)
-    fit.study = study
-    return fit
+    panel = SynthPanel.from_study(study, rate, per).demeaned()
+    return fit_study(study, predictors=None, optimize_periods=optimize_periods, v=v,
+                     n_starts=n_starts, rate=rate, per=per, inference=inference,
+                     random_state=random_state, level=level, tie_break=tie_break,
+                     tie_tol=tie_tol, panel=panel)
 
 
-def _fit_warning(study: Study, data: pd.DataFrame, y: pd.Series, unit, fit, rate: bool,
-                 per: float) -> list:
-    """Poor pre-period fit, judged against the treated unit's level on the original scale."""
-    rows = (data[study.unit] == unit) & (data[study.time] < study.start)
-    level = float(np.mean(np.abs(y[rows])))
+def _demeaned_warnings(panel: SynthPanel, unit, fit: UnitFit) -> list:
+    """Poor pre-period fit of a demeaned fit, judged against the treated unit's level on the
+    original scale.
+    """
+    study = panel.study
+    pre = [t < study.start for t in panel.Y.columns]
+    level = float(np.mean(np.abs((panel.Y.loc[unit] + panel.shift[unit])[pre])))
     rmspe = float(np.sqrt(fit.pre_mspe))
     if not (level > 0 and rmspe > 0.1 * level):
         return []
-    if rate and study.is_count:
+    if panel.rate and study.is_count:
         # Poisson sd of a rate per `per` with mean `level` and population `pop`: sqrt(level per / pop)
-        pop = float(data.loc[rows, study.exposure].mean())
+        pop = float(panel.exposure.loc[unit, pre].mean())
         every = {"M": "monthly ", "Q": "quarterly ", "Y": "yearly ", "A": "yearly "}.get(
             str(study.freq or "")[:1], "")
         return [f"{unit}: pre-period RMSPE {rmspe:.3g} is {rmspe / level:.0%} of its mean rate; "
                 f"{every}counts this small are noisy (Poisson noise alone gives about "
-                f"{np.sqrt(level * per / pop):.2g})."]
+                f"{np.sqrt(level * panel.per / pop):.2g})."]
     return [f"{unit}: poor pre-period fit (RMSPE {rmspe:.3g} is {rmspe / level:.0%} of the mean "
             "outcome level); the demeaned synthetic unit does not track the treated unit's "
             "dynamics before the start."]
-
-
-def _events(study: Study, data: pd.DataFrame, fit: SynthEffect, post: list, rate: bool,
-            per: float) -> tuple[float, float] | None:
-    """Treated − synthetic and observed events over the post-period (counts, or rates ×
-    exposure / per).
-    """
-    if not (rate or study.is_count):
-        return None
-    if len(study.treated) == 1:
-        gaps = {study.treated[0]: fit.path.loc[post, "effect"]}
-    else:
-        Y = fit.spec["Y"]
-        weights = fit.unit_weights
-        gaps = {u: (Y.loc[u] - weights[u].to_numpy() @ Y.loc[list(study.donors)].to_numpy()
-                    ).reindex(post) for u in study.treated}
-    events = observed = 0.0
-    for u, gap in gaps.items():
-        rows = data[data[study.unit] == u].set_index(study.time)
-        if rate:
-            pop = rows[study.exposure].reindex(post)
-            events += float((gap * pop / per).sum())
-        else:
-            events += float(gap.sum())
-        observed += float(rows[study.outcome].reindex(post).sum())
-    return events, observed

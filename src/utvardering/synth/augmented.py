@@ -36,8 +36,8 @@ from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
-from ._panel import panel_matrix
-from .result import AugmentedSynthEffect, assemble
+from ._panel import SynthPanel
+from .result import AugmentedSynthEffect, TreatedFit, synth_effect
 
 __all__ = ["AugmentedSynthEffect", "WeightingRefit", "augmented_synthetic_control",
            "ridge_augmented_weights"]
@@ -222,8 +222,12 @@ def ascm_residuals(Zc_all: tuple | None, lam: float, **opts: Any):
 
 
 def unit_problems(study: Study, rate: bool | None, per: float):
-    """Per treated unit: its series, the donors' matrix, and pre/post masks (rates applied)."""
-    table, exposure, scale = panel_matrix(study, rate, per)
+    """The study's panel, its outcome table (donors then treated units, up to the end) and,
+    per treated unit, its series, the donors' matrix and pre/post masks (rates applied).
+    """
+    panel = SynthPanel.from_study(study, rate, per)
+    rows = list(study.donors) + list(study.treated)
+    table = panel.table(rows, through_end=True)
     times = list(table.columns)
     donors = table.loc[list(study.donors)].to_numpy()
     out = {}
@@ -232,7 +236,7 @@ def unit_problems(study: Study, rate: bool | None, per: float):
         pre = np.array([t < start for t in times])
         post = ~pre
         out[u] = (table.loc[u].to_numpy(), donors, pre, post)
-    return table, exposure, scale, out
+    return panel, table, out
 
 
 def covariate_matrix(study: Study, covariates: list[str], pre_of: dict) -> pd.DataFrame:
@@ -328,7 +332,7 @@ def augmented_synthetic_control(
     if not study.donors:
         raise DesignError("augmented synthetic control needs comparison units; the donor pool is empty.")
     covariates = list(study.covariates if covariates is None else covariates)
-    table, exposure, scale, problems = unit_problems(study, rate, per)
+    panel, table, problems = unit_problems(study, rate, per)
     Z = covariate_matrix(study, covariates, {u: study.starts[u] for u in study.treated}
                          | {d: study.start for d in study.donors}) if covariates else None
     warnings: list[str] = []
@@ -359,7 +363,8 @@ def augmented_synthetic_control(
             jack_draws.append(float(np.mean(ests)))
     params = {"penalty": penalty, "covariates": covariates, "residualize": residualize,
               "fixedeff": fixedeff, "holdout": holdout, "n_lambda": n_lambda, "min_1se": min_1se,
-              "inference": inference, "level": level, "rate": exposure is not None, "per": per}
+              "inference": inference, "level": level, "rate": panel.rate, "per": per}
+
     def zpart_of(unit, donors):
         return centred_covariates(Z, unit, donors)
 
@@ -372,7 +377,82 @@ def augmented_synthetic_control(
             "refit": WeightingRefit(table, first_pre, refit, None if penalty is None else lam),
             "residuals": lambda unit, donors, lam: ascm_residuals(zpart_of(unit, donors), lam, **opts)}
 
-    return assemble(study, table, exposure, scale, fits, method="augmented_synthetic_control",
-                    estimand="average gap treated − augmented synthetic control over the post-period",
-                    level=level, se=inference, jack={"draws": jack_draws}, per=per, params=params,
-                    warnings=warnings, spec=spec)
+    return weighting_effect(panel, table, fits, method="augmented_synthetic_control",
+                            estimand="average gap treated − augmented synthetic control over the "
+                                     "post-period",
+                            level=level, jackknife=jack_draws if inference else None,
+                            params=params, warnings=warnings, spec=spec)
+
+
+def jackknife_se(draws) -> float:
+    """Leave-one-donor-out jackknife standard error,
+    :math:`\\sqrt{(n-1)/n \\sum_j (\\hat\\tau_{(j)} - \\bar\\tau)^2}`.
+
+    Parameters
+    ----------
+    draws : array-like
+        The estimates without each donor in turn.
+
+    Returns
+    -------
+    float
+    """
+    draws = np.array(draws)
+    n = draws.size
+    return float(np.sqrt((n - 1) / n * np.sum((draws - draws.mean()) ** 2)))
+
+
+def weighting_effect(panel, table: pd.DataFrame, fits: dict, *, method: str, estimand: str,
+                     level: float, jackknife, params: dict, warnings: list[str],
+                     spec: dict) -> AugmentedSynthEffect:
+    """The :class:`AugmentedSynthEffect` of augmented or penalized synthetic control.
+
+    Parameters
+    ----------
+    panel : SynthPanel
+        The panel of the fits.
+    table : pandas.DataFrame
+        Their outcome table.
+    fits : dict
+        Unit → ``(weights, synth_weights, penalty, cv, y, Y0, pre, post)``.
+    method, estimand : str
+        As the effect shows them.
+    level : float
+        Interval coverage.
+    jackknife : list of float or None
+        Leave-one-donor-out estimates (None: no inference).
+    params, warnings, spec :
+        The effect's params, warnings and refit specification.
+
+    Returns
+    -------
+    AugmentedSynthEffect
+        :func:`~utvardering.synth.result.synth_effect` with ``synth_weights``, ``penalty``,
+        ``cv`` and the diagnostics ``synth_estimate``, ``bias_correction`` and
+        ``negative_weight_share``.
+    """
+    treated = []
+    for u, (w, ws, pen, _cv, y, Y0, pre, post) in fits.items():
+        lo, hi = Y0[:, pre].min(axis=0), Y0[:, pre].max(axis=0)
+        outside = float(np.mean((y[pre] > hi) | (y[pre] < lo)))
+        notes = [] if outside <= 0.5 else [
+            f"{u} lies outside the donors' range in {outside:.0%} of pre-periods: weights on "
+            "the simplex cannot fit its level and the estimate may be biased; try "
+            "fixedeff=True (augmented SC) or synthetic_did, and check pre_rmspe."]
+        treated.append(TreatedFit(u, w, y, w @ Y0, pre, post, warnings=notes, columns={
+            "synth_estimate": float((y - ws @ Y0)[post].mean()), "penalty": pen}))
+    first = next(iter(fits.values()))
+    donors = pd.Index(panel.study.donors, name="donor")
+    synth = pd.Series(np.mean([f[1] for f in fits.values()], axis=0), index=donors, name="weight")
+    effect = synth_effect(panel, table, treated, method=method, estimand=estimand, level=level,
+                          params=params, spec=spec, warnings=warnings,
+                          se=None if jackknife is None else jackknife_se(jackknife),
+                          cls=AugmentedSynthEffect, synth_weights=synth,
+                          penalty=float(np.mean([f[2] for f in fits.values()])), cv=first[3])
+    synth_estimate = float(effect.unit_effects["synth_estimate"].mean())
+    effect.diagnostics.update({
+        "synth_estimate": synth_estimate,
+        "bias_correction": effect.estimate - synth_estimate,
+        "negative_weight_share": float(np.clip(-effect.weights.to_numpy(), 0, None).sum()),
+    })
+    return effect

@@ -40,6 +40,7 @@ from .._numerics.simplex import simplex_lstsq
 from ..errors import DesignError
 from ..estimators import register_estimator
 from ..inference.bayes import convergence_diagnostics, sample_cached, seed_from
+from ..inference.counts import events_prevented_draws
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
@@ -341,12 +342,13 @@ def bayesian_synthetic_control(
     extras = {}
     if likelihood != "gaussian":
         ratio = _rate_ratio_draws(fits, post_mask, rng)
-        prevented = (y0[:, post_mask] - y[None, post_mask]).sum(axis=1)
+        prevented, prevented_interval = events_prevented_draws(y0[:, post_mask], y[post_mask],
+                                                               level)
         extras = {
             "rate_ratio": float(np.median(ratio)),
             "rate_ratio_interval": tuple(np.quantile(ratio, [a, 1 - a]).tolist()),
-            "events_prevented": float(prevented.mean()),
-            "events_prevented_interval": tuple(np.quantile(prevented, [a, 1 - a]).tolist()),
+            "events_prevented": prevented,
+            "events_prevented_interval": prevented_interval,
         }
     return BayesianSynthEffect(
         method="bayesian_synthetic_control",

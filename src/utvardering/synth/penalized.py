@@ -34,8 +34,8 @@ from ..estimators import register_estimator
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
-from .augmented import WeightingRefit, covariate_matrix, unit_problems
-from .result import AugmentedSynthEffect, assemble
+from .augmented import WeightingRefit, covariate_matrix, unit_problems, weighting_effect
+from .result import AugmentedSynthEffect
 
 __all__ = ["penalized_synthetic_control", "penalized_weights"]
 
@@ -208,7 +208,7 @@ def penalized_synthetic_control(
     if inference == "jackknife" and len(study.donors) < 3:
         raise DesignError("the jackknife needs at least three donors; set inference=None.")
     covariates = list(study.covariates if covariates is None else covariates)
-    table, exposure, scale, problems = unit_problems(study, rate, per)
+    panel, table, problems = unit_problems(study, rate, per)
     Z = covariate_matrix(study, covariates, {u: study.starts[u] for u in study.treated}
                          | {d: study.start for d in study.donors}) if covariates else None
 
@@ -237,7 +237,7 @@ def penalized_synthetic_control(
             draws.append(float(np.mean(ests)))
     warnings: list[str] = []
     params = {"penalty": penalty, "covariates": covariates, "standardize": standardize,
-              "n_lambda": n_lambda, "inference": inference, "level": level, "rate": exposure is not None, "per": per}
+              "n_lambda": n_lambda, "inference": inference, "level": level, "rate": panel.rate, "per": per}
     opts = {"standardize": standardize, "n_lambda": n_lambda}
 
     def covs(unit, donors):
@@ -255,7 +255,8 @@ def penalized_synthetic_control(
             "refit": WeightingRefit(table, first_pre, refit, None if penalty is None else lam),
             "residuals": lambda unit, donors, lam: penalized_residuals(*covs(unit, donors), lam,
                                                                        standardize=standardize)}
-    return assemble(study, table, exposure, scale, fits, method="penalized_synthetic_control",
-                    estimand="average gap treated − penalized synthetic control over the post-period",
-                    level=level, se=inference, jack={"draws": draws}, per=per, params=params,
-                    warnings=warnings, spec=spec)
+    return weighting_effect(panel, table, fits, method="penalized_synthetic_control",
+                            estimand="average gap treated − penalized synthetic control over the "
+                                     "post-period",
+                            level=level, jackknife=draws if inference else None, params=params,
+                            warnings=warnings, spec=spec)

@@ -10,7 +10,7 @@ the robustness methods (:mod:`~utvardering.synth.robustness`) use to refit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any, ClassVar
 
@@ -19,14 +19,18 @@ import pandas as pd
 
 from ..effect import Effect
 from ..errors import DesignError
+from ..inference.counts import events_difference, events_prevented
 from . import robustness
 
 __all__ = ["AugmentedSynthEffect", "BayesianSynthEffect", "SynthEffect", "SyntheticDiDEffect",
-           "set_event_fields"]
+           "TreatedFit", "set_event_fields", "synth_effect"]
 
 
 def set_event_fields(effect: Effect, events: float | None, observed: float | None) -> None:
     """Fill ``events_prevented(_interval)`` and ``rate_ratio(_interval)`` of a synth effect.
+
+    The conversion is :func:`utvardering.inference.counts.events_prevented`, from the
+    effect's ``estimate`` and ``interval`` (call again when inference changes the interval).
 
     Parameters
     ----------
@@ -36,29 +40,20 @@ def set_event_fields(effect: Effect, events: float | None, observed: float | Non
         Treated − counterfactual events over the post-period (None: not a count outcome).
     observed : float or None
         Observed events of the treated units over the post-period.
-
-    Notes
-    -----
-    The events interval is the effect interval converted with the same factor
-    (events / estimate; the effect is an average over post-periods of the events per period
-    up to the exposure weights); the rate ratio is observed / counterfactual events,
-    :math:`O / (O - \\Delta)`, and its interval follows from the events interval.
     """
     if events is None:
         return
-    effect.events_prevented = -float(events)
-    effect.diagnostics["events_difference"] = float(events)
-    effect.diagnostics["events_prevented"] = -float(events)
-    lo = hi = None
-    if np.all(np.isfinite(effect.interval)) and effect.estimate != 0:
-        factor = events / effect.estimate
-        lo, hi = sorted((effect.interval[0] * factor, effect.interval[1] * factor))
-        effect.events_prevented_interval = (-hi, -lo)
-    if observed is not None and observed - events > 0:
-        effect.rate_ratio = float(observed / (observed - events))
-        if lo is not None and observed - hi > 0 and observed - lo > 0:
-            effect.rate_ratio_interval = (float(observed / (observed - lo)),
-                                          float(observed / (observed - hi)))
+    out = events_prevented(events, estimate=effect.estimate, interval=effect.interval,
+                           observed=observed)
+    effect.events_prevented = out.prevented
+    effect.diagnostics["events_difference"] = out.difference
+    effect.diagnostics["events_prevented"] = out.prevented
+    if out.interval is not None:
+        effect.events_prevented_interval = out.interval
+    if out.rate_ratio is not None:
+        effect.rate_ratio = out.rate_ratio
+    if out.rate_ratio_interval is not None:
+        effect.rate_ratio_interval = out.rate_ratio_interval
 
 
 @dataclass(repr=False)
@@ -211,78 +206,40 @@ class AugmentedSynthEffect(SynthEffect):
                           "with study.replace(start=..., window=(None, last_pre)) instead.")
 
 
-def assemble(study, table: pd.DataFrame, exposure, scale: str, fits: dict, *, method: str,
-             estimand: str, level: float, se: str | None, jack: dict, per: float, params: dict,
-             warnings: list[str], spec: dict | None = None) -> AugmentedSynthEffect:
-    """Average per-unit fits ``{unit: (weights, synth_weights, penalty, cv, y, Y0, pre, post)}``."""
-    times = list(table.columns)
-    rows, paths = [], []
-    events = observed = 0.0
-    for u, (w, ws, pen, _cv, y, Y0, pre, post) in fits.items():
-        cf = w @ Y0
-        gap = y - cf
-        rows.append({"unit": u, "start": str(study.starts[u]), "estimate": float(gap[post].mean()),
-                     "synth_estimate": float((y - ws @ Y0)[post].mean()), "penalty": pen,
-                     "pre_rmspe": float(np.sqrt(np.mean(gap[pre] ** 2))),
-                     "counterfactual": float(cf[post].mean())})
-        lo, hi = Y0[:, pre].min(axis=0), Y0[:, pre].max(axis=0)
-        outside = float(np.mean((y[pre] > hi) | (y[pre] < lo)))
-        if outside > 0.5:
-            warnings.append(
-                f"{u} lies outside the donors' range in {outside:.0%} of pre-periods: weights on "
-                "the simplex cannot fit its level and the estimate may be biased; try "
-                "fixedeff=True (augmented SC) or synthetic_did, and check pre_rmspe.")
-        k = int(pre.sum())
-        paths.append(pd.DataFrame({"event_time": np.arange(len(times)) - k, "time": times,
-                                   "observed": y, "counterfactual": cf, "effect": gap}))
-        if study.is_count:
-            post_times = [t for t, p in zip(times, post) if p]
-            scale_u = exposure.loc[u, post_times].to_numpy() / per if exposure is not None else 1.0
-            events += float(np.sum(gap[post] * scale_u))
-            observed += float(np.sum(y[post] * scale_u))
-    effects = pd.DataFrame(rows).set_index("unit")
-    estimate = float(effects["estimate"].mean())
-    long = pd.concat(paths)
-    if study.is_staggered:
-        path = long.drop(columns="time").groupby("event_time").mean()
-    else:
-        path = long.drop(columns="event_time").groupby("time").mean()
-        if isinstance(times[0], pd.Period):
-            path.index = pd.PeriodIndex(path.index, name="time")
-    first = next(iter(fits.values()))
-    donors = pd.Index(study.donors, name="donor")
-    weights = pd.Series(np.mean([f[0] for f in fits.values()], axis=0), index=donors, name="weight")
-    synth = pd.Series(np.mean([f[1] for f in fits.values()], axis=0), index=donors, name="weight")
-    se_value, interval, p_value = None, (math.nan, math.nan), None
-    if se == "jackknife":
-        draws = np.array(jack["draws"])
-        n = draws.size
-        se_value = float(np.sqrt((n - 1) / n * np.sum((draws - draws.mean()) ** 2)))
-        z = NormalDist().inv_cdf(0.5 + level / 2)
-        interval = (estimate - z * se_value, estimate + z * se_value)
-        p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se_value))) if se_value > 0 else None
-    cf_mean = float(effects["counterfactual"].mean())
-    relative = estimate / cf_mean if cf_mean else None
-    rel_int = (interval[0] / cf_mean, interval[1] / cf_mean) if relative is not None and se else None
-    diagnostics: dict[str, Any] = {
-        "pre_rmspe": float(effects["pre_rmspe"].mean()),
-        "synth_estimate": float(effects["synth_estimate"].mean()),
-        "bias_correction": estimate - float(effects["synth_estimate"].mean()),
-        "negative_weight_share": float(np.clip(-weights.to_numpy(), 0, None).sum()),
-        "warnings": warnings,
-    }
-    effect = AugmentedSynthEffect(
-        method=method, estimate=estimate, interval=interval, level=level, se=se_value,
-        relative=relative, relative_interval=rel_int, p_value=p_value, path=path,
-        diagnostics=diagnostics, outcome=study.outcome, scale=scale, estimand=estimand,
-        n_treated=len(fits), n_control=len(study.donors), start=str(study.start),
-        params={**params, "time_column": study.time},
-        weights=weights, synth_weights=synth, penalty=float(effects["penalty"].mean()),
-        cv=first[3], unit_effects=effects.drop(columns="counterfactual"), study=study, spec=spec,
-    )
-    if study.is_count:
-        set_event_fields(effect, events, observed)
-    return effect
+@dataclass
+class TreatedFit:
+    """One treated unit's fit, in arrays on the panel's scale: what :func:`synth_effect`
+    turns into an effect.
+
+    Attributes
+    ----------
+    unit : hashable
+        The treated unit.
+    weights : numpy.ndarray
+        Donor weights (in ``study.donors`` order).
+    observed, counterfactual : numpy.ndarray
+        The unit's outcome and its synthetic counterpart in every period of the table.
+    pre, post : numpy.ndarray of bool
+        The unit's pre- and post-periods.
+    columns : dict
+        Estimator-specific columns of ``unit_effects`` (e.g. ``synth_estimate``, ``penalty``).
+    warnings : list of str
+        The estimator's warnings about this unit's fit.
+    """
+
+    unit: Any
+    weights: np.ndarray
+    observed: np.ndarray
+    counterfactual: np.ndarray
+    pre: np.ndarray
+    post: np.ndarray
+    columns: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def gap(self) -> np.ndarray:
+        """Observed − counterfactual in every period."""
+        return self.observed - self.counterfactual
 
 
 def _index(times: list, name: str) -> pd.Index:
@@ -291,95 +248,124 @@ def _index(times: list, name: str) -> pd.Index:
     return pd.Index(times, name=name)
 
 
-def build_effect(study, fits: dict, Ywide: pd.DataFrame, data: pd.DataFrame, spec: dict,
-                 warn) -> SynthEffect:
-    """Assemble a :class:`SynthEffect` from per-unit fits (used by ``synthetic_control``)."""
-    units, times = list(Ywide.index), list(Ywide.columns)
-    Y = Ywide.to_numpy(dtype=float)
-    donors = list(study.donors)
-    didx = [units.index(d) for d in donors]
-    warnings_, rows, wcols, vcols, balances = [], [], {}, {}, []
-    events = observed = 0.0
-    for u, (fit, pre, post, labels, X) in fits.items():
-        i = units.index(u)
-        warnings_ += warn(fit, Y[i], Y[didx], pre, u, donors)
-        rows.append({"unit": u, "start": str(study.starts[u]),
-                     "estimate": float(fit.gap[post].mean()),
-                     "pre_rmspe": float(np.sqrt(fit.pre_mspe)),
-                     "counterfactual": float(fit.synthetic[post].mean())})
-        wcols[u] = pd.Series(fit.w, index=donors)
-        if labels and fit.v.size:
-            vcols[u] = pd.Series(fit.v, index=labels)
-            balances.append(pd.DataFrame({
-                "treated": X[:, i], "synthetic": X[:, didx] @ fit.w,
-                "donor_mean": X[:, didx].mean(axis=1), "v": fit.v}, index=pd.Index(labels, name="predictor")))
-        if study.exposure and spec["rate"]:
-            pop = data.pivot(index=study.unit, columns=study.time, values=study.exposure)
-            scale_u = pop.loc[u, list(np.array(times)[post])].to_numpy() / spec["per"]
-            events += float((fit.gap[post] * scale_u).sum())
-            observed += float((Y[i][post] * scale_u).sum())
-        elif study.is_count:
-            events += float(fit.gap[post].sum())
-            observed += float(Y[i][post].sum())
+def synth_effect(panel, table: pd.DataFrame, fits: list[TreatedFit], *, method: str,
+                 estimand: str, level: float, params: dict, spec: dict | None,
+                 se: float | None = None, warnings: list[str] | None = None,
+                 cls: type[SynthEffect] = SynthEffect, **fields: Any) -> SynthEffect:
+    """Turn the per-unit fits of a weighting estimator into its :class:`SynthEffect`.
+
+    The one assembly of the synth family's weighting estimators (ADH, demeaned, augmented
+    and penalized synthetic control): per-unit effects, the averaged path and weights, the
+    relative effect, a normal interval when a standard error is given, and, for count
+    outcomes, the events prevented (:mod:`utvardering.inference.counts`).
+
+    Parameters
+    ----------
+    panel : SynthPanel
+        The panel the fits were made on. A demeaned panel
+        (:meth:`~utvardering.synth._panel.SynthPanel.demeaned`) carries each unit's removed
+        pre-period mean in ``shift``: observed and counterfactual are put back on the
+        original scale (the effect is the same on both).
+    table : pandas.DataFrame
+        The outcome table of the fits (units × periods; its columns are the path's periods).
+    fits : list of TreatedFit
+        One per treated unit.
+    method, estimand : str
+        The effect's ``method`` and ``estimand``.
+    level : float
+        Interval coverage.
+    params : dict
+        The effect's ``params`` (``time_column`` is added).
+    spec : dict or None
+        What the robustness methods refit with (:mod:`~utvardering.synth.robustness`);
+        ``spec["events"]`` is set for count outcomes.
+    se : float, optional
+        Standard error of the estimate: the interval is then :math:`\\hat\\tau \\pm z\\,se`
+        and the p-value two-sided normal. Without it the interval is NaN (inference, if any,
+        is added afterwards, then :func:`set_event_fields` again).
+    warnings : list of str, optional
+        Warnings about the whole fit (the units' own follow).
+    cls : type, default SynthEffect
+        The effect class.
+    **fields
+        Further fields of ``cls`` (``v_weights``, ``penalty`` ...).
+
+    Returns
+    -------
+    SynthEffect
+        ``estimate`` = mean over treated units of their average post-period gap; ``path``
+        averaged over units (by event time for staggered starts); ``weights`` averaged;
+        ``unit_effects`` (start, estimate, the estimator's columns, pre_rmspe,
+        counterfactual); ``unit_weights`` with several units; ``relative`` = estimate over
+        the post-period mean of the counterfactual; events prevented for count outcomes.
+    """
+    study = panel.study
+    times = list(table.columns)
+    shift = panel.shift
+    rows, wcols = [], {}
+    events = observed_events = 0.0
+    warnings = list(warnings or [])
+    for f in fits:
+        gap = f.gap
+        cf_mean = float(f.counterfactual[f.post].mean())
+        if shift is not None:
+            cf_mean = cf_mean + float(shift[f.unit])
+        rows.append({"unit": f.unit, "start": str(study.starts[f.unit]),
+                     "estimate": float(gap[f.post].mean()), **f.columns,
+                     "pre_rmspe": float(np.sqrt(np.mean(gap[f.pre] ** 2))),
+                     "counterfactual": cf_mean})
+        wcols[f.unit] = pd.Series(f.weights, index=list(study.donors))
+        warnings += f.warnings
+        if study.is_count:
+            post_times = [t for t, p in zip(times, f.post) if p]
+            exposure = None if panel.exposure is None else \
+                panel.exposure.loc[f.unit, post_times].to_numpy()
+            events += events_difference(gap[f.post], exposure, panel.per)
+            observed_events += float(panel.counts.loc[f.unit, post_times].sum())
     unit_effects = pd.DataFrame(rows).set_index("unit")
     estimate = float(unit_effects["estimate"].mean())
-    counterfactual = float(unit_effects["counterfactual"].mean())
-    single = len(fits) == 1
     if study.is_staggered:
-        frames = []
-        for u, (fit, _pre, _post, _l, _x) in fits.items():
-            k = times.index(study.starts[u])
-            frames.append(pd.DataFrame({"event_time": np.arange(len(times)) - k,
-                                        "observed": Y[units.index(u)],
-                                        "counterfactual": fit.synthetic, "effect": fit.gap}))
+        frames = [pd.DataFrame({"event_time": np.arange(len(times)) - int(f.pre.sum()),
+                                "observed": f.observed, "counterfactual": f.counterfactual,
+                                "effect": f.gap}) for f in fits]
         path = pd.concat(frames).groupby("event_time").mean()
+        counterfactual = float(unit_effects["counterfactual"].mean())
     else:
-        stack = np.array([[Y[units.index(u)], f[0].synthetic, f[0].gap] for u, f in fits.items()])
-        mean = stack.mean(axis=0)
+        mean = np.array([[f.observed, f.counterfactual, f.gap] for f in fits]).mean(axis=0)
         path = pd.DataFrame({"observed": mean[0], "counterfactual": mean[1], "effect": mean[2]},
                             index=_index(times, "time"))
+        if shift is not None:
+            back = float(shift.reindex(study.treated).mean())
+            for name in ("observed", "counterfactual"):
+                path[name] = path[name] + back
+        counterfactual = float(path.loc[fits[0].post, "counterfactual"].mean())
     weights = pd.DataFrame(wcols).mean(axis=1).rename("weight")
     weights.index.name = "donor"
-    v_weights = pd.DataFrame(vcols).mean(axis=1).rename("v") if vcols else None
-    if v_weights is not None:
-        v_weights.index.name = "predictor"
-    balance = balances[0] if single and balances else None
-    first = next(iter(fits.values()))[0]
-    diagnostics = {
-        "pre_rmspe": float(unit_effects["pre_rmspe"].mean()) if not single else
-        float(unit_effects["pre_rmspe"].iloc[0]),
-        "pre_mspe": float(np.mean([f[0].pre_mspe for f in fits.values()])),
-        "post_rmspe": float(np.mean([np.sqrt(f[0].post_mspe) for f in fits.values()])),
-        "v_loss": float(np.mean([f[0].v_loss for f in fits.values()])),
-        "v_method": first.method,
-        "optimizer": {u: f[0].info for u, f in fits.items()},
-        "max_weight": float(weights.max()),
-        "n_positive_weights": int((weights > 1e-6).sum()),
-        "warnings": warnings_,
-    }
-    if (study.exposure and spec["rate"]) or study.is_count:
-        diagnostics["events_difference"] = events
-        diagnostics["events_prevented"] = -events
-        spec["events"] = (events, observed)
-    interval, p_value = (float("nan"), float("nan")), None
-    rel = estimate / counterfactual if counterfactual else None
-    rel_int = (interval[0] / counterfactual, interval[1] / counterfactual) if rel is not None \
-        and np.all(np.isfinite(interval)) else None
-    scale = f"rate per {spec['per']:,.0f}" if spec["rate"] else "outcome units"
-    params = {k: (repr(val) if k not in ("n_starts", "rate", "per", "level", "inference", "demean")
-                  else val)
-              for k, val in spec.items() if k not in ("Y", "events")}
-    params["time_column"] = study.time
-    return SynthEffect(
-        method="synthetic_control", estimate=estimate, interval=interval, level=spec["level"],
-        relative=rel, relative_interval=rel_int, p_value=p_value, path=path,
-        diagnostics=diagnostics, outcome=study.outcome, scale=scale,
-        estimand="average gap treated − synthetic over the post-period",
-        n_treated=len(fits), n_control=len(donors), start=str(study.start), params=params,
-        weights=weights, v_weights=v_weights, predictor_balance=balance,
-        pre_rmspe=diagnostics["pre_rmspe"],
-        unit_weights=pd.DataFrame(wcols) if not single else None,
-        unit_effects=unit_effects, study=study, spec=spec)
+    interval, p_value = (math.nan, math.nan), None
+    if se is not None:
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        interval = (estimate - z * se, estimate + z * se)
+        p_value = float(2 * (1 - NormalDist().cdf(abs(estimate) / se))) if se > 0 else None
+    relative = estimate / counterfactual if counterfactual else None
+    rel_int = (interval[0] / counterfactual, interval[1] / counterfactual) \
+        if relative is not None and np.all(np.isfinite(interval)) else None
+    diagnostics: dict[str, Any] = {"pre_rmspe": float(unit_effects["pre_rmspe"].mean()),
+                                   "warnings": warnings}
+    if spec is not None:
+        spec["counterfactual"] = counterfactual
+    effect = cls(
+        method=method, estimate=estimate, interval=interval, level=level, se=se,
+        relative=relative, relative_interval=rel_int, p_value=p_value, path=path,
+        diagnostics=diagnostics, outcome=study.outcome, scale=panel.scale, estimand=estimand,
+        n_treated=len(fits), n_control=len(study.donors), start=str(study.start),
+        params={**params, "time_column": study.time}, weights=weights,
+        pre_rmspe=diagnostics["pre_rmspe"], unit_weights=pd.DataFrame(wcols) if len(fits) > 1
+        else None, unit_effects=unit_effects, study=study, spec=spec, **fields)
+    if study.is_count:
+        if spec is not None:
+            spec["events"] = (events, observed_events)
+        set_event_fields(effect, events, observed_events)
+    return effect
 
 
 @dataclass(repr=False)

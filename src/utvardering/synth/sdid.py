@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import DataError, DesignError
 from ..estimators import register_estimator
+from ..inference.counts import events_difference
 from ..options import check_level, check_option
 from ..study import Study
 from ._legacy import take_renamed
@@ -293,7 +294,7 @@ def synthetic_did(
         size = n_g * (T - design.cohorts) if exposure is None else np.array([
             exposure.iloc[n_co + np.flatnonzero(treated_t0 == c), c:].to_numpy().sum() / per
             for c in design.cohorts])
-        diagnostics["events_difference"] = float(np.sum(tau_g * size))
+        diagnostics["events_difference"] = events_difference(tau_g, size)
         diagnostics["events_prevented"] = -diagnostics["events_difference"]
     effect = SyntheticDiDEffect(
         method={"sdid": "synthetic_did", "sc": "synthetic_control (sdid path)",

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ConvergenceWarning, DesignError, DesignWarning, InferenceWarning, warn
 from ..estimators import register_estimator
+from ..inference.counts import events_prevented_draws
 from ..options import renamed_arguments
 from .design import PRIOR_LEVEL_SD, make_design
 from .diagnostics import mcmc_diagnostics
@@ -296,11 +297,11 @@ def _assemble(inp, design, post, idata, diag, rng, likelihood, level, inputs) ->
         q = [(1 - level) / 2, (1 + level) / 2]
         sums = samp_fc[:, in_post].sum(axis=1)
         ratio = y_post.sum() / sums[sums > 0]
-        prevented = sums - y_post.sum()
+        prevented, prevented_interval = events_prevented_draws(
+            samp_fc[:, in_post], y_post, level, expected=state_fc[:, in_post])
         extra = dict(rate_ratio=float(np.median(ratio)),
                      rate_ratio_interval=tuple(np.quantile(ratio, q)),
-                     events_prevented=float(state_fc[:, in_post].sum(axis=1).mean() - y_post.sum()),
-                     events_prevented_interval=tuple(np.quantile(prevented, q)))
+                     events_prevented=prevented, events_prevented_interval=prevented_interval)
     relative = (extra["rate_ratio"] - 1.0) if extra else float(avg["rel_effect"])
     rel_int = ((extra["rate_ratio_interval"][0] - 1.0, extra["rate_ratio_interval"][1] - 1.0)
                if extra else (float(avg["rel_effect_lower"]), float(avg["rel_effect_upper"])))
