@@ -39,6 +39,7 @@ __all__ = [
     "Likelihood",
     "check_level",
     "check_option",
+    "deprecated_name",
     "renamed",
     "renamed_arguments",
 ]
@@ -79,6 +80,29 @@ def check_level(level: float) -> float:
     if not 0.0 < value < 1.0:
         raise DesignError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
     return value
+
+
+def deprecated_name(what: str, old: str, new: str) -> str:
+    """Return ``new`` for a value spelt by its old name, with a :class:`DeprecationWarning`.
+
+    For names that are values rather than keywords (e.g. the registry name ``"did"`` of
+    :func:`~utvardering.did.basic.diff_in_diff`, now ``"diff_in_diff"``); kept for one release.
+
+    Parameters
+    ----------
+    what : str
+        What the name names (``"estimator"``), quoted in the warning.
+    old, new : str
+        The old and the current name.
+
+    Returns
+    -------
+    str
+        ``new``.
+    """
+    warn(f"{what} {old!r} is renamed {new!r}; the old name is accepted until the next release.",
+         DeprecationWarning)
+    return new
 
 
 def renamed(options: dict[str, Any], old_to_new: Mapping[str, str], where: str) -> dict[str, Any]:
