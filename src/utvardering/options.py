@@ -6,7 +6,8 @@ Every estimator in the library spells the same idea the same way:
 argument           meaning
 =================  ==========================================================================
 ``study``          the first argument: a :class:`~utvardering.Study` (or a DataFrame plus the
-                   Study keywords, coerced once by :func:`~utvardering.Study.coerce`)
+                   Study keywords, e.g. ``treatment=``, coerced once by
+                   :func:`~utvardering.Study.coerce`); the design is given only through it
 ``inference``      how the interval and p-value are made (``"cluster"``, ``"wild"``,
                    ``"randomization"``, ``"conformal"``, ``"placebo"``, ``"bootstrap"``,
                    ``"jackknife"``, ``"posterior"``, ``"hac"``, ``None`` for none)

@@ -409,7 +409,8 @@ class Study:
                 f"unit-periods): no unit is treated, so there is no effect to estimate. Check "
                 "the column (and window=).")
         first = frame.loc[on].groupby(self.unit, sort=False)[self.time].min()
-        resolved = {u: first[u] for u in self.units if u in first.index}
+        as_period = {v: self.period(v, "start") for v in pd.unique(first.to_numpy())}
+        resolved = {u: as_period[first[u]] for u in self.units if u in first.index}
         self._start_values = _distinct(resolved.values())
         start_of_row = frame[self.unit].map(first)
         ever = start_of_row.notna().to_numpy()

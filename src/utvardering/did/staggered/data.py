@@ -208,6 +208,7 @@ def cross_sections(study_or_data, *, time, outcome, cohort, weights=None, cluste
     """
     if isinstance(study_or_data, Study):
         study = study_or_data
+        study.require_absorbing("callaway_santanna")  # cohorts = first treated periods
         keep = set(study.treated) | set(study.donors)
         frame = study.data[study.data[study.unit].isin(keep)]
         time, outcome = study.time, study.outcome
