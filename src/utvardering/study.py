@@ -721,8 +721,10 @@ class Study:
         where : str
             The calling function's public name, quoted in error messages.
         **design
-            Study keywords (``outcome=``, ``unit=``, ``time=``, ``treated=``, ``start=``, ...),
-            only allowed with a DataFrame.
+            Study keywords (``outcome=``, ``unit=``, ``time=``, ``treated=``, ``start=``,
+            ``treatment=``, ...), only allowed with a DataFrame. This is how an estimator
+            called as ``twfe(df, outcome="y", treatment="d")`` gets its design: every design
+            keyword is the Study's.
 
         Returns
         -------
