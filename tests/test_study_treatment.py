@@ -260,3 +260,20 @@ def test_repeated_cross_sections_from_a_study_refuse_a_switching_treatment():
     study = utv.Study(switching_off(), outcome="y", treatment="d")
     with pytest.raises(DesignError, match=r"callaway_santanna needs a treatment that stays on"):
         utv.callaway_santanna(study, panel=False)
+
+
+@pytest.mark.parametrize("estimator", [utv.synthetic_control, utv.interrupted_time_series])
+def test_other_families_refuse_through_the_one_adapter(estimator):
+    """Study.coerce (and the time-series input) refuse by default: no family reads a switching
+    or dose column as a start date without saying so."""
+    study = utv.Study(switching_off(), outcome="y", treatment="d")
+    with pytest.raises(DesignError, match=r"switches off at unit 'u01', period 2006"):
+        estimator(study)
+
+
+def test_coerce_refuses_unless_the_caller_takes_the_row_level_treatment():
+    frame = dose()
+    with pytest.raises(DesignError, match=r"^my_estimator needs a 0/1 treatment"):
+        utv.Study.coerce(frame, where="my_estimator", outcome="y", treatment="d")
+    study = utv.Study.coerce(frame, where="twfe", absorbing=False, outcome="y", treatment="d")
+    assert study.treatment == "d"

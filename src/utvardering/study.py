@@ -2,11 +2,11 @@
 
 A :class:`Study` says which units are treated and from when (one common start, per-unit
 starts, a cohort column, or a row-level treatment column), which units may serve as
-comparisons (the donor pool), which
-are excluded (e.g. neighbours that may receive displaced crime), the outcome and the
-analysis window. Design checks — treated units present, start inside the data with enough
-pre-periods, a non-empty donor pool that contains no treated or excluded unit — live here,
-once, and raise :class:`~utvardering.errors.DesignError` naming the unit or period at fault.
+comparisons (the donor pool), which are excluded (e.g. neighbours that may receive displaced
+crime), the outcome and the analysis window. Design checks — treated units present, start
+inside the data with enough pre-periods, a non-empty donor pool that contains no treated or
+excluded unit, a treatment column without missing or negative values — live here, once, and
+raise :class:`~utvardering.errors.DesignError` naming the unit or period at fault.
 """
 
 from __future__ import annotations
@@ -710,8 +710,8 @@ class Study:
         return overlapping_programmes(self.treated, first_day, last_day, exclude=exclude)
 
     @classmethod
-    def coerce(cls, study: Study | pd.DataFrame, where: str = "this estimator",
-               **design: Any) -> Study:
+    def coerce(cls, study: Study | pd.DataFrame, where: str = "this estimator", *,
+               absorbing: bool = True, **design: Any) -> Study:
         """The one adapter from an estimator's first argument to a :class:`Study`.
 
         Parameters
@@ -720,6 +720,13 @@ class Study:
             A Study is returned as it is; a DataFrame is turned into ``Study(study, **design)``.
         where : str
             The calling function's public name, quoted in error messages.
+        absorbing : bool, default True
+            The caller builds on each treated unit's start (event time, pre/post periods), so
+            a ``treatment=`` column must be 0/1 and never switch off
+            (:meth:`require_absorbing`); ``False`` for estimators whose regressor is the
+            row-level treatment :math:`D_{it}` (TWFE, Poisson DiD), which take a dose or a
+            treatment that switches off as given. Refusing is the default so that no
+            estimator silently reads such a column as a start date.
         **design
             Study keywords (``outcome=``, ``unit=``, ``time=``, ``treated=``, ``start=``,
             ``treatment=``, ...), only allowed with a DataFrame. This is how an estimator
@@ -734,18 +741,22 @@ class Study:
         ------
         DesignError
             If a Study comes with design keywords (they would be silently ignored; set them with
-            :meth:`replace` instead), or if ``study`` is neither a Study nor a DataFrame.
+            :meth:`replace` instead), if ``study`` is neither a Study nor a DataFrame, or (with
+            ``absorbing``) if its treatment column is a dose or switches off.
         """
         if isinstance(study, Study):
             if design:
                 raise DesignError(
                     f"{where}: got a Study and also {sorted(design)}; set those on the Study "
                     "(study.replace(...)) instead.")
-            return study
-        if isinstance(study, pd.DataFrame):
-            return cls(study, **design)
-        raise DesignError(f"{where} needs a Study or a pandas DataFrame with outcome=, unit=, "
-                          f"time=, treated= and start=; got {type(study).__name__}.")
+        elif isinstance(study, pd.DataFrame):
+            study = cls(study, **design)
+        else:
+            raise DesignError(f"{where} needs a Study or a pandas DataFrame with outcome=, "
+                              f"unit=, time=, treated= and start=; got {type(study).__name__}.")
+        if absorbing:
+            study.require_absorbing(where)
+        return study
 
     def replace(self, **changes) -> Study:
         """A new Study with some arguments changed (e.g. ``start=``, ``donors=``)."""

@@ -205,9 +205,7 @@ def panel_design(
         if design.get("treatment") is not None:
             design.setdefault("allow_gaps", True)
             design.setdefault("min_pre_periods", 0)
-    study = Study.coerce(study, where=where, **design)
-    if absorbing:
-        study.require_absorbing(where)
+    study = Study.coerce(study, where=where, absorbing=absorbing, **design)
     keep = set(study.treated) | set(study.donors)
     frame = study.data.loc[study.data[study.unit].isin(keep)].copy()
     left_out = [u for u in study.units if u not in keep]

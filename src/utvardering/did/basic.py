@@ -120,7 +120,6 @@ def diff_in_diff(
         if isinstance(study, pd.DataFrame) and covariates:
             design["covariates"] = covariates
         study = Study.coerce(study, where="diff_in_diff", **design)
-        study.require_absorbing("diff_in_diff")  # post = from the start on: 0/1, never off
         keep = set(study.treated) | set(study.donors)
         frame = study.data.loc[study.data[study.unit].isin(keep)]
         if study.end is not None:  # periods after the intervention ended are neither pre nor post

@@ -39,9 +39,9 @@ def resolve_study(study, *, where: str, unit=None, time=None, outcome=None, coho
     unit's first treated period, 0 or missing = never treated); the Study built from it
     allows cohorts with a single pre-period (``min_pre_periods=1``), as R ``did`` does. With
     a Study, those keywords must be left out (they are the Study's); a Study defined by a
-    ``treatment=`` column that holds a dose or switches off is refused, naming the unit and
-    period (:meth:`~utvardering.study.Study.require_absorbing`): these estimators assume
-    staggered adoption of a 0/1 treatment.
+    ``treatment=`` column that holds a dose or switches off is refused by
+    :meth:`~utvardering.study.Study.coerce`, naming the unit and period: these estimators
+    assume staggered adoption of a 0/1 treatment.
     """
     columns = {"unit": unit, "time": time, "outcome": outcome, "cohort": cohort}
     if isinstance(study, pd.DataFrame):
@@ -54,9 +54,7 @@ def resolve_study(study, *, where: str, unit=None, time=None, outcome=None, coho
             )
         return Study.coerce(study, where=where, **columns,
                             covariates=list(covariates or []) or None, min_pre_periods=1)
-    study = Study.coerce(study, where=where, **{k: v for k, v in columns.items() if v is not None})
-    study.require_absorbing(where)  # a treatment= column: 0/1 and staggered adoption only
-    return study
+    return Study.coerce(study, where=where, **{k: v for k, v in columns.items() if v is not None})
 
 
 def _is_default(value: Any, default: Any) -> bool:
