@@ -39,7 +39,7 @@ def test_power_needs_a_method_and_the_study_flags(panel_file, capsys):
 
 
 def test_speccurve_on_a_file_with_choices(panel_file, capsys):
-    code = main(["speccurve", panel_file, "--methods", "did,twfe", "--outcome", "y", "--treated",
+    code = main(["speccurve", panel_file, "--methods", "diff_in_diff,twfe", "--outcome", "y", "--treated",
                  "u00", "--start", "2018-01", "--choice", "start=2017-07,2018-01", "--no-joint",
                  "--quiet"])
     assert code == 0
