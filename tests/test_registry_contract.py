@@ -52,7 +52,6 @@ def survey_frame() -> pd.DataFrame:
 CASES: dict[str, tuple[str, dict]] = {
     "bacon_decomposition": ("staggered_study", {}),
     "callaway_santanna": ("staggered_study", {}),
-    "did": ("area_study", {}),
     "diff_in_diff": ("area_study", {}),
     "event_study": ("area_study", {}),
     "imputation_did": ("staggered_study", {}),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .errors import DesignError
+from .options import deprecated_name
 
 __all__ = ["FAMILIES", "EstimatorInfo", "get_estimator", "list_estimators", "load_families",
            "register_estimator"]
@@ -36,10 +37,13 @@ class EstimatorInfo:
 
 
 _REGISTRY: dict[str, EstimatorInfo] = {}
+#: Deprecated registry names → current names (accepted with a DeprecationWarning).
+_ALIASES: dict[str, str] = {}
 
 
 def register_estimator(name: str, *, family: str, summary: str,
-                       design: Callable | None = None) -> Callable[[Callable], Callable]:
+                       design: Callable | None = None,
+                       deprecated_names: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
     """Decorator registering ``f(study, **options) -> Effect`` under ``name``.
 
     Parameters
@@ -53,12 +57,17 @@ def register_estimator(name: str, *, family: str, summary: str,
     design : callable, optional
         ``design(frame, **study_keywords)`` building the first argument when it is not a
         :class:`~utvardering.Study` (default: the Study).
+    deprecated_names : tuple of str
+        Old registry names still looked up (with a :class:`DeprecationWarning`) for one
+        release; they are not listed by :func:`list_estimators`.
     """
 
     def decorate(function: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].function is not function:
             raise ValueError(f"estimator {name!r} is registered twice.")
         _REGISTRY[name] = EstimatorInfo(name, family, summary, function, design)
+        for old in deprecated_names:
+            _ALIASES[old] = name
         return function
 
     return decorate
@@ -81,9 +90,15 @@ def load_families() -> None:
 
 
 def get_estimator(name: str) -> EstimatorInfo:
-    """Look up a registered estimator; the error lists the registered names."""
+    """Look up a registered estimator; the error lists the registered names.
+
+    A deprecated name (e.g. ``"did"`` for ``"diff_in_diff"``) gives the estimator under its
+    current name, with a :class:`DeprecationWarning`.
+    """
     if name not in _REGISTRY:
         load_families()
+    if name not in _REGISTRY and name in _ALIASES:
+        name = deprecated_name("estimator", name, _ALIASES[name])
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -6,7 +6,8 @@ Every estimator in the library spells the same idea the same way:
 argument           meaning
 =================  ==========================================================================
 ``study``          the first argument: a :class:`~utvardering.Study` (or a DataFrame plus the
-                   Study keywords, coerced once by :func:`~utvardering.Study.coerce`)
+                   Study keywords, e.g. ``treatment=``, coerced once by
+                   :func:`~utvardering.Study.coerce`); the design is given only through it
 ``inference``      how the interval and p-value are made (``"cluster"``, ``"wild"``,
                    ``"randomization"``, ``"conformal"``, ``"placebo"``, ``"bootstrap"``,
                    ``"jackknife"``, ``"posterior"``, ``"hac"``, ``None`` for none)
@@ -39,6 +40,7 @@ __all__ = [
     "Likelihood",
     "check_level",
     "check_option",
+    "deprecated_name",
     "renamed",
     "renamed_arguments",
 ]
@@ -79,6 +81,29 @@ def check_level(level: float) -> float:
     if not 0.0 < value < 1.0:
         raise DesignError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
     return value
+
+
+def deprecated_name(what: str, old: str, new: str) -> str:
+    """Return ``new`` for a value spelt by its old name, with a :class:`DeprecationWarning`.
+
+    For names that are values rather than keywords (e.g. the registry name ``"did"`` of
+    :func:`~utvardering.did.basic.diff_in_diff`, now ``"diff_in_diff"``); kept for one release.
+
+    Parameters
+    ----------
+    what : str
+        What the name names (``"estimator"``), quoted in the warning.
+    old, new : str
+        The old and the current name.
+
+    Returns
+    -------
+    str
+        ``new``.
+    """
+    warn(f"{what} {old!r} is renamed {new!r}; the old name is accepted until the next release.",
+         DeprecationWarning)
+    return new
 
 
 def renamed(options: dict[str, Any], old_to_new: Mapping[str, str], where: str) -> dict[str, Any]:

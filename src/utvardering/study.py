@@ -1,11 +1,12 @@
 """The Study: a validated panel bound to an intervention.
 
 A :class:`Study` says which units are treated and from when (one common start, per-unit
-starts, or a cohort column), which units may serve as comparisons (the donor pool), which
-are excluded (e.g. neighbours that may receive displaced crime), the outcome and the
-analysis window. Design checks — treated units present, start inside the data with enough
-pre-periods, a non-empty donor pool that contains no treated or excluded unit — live here,
-once, and raise :class:`~utvardering.errors.DesignError` naming the unit or period at fault.
+starts, a cohort column, or a row-level treatment column), which units may serve as
+comparisons (the donor pool), which are excluded (e.g. neighbours that may receive displaced
+crime), the outcome and the analysis window. Design checks — treated units present, start
+inside the data with enough pre-periods, a non-empty donor pool that contains no treated or
+excluded unit, a treatment column without missing or negative values — live here, once, and
+raise :class:`~utvardering.errors.DesignError` naming the unit or period at fault.
 """
 
 from __future__ import annotations
@@ -80,6 +81,20 @@ class Study:
     cohort : str, optional
         Column holding each unit's first treated period (``0`` or missing = never treated),
         the convention of R ``did`` (e.g. ``"first.treat"``).
+    treatment : str, optional
+        Column holding each unit-period's treatment :math:`D_{it} \\ge 0`: 0/1, or a dose
+        (e.g. the share of the year a law was in force). An alternative to ``treated``/
+        ``start``, ``starts`` and ``cohort`` (combining it with any of them, or with ``end``,
+        is refused as ambiguous). The treated units are those with :math:`D_{it} > 0` in some
+        period; a unit's start is its first such period,
+        :math:`s_i = \\min\\{t : D_{it} > 0\\}`. The column is kept: estimators whose
+        regressor is :math:`D_{it}` itself (:func:`~utvardering.did.twfe.twfe`,
+        :func:`~utvardering.did.poisson.poisson_did`) use its row-level values, so a dose and
+        a treatment that switches off again (non-absorbing) are modelled as given. Estimators
+        that need a 0/1 treatment that stays on once it starts (event studies, the 2×2 DiD,
+        the Bacon decomposition and the staggered estimators) refuse such a column, naming
+        the first unit and period at fault (:meth:`require_absorbing`). Missing, non-finite
+        or negative values are refused, and so is a column that is never :math:`> 0`.
     donors : list of str, optional
         Comparison units. Default: every never-treated unit not in ``exclude``.
     exclude : list of str, optional
@@ -96,7 +111,9 @@ class Study:
         :meth:`describe`).
     min_pre_periods : int, default 1
         Fewest pre-treatment periods allowed for any treated unit (one is all a 2×2 DiD
-        needs; estimators that need more check it themselves).
+        needs; estimators that need more check it themselves). With ``treatment=``, ``0``
+        admits units treated from the first period on (always treated), which a TWFE
+        regression can keep.
     dropna, allow_gaps : bool
         Passed to :func:`~utvardering.data.schema.validate_panel`.
     intervention : str or Intervention, optional
@@ -115,6 +132,7 @@ class Study:
         end: Any = None,
         starts: Mapping[str, Any] | None = None,
         cohort: str | None = None,
+        treatment: str | None = None,
         donors: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
         exposure: str | None = None,
@@ -134,8 +152,8 @@ class Study:
             counts_flag = pd.api.types.is_integer_dtype(data[outcome]) if counts is None else counts
         panel, order = validated_rows(
             data, unit=unit, time=time, outcomes=[outcome], counts=[outcome] if counts_flag else [],
-            exposure=exposure, covariates=_listify(covariates), freq=None, dropna=dropna,
-            allow_gaps=allow_gaps,
+            exposure=exposure, covariates=[*_listify(covariates), *_listify(treatment)], freq=None,
+            dropna=dropna, allow_gaps=allow_gaps,
         )
         self.outcome, self.unit, self.time = outcome, unit, time
         self.exposure, self.covariates = exposure, _listify(covariates)
@@ -175,7 +193,13 @@ class Study:
         self.times: list = sorted_distinct(
             frame[time] if self._blocks is None else frame[time].iloc[:self._blocks[1]])
         self._check_variation()
-        self.starts = self._resolve_starts(treated, start, starts, cohort)
+        self.treatment = treatment
+        if treatment is not None and end is not None:
+            raise DesignError(
+                f"treatment={treatment!r} already says when the treatment is in force (and when "
+                f"it switches off); end={end!r} would say it again. Give one of them: the "
+                "column, or treated=/start= with end=.")
+        self.starts = self._resolve_starts(treated, start, starts, cohort, treatment)
         self.treated: list = [u for u in self.units if u in self.starts]  # sorted as units
         self.start = min(self.starts.values())
         self.end = self.period(end, "end") if end is not None else None
@@ -301,12 +325,23 @@ class Study:
     # period mapping. A cohort column is read on integer codes (each distinct value converted
     # once, and on a complete units × periods grid only one value per unit is coded); any
     # problem is re-checked row by row so that the error names the units at fault.
-    def _resolve_starts(self, treated, start, starts, cohort) -> dict:
+    def _resolve_starts(self, treated, start, starts, cohort, treatment=None) -> dict:
+        if treatment is not None:
+            clash = [f"{name}=" for name, value in (("treated", treated), ("start", start),
+                                                    ("starts", starts), ("cohort", cohort))
+                     if value is not None]
+            if clash:
+                raise DesignError(
+                    f"treatment={treatment!r} says who is treated from when, and so does "
+                    f"{' and '.join(clash)}: the design is ambiguous. Give the treatment column "
+                    "alone, or leave out treatment=.")
+            return self._treatment_starts(treatment)
         given = sum(x is not None for x in (starts, cohort)) + (treated is not None)
         if given != 1:
             raise DesignError(
                 "say who is treated in exactly one way: treated=[...] with start=..., "
-                "starts={unit: period}, or cohort='column of first treated period'."
+                "starts={unit: period}, cohort='column of first treated period', or "
+                "treatment='column of each unit-period's treatment'."
             )
         if treated is not None:
             if start is None:
@@ -339,6 +374,96 @@ class Study:
                 "start must leave at least one pre-period and fall on or before the last period."
             )
         return resolved
+
+    def _treatment_starts(self, column: str) -> dict:
+        """Unit → first period with ``column > 0``; records where the column is a dose or
+        switches off (for :meth:`require_absorbing`). Raises naming the unit and period of
+        the first missing or negative value.
+        """
+        frame = self.data  # sorted by unit and period: "first" below is in that order
+        d = frame[column].to_numpy(dtype=float)
+        units, times = frame[self.unit].to_numpy(), frame[self.time].to_numpy()
+
+        def at(mask: np.ndarray) -> tuple[int, str]:
+            i = int(np.flatnonzero(mask)[0])
+            return i, f"unit {units[i]!r}, period {times[i]}"
+
+        missing = ~np.isfinite(d)
+        if missing.any():
+            i, where = at(missing)
+            raise DataError(
+                f"treatment column {column!r} has {int(missing.sum())} missing or non-finite "
+                f"value(s), the first at {where} ({frame[column].iloc[i]!r}); every unit-period "
+                "needs a treatment value (0 = untreated). Fill them or drop those rows.")
+        negative = d < 0
+        if negative.any():
+            i, where = at(negative)
+            raise DataError(
+                f"treatment column {column!r} has {int(negative.sum())} negative value(s), the "
+                f"first at {where} ({d[i]:g}); a treatment is 0 (untreated), 1 (treated) or a "
+                "positive dose. Correct the column.")
+        on = d > 0
+        if not on.any():
+            raise DesignError(
+                f"treatment column {column!r} is never > 0 (it is 0 in all {len(d)} "
+                f"unit-periods): no unit is treated, so there is no effect to estimate. Check "
+                "the column (and window=).")
+        first = frame.loc[on].groupby(self.unit, sort=False)[self.time].min()
+        as_period = {v: self.period(v, "start") for v in pd.unique(first.to_numpy())}
+        resolved = {u: as_period[first[u]] for u in self.units if u in first.index}
+        self._start_values = _distinct(resolved.values())
+        start_of_row = frame[self.unit].map(first)
+        ever = start_of_row.notna().to_numpy()
+        after = np.zeros(len(d), dtype=bool)
+        after[ever] = (frame[self.time].loc[ever] >= start_of_row.loc[ever]).to_numpy()
+        off = after & ~on
+        self._switch_off = None
+        if off.any():
+            i, where = at(off)
+            self._switch_off = (f"{where} (0 after its first treated period "
+                                f"{resolved[units[i]]}; {int(off.sum())} such unit-period(s))")
+        dose = (d != 0) & (d != 1)
+        self._dose = None
+        if dose.any():
+            i, where = at(dose)
+            self._dose = f"{d[i]:g} at {where} ({int(dose.sum())} value(s) other than 0 and 1)"
+        return resolved
+
+    def require_absorbing(self, where: str) -> None:
+        """Raise unless the treatment is 0/1 and stays on once it starts (staggered adoption).
+
+        Always true for a Study defined by ``treated``/``start``, ``starts`` or ``cohort``; a
+        ``treatment=`` column may hold a dose or switch off again, which only estimators with
+        :math:`D_{it}` as their regressor (:func:`~utvardering.did.twfe.twfe`,
+        :func:`~utvardering.did.poisson.poisson_did`) can use. Estimators built on each unit's
+        start (event time :math:`t - s_i`) call this rather than reinterpret such a column.
+
+        Parameters
+        ----------
+        where : str
+            The calling estimator's public name, quoted in the message.
+
+        Raises
+        ------
+        DesignError
+            Naming the first unit and period where the column holds a value other than 0 and
+            1, or is 0 again after the unit's first treated period.
+        """
+        if self.treatment is None:
+            return
+        uses = ("twfe and poisson_did use the row-level treatment as their regressor and accept "
+                "it")
+        if self._dose is not None:
+            raise DesignError(
+                f"{where} needs a 0/1 treatment, but treatment column {self.treatment!r} holds "
+                f"a dose: {self._dose}. {uses}; for {where}, recode the column to 0/1 (e.g. "
+                "treated = dose > 0) or define the Study with starts=/cohort=.")
+        if self._switch_off is not None:
+            raise DesignError(
+                f"{where} needs a treatment that stays on once it starts (absorbing), but "
+                f"treatment column {self.treatment!r} switches off at {self._switch_off}. "
+                f"{uses}; for {where}, restrict window= to the periods before it switches off, "
+                "or give treated=/start= with a common end=.")
 
     def _cohort_starts(self, cohort: str) -> dict:
         """Unit → first treated period from a cohort column, on integer codes.
@@ -557,7 +682,15 @@ class Study:
         return table.loc[list(units)] if units is not None else table
 
     def treatment_matrix(self) -> pd.DataFrame:
-        """Units × periods 0/1 matrix: 1 where the unit is treated (from its start to ``end``)."""
+        """Units × periods treatment matrix :math:`D_{it}`.
+
+        0/1: 1 where the unit is treated (from its start to ``end``); with ``treatment=``, that
+        column's values (a dose, or 0 again where it switches off; NaN for a unit-period the
+        panel lacks).
+        """
+        if self.treatment is not None:
+            matrix = self.data.pivot(index=self.unit, columns=self.time, values=self.treatment)
+            return matrix.reindex(index=self.units, columns=self.times)
         times = np.array(self.times, dtype=object)
         rows = {}
         for u in self.units:
@@ -577,8 +710,8 @@ class Study:
         return overlapping_programmes(self.treated, first_day, last_day, exclude=exclude)
 
     @classmethod
-    def coerce(cls, study: Study | pd.DataFrame, where: str = "this estimator",
-               **design: Any) -> Study:
+    def coerce(cls, study: Study | pd.DataFrame, where: str = "this estimator", *,
+               absorbing: bool = True, **design: Any) -> Study:
         """The one adapter from an estimator's first argument to a :class:`Study`.
 
         Parameters
@@ -587,9 +720,18 @@ class Study:
             A Study is returned as it is; a DataFrame is turned into ``Study(study, **design)``.
         where : str
             The calling function's public name, quoted in error messages.
+        absorbing : bool, default True
+            The caller builds on each treated unit's start (event time, pre/post periods), so
+            a ``treatment=`` column must be 0/1 and never switch off
+            (:meth:`require_absorbing`); ``False`` for estimators whose regressor is the
+            row-level treatment :math:`D_{it}` (TWFE, Poisson DiD), which take a dose or a
+            treatment that switches off as given. Refusing is the default so that no
+            estimator silently reads such a column as a start date.
         **design
-            Study keywords (``outcome=``, ``unit=``, ``time=``, ``treated=``, ``start=``, ...),
-            only allowed with a DataFrame.
+            Study keywords (``outcome=``, ``unit=``, ``time=``, ``treated=``, ``start=``,
+            ``treatment=``, ...), only allowed with a DataFrame. This is how an estimator
+            called as ``twfe(df, outcome="y", treatment="d")`` gets its design: every design
+            keyword is the Study's.
 
         Returns
         -------
@@ -599,24 +741,31 @@ class Study:
         ------
         DesignError
             If a Study comes with design keywords (they would be silently ignored; set them with
-            :meth:`replace` instead), or if ``study`` is neither a Study nor a DataFrame.
+            :meth:`replace` instead), if ``study`` is neither a Study nor a DataFrame, or (with
+            ``absorbing``) if its treatment column is a dose or switches off.
         """
         if isinstance(study, Study):
             if design:
                 raise DesignError(
                     f"{where}: got a Study and also {sorted(design)}; set those on the Study "
                     "(study.replace(...)) instead.")
-            return study
-        if isinstance(study, pd.DataFrame):
-            return cls(study, **design)
-        raise DesignError(f"{where} needs a Study or a pandas DataFrame with outcome=, unit=, "
-                          f"time=, treated= and start=; got {type(study).__name__}.")
+        elif isinstance(study, pd.DataFrame):
+            study = cls(study, **design)
+        else:
+            raise DesignError(f"{where} needs a Study or a pandas DataFrame with outcome=, "
+                              f"unit=, time=, treated= and start=; got {type(study).__name__}.")
+        if absorbing:
+            study.require_absorbing(where)
+        return study
 
     def replace(self, **changes) -> Study:
         """A new Study with some arguments changed (e.g. ``start=``, ``donors=``)."""
         kwargs = dict(self._kwargs)
         if "treated" in changes or "start" in changes:
-            kwargs.pop("starts", None), kwargs.pop("cohort", None)
+            kwargs.pop("starts", None), kwargs.pop("cohort", None), kwargs.pop("treatment", None)
+        if changes.get("treatment") is not None:
+            for name in ("treated", "start", "starts", "cohort", "end"):
+                kwargs.pop(name, None)
         kwargs.update(changes)
         return Study(**kwargs)
 
@@ -629,6 +778,10 @@ class Study:
             f"({self.times[0]} to {self.times[-1]})",
             f"Treated: {format_periods(_natural(self.treated), 12)}"
             + (f" from {self.start}" if not self.is_staggered else " (staggered starts)"),
+            *([f"Treatment: column {self.treatment!r}"
+               + (" (a dose)" if self._dose is not None else "")
+               + (" (switches off)" if self._switch_off is not None else "")]
+              if self.treatment is not None else []),
             f"End: {self.end if self.end is not None else 'open'}; "
             f"pre-periods {len(self.pre_times)}, post-periods {len(self.post_times)}",
             f"Donor pool ({len(self.donors)}): {format_periods(_natural(self.donors), 12)}",
@@ -645,6 +798,7 @@ class Study:
             "treated": [str(u) for u in self.treated],
             "starts": {str(u): str(s) for u, s in self.starts.items()},
             "end": None if self.end is None else str(self.end),
+            "treatment": self.treatment,
             "donors": [str(u) for u in self.donors], "excluded": [str(u) for u in self.excluded],
             "exposure": self.exposure, "is_count": self.is_count,
             "periods": [str(self.times[0]), str(self.times[-1])],

@@ -22,7 +22,7 @@ def panel_file(tmp_path):
 @pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")
 def test_power_on_a_file_writes_table_and_json(panel_file, tmp_path, capsys):
     out = tmp_path / "power.csv"
-    code = main(["power", panel_file, "--method", "did", "--outcome", "y", "--treated", "u00",
+    code = main(["power", panel_file, "--method", "diff_in_diff", "--outcome", "y", "--treated", "u00",
                  "--start", "2018-01", "--n-sims", "3", "--effects", "-0.3", "--json",
                  "--out", str(out), "--quiet"])
     assert code == 0
@@ -34,12 +34,12 @@ def test_power_on_a_file_writes_table_and_json(panel_file, tmp_path, capsys):
 def test_power_needs_a_method_and_the_study_flags(panel_file, capsys):
     assert main(["power", panel_file, "--outcome", "y", "--treated", "u00", "--start", "2018-01"]) == 2
     assert "needs --method" in capsys.readouterr().err
-    assert main(["power", panel_file, "--method", "did"]) == 2
+    assert main(["power", panel_file, "--method", "diff_in_diff"]) == 2
     assert "give --outcome, --treated, --start" in capsys.readouterr().err
 
 
 def test_speccurve_on_a_file_with_choices(panel_file, capsys):
-    code = main(["speccurve", panel_file, "--methods", "did,twfe", "--outcome", "y", "--treated",
+    code = main(["speccurve", panel_file, "--methods", "diff_in_diff,twfe", "--outcome", "y", "--treated",
                  "u00", "--start", "2018-01", "--choice", "start=2017-07,2018-01", "--no-joint",
                  "--quiet"])
     assert code == 0

@@ -19,14 +19,14 @@ pytest.importorskip("distributed")
 def test_identical_tables_serial_joblib_dask():
     study = utv.Study(null_world(n_units=8, seed=6), outcome="y", treated="u00", start="2018-01")
     kw = dict(effects=[-0.2, -0.4], n_sims=8, random_state=21)
-    serial = power(study, "did", **kw)
-    joblib2 = power(study, "did", **kw, n_jobs=2)
-    dask2 = power(study, "did", **kw, backend="dask", n_jobs=2)
+    serial = power(study, "diff_in_diff", **kw)
+    joblib2 = power(study, "diff_in_diff", **kw, n_jobs=2)
+    dask2 = power(study, "diff_in_diff", **kw, backend="dask", n_jobs=2)
     assert dask2.info["backend"] == "dask" and dask2.info["workers"] == 2
     pd.testing.assert_frame_equal(serial.draws, joblib2.draws, check_exact=True)
     pd.testing.assert_frame_equal(serial.draws, dask2.draws, check_exact=True)
     pd.testing.assert_frame_equal(serial.table, dask2.table, check_exact=True)
-    sc = dict(choices={"start": ["2017-07", "2018-01"]}, methods=["did"], random_state=5,
+    sc = dict(choices={"start": ["2017-07", "2018-01"]}, methods=["diff_in_diff"], random_state=5,
               n_placebos=2)
     a = specification_curve(study, **sc)
     b = specification_curve(study, **sc, backend="dask", n_jobs=2)

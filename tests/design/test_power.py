@@ -75,8 +75,8 @@ def test_power_table_mde_and_exports(study):
 
 @pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")
 def test_power_is_the_same_serially_and_with_joblib(study):
-    a = power(study, "did", effects=[-0.2], n_sims=6, random_state=9)
-    b = power(study, "did", effects=[-0.2], n_sims=6, random_state=9, n_jobs=2)
+    a = power(study, "diff_in_diff", effects=[-0.2], n_sims=6, random_state=9)
+    b = power(study, "diff_in_diff", effects=[-0.2], n_sims=6, random_state=9, n_jobs=2)
     assert b.info["backend"] == "joblib"
     pd.testing.assert_frame_equal(a.draws, b.draws, check_exact=True)
     pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
@@ -85,7 +85,7 @@ def test_power_is_the_same_serially_and_with_joblib(study):
 def test_invalid_test_is_flagged_by_its_false_positive_rate(study):
     # a 2x2 DiD with one treated unit and cluster-robust errors over-rejects badly
     with pytest.warns(InferenceWarning, match="false-positive rate"):
-        res = power(study, "did", effects=[-0.2], n_sims=13, random_state=1, placebo="time")
+        res = power(study, "diff_in_diff", effects=[-0.2], n_sims=13, random_state=1, placebo="time")
     assert res.false_positive_rate > 0.2
     assert res.table.loc[0, "n_effective"] == 13
 
@@ -94,9 +94,9 @@ def test_bad_options_fail_fast_with_the_estimators_message(study):
     with pytest.raises(DesignError, match="failed on the first placebo design"):
         power(study, "synthetic_did", n_sims=50, estimator="nonsense")
     with pytest.raises(DesignError, match="not above -1"):
-        power(study, "did", effects=[-1.0])
+        power(study, "diff_in_diff", effects=[-1.0])
     with pytest.raises(DesignError, match="needs a Study"):
-        power(null_world(), "did")
+        power(null_world(), "diff_in_diff")
 
 
 @pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")

@@ -35,7 +35,7 @@ def test_detectability_states_the_mde_in_the_outcomes_unit(study):
 @pytest.mark.filterwarnings("ignore::utvardering.errors.InferenceWarning")
 def test_section_writes_heading_text_table_and_figures(study):
     report = Report(title="t")
-    out = design_diagnosis_section(report, study, "did", n_sims=3, random_state=1,
+    out = design_diagnosis_section(report, study, "diff_in_diff", n_sims=3, random_state=1,
                                    choices={"start": ["2017-07", "2018-01"]}, joint=False)
     kinds = [(b.kind, b.content if b.kind == "heading" else b.name) for b in report.blocks]
     assert ("heading", "Could this design detect an effect?") in kinds
@@ -74,7 +74,7 @@ def test_swedish_design_section_has_no_english_sentences(study, tmp_path):
     checks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(checks)
     report = Report(title="Kontroll", lang="sv")
-    design_diagnosis_section(report, study, "did", n_sims=3, random_state=1, unit_name="shootings",
+    design_diagnosis_section(report, study, "diff_in_diff", n_sims=3, random_state=1, unit_name="shootings",
                              choices={"start": ["2017-07", "2018-01"]}, joint=False)
     report.write(tmp_path)
     html_text = (tmp_path / "report.html").read_text(encoding="utf-8")

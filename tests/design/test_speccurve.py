@@ -23,7 +23,7 @@ def study():
 def test_grid_is_complete_and_failures_are_kept(study):
     curve = specification_curve(
         study, {"start": ["2017-07", "2018-01", "2030-01"], "outcome": ["y", "y2"]},
-        methods=["did", "twfe"], random_state=0, joint=False)
+        methods=["diff_in_diff", "twfe"], random_state=0, joint=False)
     assert isinstance(curve, SpecCurve)
     t = curve.table
     assert len(t) == 3 * 2 * 2 and t["spec"].tolist() == list(range(12))
@@ -33,8 +33,8 @@ def test_grid_is_complete_and_failures_are_kept(study):
     assert len(ok) == 8 and ok["estimate"].notna().all()
     assert curve.n_failed == 4
     # outcome y2 = y + 1: the same DiD estimate
-    a = ok[(ok["outcome"] == "y") & (ok["method"] == "did")].set_index("start")["estimate"]
-    b = ok[(ok["outcome"] == "y2") & (ok["method"] == "did")].set_index("start")["estimate"]
+    a = ok[(ok["outcome"] == "y") & (ok["method"] == "diff_in_diff")].set_index("start")["estimate"]
+    b = ok[(ok["outcome"] == "y2") & (ok["method"] == "diff_in_diff")].set_index("start")["estimate"]
     pd.testing.assert_series_equal(a, b, check_names=False)
     assert curve.median == pytest.approx(ok["estimate"].median())
     assert 0 <= curve.share_significant <= 1
@@ -46,7 +46,7 @@ def test_grid_is_complete_and_failures_are_kept(study):
 def test_estimator_options_are_passed_through_and_methods_labelled(study):
     curve = specification_curve(
         study, {"level": {"90%": 0.9, "99%": 0.99}},
-        methods={"SDID": ("synthetic_did", {"estimator": "did"}), "DiD": "did"}, joint=False,
+        methods={"SDID": ("synthetic_did", {"estimator": "did"}), "DiD": "diff_in_diff"}, joint=False,
         random_state=1)
     t = curve.table.set_index(["method", "level"])
     assert set(curve.table["method"]) == {"SDID", "DiD"}
@@ -56,7 +56,7 @@ def test_estimator_options_are_passed_through_and_methods_labelled(study):
 
 
 def test_joint_inference_by_placebo_curves(study):
-    curve = specification_curve(study, {"start": ["2017-07", "2018-01"]}, methods=["did"],
+    curve = specification_curve(study, {"start": ["2017-07", "2018-01"]}, methods=["diff_in_diff"],
                                 random_state=2)
     assert curve.joint["n_placebos"] == len(study.donors) == 7
     assert curve.joint["smallest_p"] == pytest.approx(1 / 8)
@@ -75,7 +75,7 @@ def test_joint_inference_not_feasible_is_said():
 
 
 def test_same_curve_serially_and_with_joblib(study):
-    args = dict(choices={"start": ["2017-07", "2018-01"]}, methods=["did", "poisson_did"], random_state=3,
+    args = dict(choices={"start": ["2017-07", "2018-01"]}, methods=["diff_in_diff", "poisson_did"], random_state=3,
                 n_placebos=3)
     a = specification_curve(study, **args)
     b = specification_curve(study, **args, n_jobs=2)

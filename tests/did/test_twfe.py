@@ -155,7 +155,7 @@ def test_round_trip_and_registry():
     pd.testing.assert_frame_equal(back.event_study, es.event_study, check_dtype=False)
     pd.testing.assert_frame_equal(back.coefficients, es.coefficients, check_dtype=False)
     assert back.pretrend()["F"] == pytest.approx(es.pretrend()["F"])
-    for name in ("did", "twfe", "event_study", "bacon_decomposition", "poisson_did", "survey_did"):
+    for name in ("diff_in_diff", "twfe", "event_study", "bacon_decomposition", "poisson_did", "survey_did"):
         import utvardering.did.poisson
         import utvardering.did.survey  # noqa: F401
 

@@ -37,7 +37,7 @@ def _run(capsys, argv):
     return code, out, err
 
 
-@pytest.mark.parametrize("method,expected", [("did", CARD_KRUEGER_DID), ("twfe", 2.75)])
+@pytest.mark.parametrize("method,expected", [("diff_in_diff", CARD_KRUEGER_DID), ("twfe", 2.75)])
 def test_f11_cli_runs_the_two_wave_panel_in_the_group_post_form(card_krueger, capsys, method,
                                                                  expected):
     code, out, err = _run(capsys, ["estimate", method, "--data", card_krueger, "--unit", "id",
@@ -50,7 +50,7 @@ def test_f11_cli_runs_the_two_wave_panel_in_the_group_post_form(card_krueger, ca
 
 
 def test_f11_cli_cohort_form_with_dropna_and_min_pre_periods(card_krueger, capsys):
-    code, out, err = _run(capsys, ["estimate", "did", "--data", card_krueger, "--unit", "id",
+    code, out, err = _run(capsys, ["estimate", "diff_in_diff", "--data", card_krueger, "--unit", "id",
                                    "--time", "d", "--outcome", "fte", "--cohort", "nj",
                                    "--min-pre-periods", "1", "--dropna", "--json"])
     assert code == 0, err
@@ -58,7 +58,7 @@ def test_f11_cli_cohort_form_with_dropna_and_min_pre_periods(card_krueger, capsy
 
 
 def test_f11_cli_messages_name_the_flags_not_the_python_keywords(card_krueger, capsys):
-    base = ["estimate", "did", "--data", card_krueger, "--unit", "id", "--time", "d",
+    base = ["estimate", "diff_in_diff", "--data", card_krueger, "--unit", "id", "--time", "d",
             "--outcome", "fte"]
     code, _, err = _run(capsys, [*base, "--group", "nj", "--post", "d"])
     assert code == 2 and "pass --dropna to drop them" in err and "dropna=True" not in err
@@ -111,7 +111,7 @@ def test_f15_command_line_warnings_are_one_plain_line(tmp_path):
             for i in range(6) for j, t in enumerate(months)]
     file = tmp_path / "p.csv"
     pd.DataFrame(rows, columns=["unit", "time", "y"]).to_csv(file, index=False)
-    done = subprocess.run([sys.executable, "-m", "utvardering.cli", "estimate", "did", "--data",
+    done = subprocess.run([sys.executable, "-m", "utvardering.cli", "estimate", "diff_in_diff", "--data",
                            str(file), "--outcome", "y", "--treated", "U0", "--start", "2020-07",
                            "--dropna"], capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONWARNINGS": "default"})

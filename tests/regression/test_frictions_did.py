@@ -84,7 +84,7 @@ def test_f6_two_wave_panel_gives_the_textbook_estimate(card_krueger, tmp_path, c
     assert utv.diff_in_diff(bal, **design).se == pytest.approx(columns.se, rel=1e-12)
     path = tmp_path / "ck.csv"
     bal.to_csv(path, index=False)
-    code = cli.main(["estimate", "did", "--data", str(path), "--unit", "id", "--time", "d",
+    code = cli.main(["estimate", "diff_in_diff", "--data", str(path), "--unit", "id", "--time", "d",
                      "--outcome", "fte", "--cohort", "nj", "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -92,7 +92,7 @@ def test_f6_two_wave_panel_gives_the_textbook_estimate(card_krueger, tmp_path, c
     # the unbalanced file: --dropna exists and gives CK Table 3 rows 1-2 (2.7536)
     full = tmp_path / "ck_full.csv"
     pd.read_csv(FILES / "card_krueger.csv").to_csv(full, index=False)
-    argv = ["estimate", "did", "--data", str(full), "--unit", "id", "--time", "d",
+    argv = ["estimate", "diff_in_diff", "--data", str(full), "--unit", "id", "--time", "d",
             "--outcome", "fte", "--cohort", "nj", "--json"]
     assert cli.main(argv) == 2
     assert "dropna" in capsys.readouterr().err

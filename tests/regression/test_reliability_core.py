@@ -269,7 +269,7 @@ def panel_csv(tmp_path) -> Path:
 
 @pytest.mark.parametrize("setting", ["level=abc", "level=1.5", "vcov=CR9"])
 def test_r12_bad_set_values_are_one_line_errors(setting, panel_csv, capsys):
-    line = _one_line_error(capsys, ["estimate", "did", "--data", str(panel_csv), "--outcome", "y",
+    line = _one_line_error(capsys, ["estimate", "diff_in_diff", "--data", str(panel_csv), "--outcome", "y",
                                     "--treated", "U00", "--start", "2020-01", "--set", setting])
     assert setting.split("=")[0] in line
 
@@ -380,7 +380,7 @@ def test_r15_integer_column_names_are_honoured_and_an_empty_window_says_so():
 
 
 def test_r15_level_from_the_command_line_is_checked_before_fitting(panel_csv, capsys):
-    line = _one_line_error(capsys, ["estimate", "did", "--data", str(panel_csv), "--outcome", "y",
+    line = _one_line_error(capsys, ["estimate", "diff_in_diff", "--data", str(panel_csv), "--outcome", "y",
                                     "--treated", "U00", "--start", "2020-01", "--set",
                                     "level=95"])
     assert "level=95" in line and "between 0 and 1" in line

@@ -1,13 +1,14 @@
-"""Input adapter of the regression DiD estimators: a Study or plain arguments → one panel design.
+"""Input adapter of the regression DiD estimators: a Study → one panel design.
 
 Every public estimator in :mod:`utvardering.did` (2×2, TWFE, event study, Poisson) takes a
 :class:`~utvardering.study.Study` as its first argument ``study``, or a DataFrame with the
-Study's keywords (coerced once by :meth:`~utvardering.study.Study.coerce`), or — for a 0/1
-(or dose) treatment column — a DataFrame with ``treatment=``. This module turns either into
-a :class:`PanelDesign`: a copy of the rows used (treated units and the comparison pool;
+Study's keywords (coerced once by :meth:`~utvardering.study.Study.coerce`; a 0/1 or dose
+treatment column is the Study keyword ``treatment=``). This module turns the Study into a
+:class:`PanelDesign`: a copy of the rows used (treated units and the comparison pool;
 excluded units left out) and, as arrays beside it (never as columns, so no user column is
-overwritten), the treatment, each row's event time (periods since the unit's start; NaN for
-never-treated units) and whether the unit is ever treated.
+overwritten), the treatment :math:`D_{it}` (the Study's ``treatment`` column where it has
+one, else 1 from each unit's start to the Study's end), each row's event time (periods since
+the unit's start; NaN for never-treated units) and whether the unit is ever treated.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.schema import validate_panel
 from ..errors import DataError, DesignError
 from ..options import renamed
 from ..study import Study
@@ -117,7 +117,7 @@ def _check_columns(data: pd.DataFrame, columns: list) -> None:
     if missing:
         raise DataError(
             f"missing column(s) {missing}; the data have columns {list(map(str, data.columns))[:40]}. "
-            "Pass the right names (outcome=, unit=, time=, treatment=, weights=, cluster=)."
+            "Pass the right names (outcome=, unit=, time=, weights=, cluster=)."
         )
 
 
@@ -153,29 +153,27 @@ def panel_design(
     study,
     *,
     where: str = "this estimator",
-    treatment: str | None = None,
     covariates=None,
     weights: str | None = None,
     cluster: str | None = None,
     exposure: str | None = None,
     extra: tuple = (),
+    absorbing: bool = False,
     **design: Any,
 ) -> PanelDesign:
-    """Build a :class:`PanelDesign` from a Study, a DataFrame + Study keywords, or a treatment
-    column.
+    """Build a :class:`PanelDesign` from a Study (or a DataFrame + Study keywords).
 
     Parameters
     ----------
     study : Study or pandas.DataFrame
         The design. A DataFrame is turned into a Study by
         :meth:`~utvardering.study.Study.coerce` with ``**design`` (``outcome``, ``unit``,
-        ``time``, ``treated`` + ``start``, ``starts`` or ``cohort``, ``exclude``, ...), unless
-        ``treatment`` names a 0/1 (or dose) column (then only ``outcome``, ``unit`` and
-        ``time`` are read from ``design``).
+        ``time``, ``treated`` + ``start``, ``starts``, ``cohort`` or ``treatment``,
+        ``exclude``, ...). With ``treatment=`` the Study defaults to ``allow_gaps=True`` and
+        ``min_pre_periods=0``, as this path always did: a fixed-effects regression on the
+        row-level treatment takes an unbalanced panel and units treated in every period.
     where : str
         The estimator's public name, for messages.
-    treatment : str, optional
-        Treatment column of a DataFrame.
     covariates : list of str, optional
         Controls; default (``None``) the Study's own ``covariates`` (``[]``: none).
     weights, cluster, exposure : str, optional
@@ -183,77 +181,56 @@ def panel_design(
         the Study's).
     extra : tuple of str
         Further columns that must exist (e.g. extra fixed effects).
+    absorbing : bool, default False
+        The estimator needs a 0/1 treatment that stays on once it starts (event time from
+        each unit's start): a Study whose ``treatment`` column is a dose or switches off is
+        refused (:meth:`~utvardering.study.Study.require_absorbing`).
+
+    Returns
+    -------
+    PanelDesign
     """
     if isinstance(covariates, str):
         covariates = [covariates]
     elif covariates is not None:
         covariates = list(covariates)
-    if treatment is None:
-        if isinstance(study, pd.DataFrame) and covariates:
+    if isinstance(study, pd.DataFrame):
+        if covariates:
             design["covariates"] = covariates
-        if isinstance(study, pd.DataFrame) and exposure is not None:
+        if exposure is not None:
             design["exposure"] = exposure
-        if isinstance(study, pd.DataFrame) and "outcome" not in design:
+        if "outcome" not in design:
             raise DesignError(f"{where}: pass outcome='column' (or a Study) to say what is "
                               "analysed.")
-        study = Study.coerce(study, where=where, **design)
-        keep = set(study.treated) | set(study.donors)
-        frame = study.data.loc[study.data[study.unit].isin(keep)].copy()
-        left_out = [u for u in study.units if u not in keep]
-        unit, time, outcome = study.unit, study.time, study.outcome
-        exposure = exposure or study.exposure
-        covariates = list(study.covariates) if covariates is None else covariates
-        _check_columns(frame, [*covariates, weights, cluster, exposure, *extra])
+        if design.get("treatment") is not None:
+            design.setdefault("allow_gaps", True)
+            design.setdefault("min_pre_periods", 0)
+    study = Study.coerce(study, where=where, absorbing=absorbing, **design)
+    keep = set(study.treated) | set(study.donors)
+    frame = study.data.loc[study.data[study.unit].isin(keep)].copy()
+    left_out = [u for u in study.units if u not in keep]
+    unit, time, outcome = study.unit, study.time, study.outcome
+    exposure = exposure or study.exposure
+    covariates = list(study.covariates) if covariates is None else covariates
+    _check_columns(frame, [*covariates, weights, cluster, exposure, *extra])
+    if study.treatment is not None:  # the row-level treatment (0/1 or dose) as given
+        treat = frame[study.treatment].to_numpy(float)
+    else:
         on = study.treatment_matrix().stack()
         on.index.names = [unit, time]
         treat = on.reindex(pd.MultiIndex.from_frame(frame[[unit, time]])).to_numpy(float)
-        starts_map = dict(study.starts)
-        start_text = str(study.start)
-    else:
-        if isinstance(study, Study):
-            raise DesignError(f"{where}: treatment= names a column of a DataFrame; a Study "
-                              "already says who is treated from when (drop treatment=).")
-        if not isinstance(study, pd.DataFrame):
-            raise DataError(f"{where}: expected a Study or a pandas DataFrame, got "
-                            f"{type(study).__name__}.")
-        unknown = sorted(set(design) - {"outcome", "unit", "time"})
-        if unknown:
-            raise DesignError(f"{where}: with treatment= the design is the treatment column; "
-                              f"{unknown} cannot be combined with it (use a Study instead).")
-        outcome = design.get("outcome")
-        unit, time = design.get("unit", "unit"), design.get("time", "time")
-        if outcome is None:
-            raise DesignError(f"{where}: pass outcome='column' (or a Study) to say what is "
-                              "analysed.")
-        covariates = covariates or []
-        data = study
-        _check_columns(data, [outcome, unit, time, treatment, *covariates, weights, cluster,
-                              exposure, *extra])
-        if data[treatment].isna().any():
-            rows = data.index[data[treatment].isna()].tolist()[:8]
-            raise DataError(f"treatment {treatment!r} is missing in rows {rows}; fill or drop "
-                            "them before estimating.")
-        numeric = [c for c in dict.fromkeys([treatment, *covariates, weights]) if c is not None]
-        frame = validate_panel(data, unit=unit, time=time, outcomes=[outcome], exposure=exposure,
-                               covariates=numeric, allow_gaps=True).data
-        treat = frame[treatment].to_numpy(float)
-        on = frame.loc[treat != 0]
-        starts_map = on.groupby(unit)[time].min().to_dict()
-        left_out = []
-        study = None
-        start_text = str(min(starts_map.values())) if starts_map else None
     _check_regressor_names(covariates, where)
     check_finite(frame, [outcome, *covariates, weights, exposure], unit, time)
     times = sorted(frame[time].unique().tolist())
     position = {t: i for i, t in enumerate(times)}
     pos = frame[time].map(position).to_numpy()
-    first_by_unit = {u: position.get(s, np.nan) for u, s in starts_map.items()}
+    first_by_unit = {u: position.get(s, np.nan) for u, s in study.starts.items()}
     first = frame[unit].map(first_by_unit).to_numpy(float)
     frame = frame.reset_index(drop=True)
     return PanelDesign(
         frame=frame, outcome=outcome, unit=unit, time=time,
         covariates=covariates, weights=weights, cluster=cluster or unit, exposure=exposure,
-        treated_units=sorted(starts_map, key=str), study=study, start=start_text,
+        treated_units=sorted(study.starts, key=str), study=study, start=str(study.start),
         left_out=left_out, treat=np.asarray(treat, dtype=float), event=pos - first,
         ever=np.isfinite(first).astype(float),
     )

@@ -107,19 +107,18 @@ def bacon_weights(Y: np.ndarray, first: np.ndarray) -> pd.DataFrame:
 @register_estimator("bacon_decomposition", family="did",
                     summary="Goodman-Bacon decomposition of a staggered TWFE estimate")
 @renamed_first_argument("data")
-def bacon_decomposition(study, *, treatment: str | None = None, **design: Any) -> DiDEffect:
+def bacon_decomposition(study, **design: Any) -> DiDEffect:
     """Decompose the static TWFE estimate into its 2×2 comparisons and weights.
 
     Parameters
     ----------
     study : Study or pandas.DataFrame
         Balanced panel with a binary absorbing treatment (no weights, no covariates): a
-        Study, or a DataFrame with the Study keywords in ``**design`` or a ``treatment``
-        column (as for :func:`~utvardering.did.twfe.twfe`).
-    treatment : str, optional
-        0/1 treatment column of a DataFrame.
+        Study, or a DataFrame with the Study keywords in ``**design`` (as for
+        :func:`~utvardering.did.twfe.twfe`; a ``treatment=`` column must be 0/1 and never
+        switch off).
     **design
-        Study keywords when ``study`` is a DataFrame.
+        Study keywords when ``study`` is a DataFrame, e.g. ``outcome=``, ``treatment=``.
 
     Returns
     -------
@@ -135,7 +134,7 @@ def bacon_decomposition(study, *, treatment: str | None = None, **design: Any) -
     DesignError
         Unbalanced panel, or a treatment that switches off.
     """
-    design = panel_design(study, where="bacon_decomposition", treatment=treatment, covariates=[],
+    design = panel_design(study, where="bacon_decomposition", covariates=[], absorbing=True,
                           **design)
     frame = design.frame
     Y = frame.pivot(index=design.unit, columns=design.time, values=design.outcome)

@@ -54,7 +54,8 @@ def two_by_two(y: np.ndarray, group: np.ndarray, post: np.ndarray, clusters: np.
     return names, coef, V, resid, X
 
 
-@register_estimator("did", family="did", summary="Classic 2×2 difference-in-differences")
+@register_estimator("diff_in_diff", family="did", deprecated_names=("did",),
+                    summary="Classic 2×2 difference-in-differences")
 @renamed_first_argument("data")
 def diff_in_diff(
     study,
@@ -78,9 +79,10 @@ def diff_in_diff(
     ----------
     study : Study or pandas.DataFrame
         A Study (group = its treated units, post = periods from its start to its end; the
-        comparison pool as in the Study); or a panel DataFrame with the Study keywords in
-        ``**design`` (``outcome=``, ``unit=``, ``time=``, ``treated=``, ``start=``, ...; one
-        pre-period is enough, e.g. the two waves of Card & Krueger); or a DataFrame with 0/1
+        comparison pool as in the Study; a ``treatment=`` column must be 0/1 and never switch
+        off); or a panel DataFrame with the Study keywords in ``**design`` (``outcome=``,
+        ``unit=``, ``time=``, ``treated=``, ``start=``, ...; one pre-period is enough, e.g.
+        the two waves of Card & Krueger); or a DataFrame with 0/1
         columns ``group`` and ``post`` (panel or repeated cross-sections; then ``outcome=``
         and optionally ``unit=``, the default cluster).
     group, post : str, optional

@@ -152,7 +152,6 @@ def _randomization(treat, y, codes, clusters, offset, x, names, mu, beta, hetero
 def poisson_did(
     study,
     *,
-    treatment: str | None = None,
     exposure: str | None = None,
     covariates=None,
     cluster: str | None = None,
@@ -174,10 +173,10 @@ def poisson_did(
     ----------
     study : Study or pandas.DataFrame
         A count Study (its ``exposure`` is used as offset), or a long panel with the Study
-        keywords in ``**design`` or a ``treatment`` column (as for
-        :func:`~utvardering.did.twfe.twfe`).
-    treatment : str, optional
-        0/1 treatment column of a DataFrame.
+        keywords in ``**design`` (as for :func:`~utvardering.did.twfe.twfe`, including a
+        ``treatment=`` column: :math:`D_{it}` is its row-level value, so a dose or a
+        treatment that switches off enters the static model as given; the event study needs
+        it 0/1 and absorbing).
     exposure : str, optional
         Population (or other exposure) column: :math:`\\log N_{it}` enters as an offset, so
         effects are on rates (default: the Study's ``exposure``).
@@ -219,7 +218,7 @@ def poisson_did(
     random_state : int or numpy.random.Generator, optional
         Seed for randomization inference.
     **design
-        Study keywords when ``study`` is a DataFrame.
+        Study keywords when ``study`` is a DataFrame, e.g. ``outcome=``, ``treatment=``.
 
     Returns
     -------
@@ -238,8 +237,8 @@ def poisson_did(
     if event_study and inference == "randomization":
         raise DesignError("inference='randomization' is available for the static model only "
                           "(event_study=False).")
-    design = panel_design(study, where="poisson_did", treatment=treatment,
-                          covariates=covariates, cluster=cluster, exposure=exposure, **design)
+    design = panel_design(study, where="poisson_did", covariates=covariates, cluster=cluster,
+                          exposure=exposure, absorbing=event_study, **design)
     frame = design.frame
     yv = frame[design.outcome].to_numpy(float)
     if (yv < 0).any() or not np.allclose(yv, np.round(yv)):

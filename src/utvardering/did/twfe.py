@@ -53,7 +53,6 @@ __all__ = ["event_study", "twfe"]
 def twfe(
     study,
     *,
-    treatment: str | None = None,
     covariates=None,
     weights: str | None = None,
     fixed_effects=(),
@@ -73,13 +72,14 @@ def twfe(
     Parameters
     ----------
     study : Study or pandas.DataFrame
-        A :class:`~utvardering.study.Study` (treatment from its treated units and starts;
-        excluded units left out), or a long panel with the Study keywords in ``**design``
-        (``outcome=``, ``unit=``, ``time=``, ``treated=`` + ``start=``, ``starts=`` or
-        ``cohort=``, ``min_pre_periods=``, ...), or a long panel with a ``treatment`` column
-        (then ``outcome=``, ``unit=`` and ``time=`` only).
-    treatment : str, optional
-        0/1 (or dose) treatment column of a DataFrame.
+        A :class:`~utvardering.study.Study` (excluded units left out), or a long panel with
+        the Study keywords in ``**design`` (``outcome=``, ``unit=``, ``time=``, and
+        ``treated=`` + ``start=``, ``starts=``, ``cohort=`` or ``treatment=``,
+        ``min_pre_periods=``, ...). :math:`D_{it}` is the Study's ``treatment`` column where
+        it has one — a 0/1 or dose column, which may switch off again — else 1 from each
+        treated unit's start to the Study's ``end``. A DataFrame with ``treatment=`` is read
+        with ``allow_gaps=True`` and ``min_pre_periods=0`` unless given (an unbalanced panel
+        and units treated in every period are fine for the regression).
     covariates : list of str, optional
         Time-varying controls (collinear ones are dropped and listed in diagnostics); default
         the Study's ``covariates``.
@@ -111,7 +111,7 @@ def twfe(
     random_state : int or numpy.random.Generator, optional
         Seed for the wild bootstrap or randomization inference.
     **design
-        Study keywords when ``study`` is a DataFrame (see above).
+        Study keywords when ``study`` is a DataFrame (see above), e.g. ``treatment="d"``.
 
     Returns
     -------
@@ -136,8 +136,8 @@ def twfe(
     check_option("weights_type", weights_type, ("rademacher", "webb"))
     check_option("ri_scheme", ri_scheme, ("units", "cohorts"))
     level = check_level(level)
-    design = panel_design(study, where="twfe", treatment=treatment, covariates=covariates,
-                          weights=weights, cluster=cluster, extra=tuple(fixed_effects), **design)
+    design = panel_design(study, where="twfe", covariates=covariates, weights=weights,
+                          cluster=cluster, extra=tuple(fixed_effects), **design)
     frame = design.frame
     regs = pd.concat([pd.DataFrame({"treatment": design.treat}),
                       frame[design.covariates]], axis=1)
@@ -186,7 +186,6 @@ def twfe(
 def event_study(
     study,
     *,
-    treatment: str | None = None,
     leads: int | None = None,
     lags: int | None = None,
     reference: int = -1,
@@ -208,9 +207,10 @@ def event_study(
     Parameters
     ----------
     study : Study or pandas.DataFrame
-        As for :func:`twfe`.
-    treatment : str, optional
-        As for :func:`twfe` (a unit's start is its first treated period).
+        As for :func:`twfe`. A ``treatment=`` column must be 0/1 and stay on once it starts
+        (a unit's start is its first treated period); a dose or a treatment that switches
+        off is refused, naming the unit and period
+        (:meth:`~utvardering.study.Study.require_absorbing`).
     leads : int, optional
         Earliest event time shown is ``-leads`` (default: all).
     lags : int, optional
@@ -258,8 +258,8 @@ def event_study(
     check_option("vcov", vcov, ("CR1", "CR2"))
     check_option("weights_type", weights_type, ("rademacher", "webb"))
     level = check_level(level)
-    design = panel_design(study, where="event_study", treatment=treatment, covariates=covariates,
-                          weights=weights, cluster=cluster, extra=tuple(fixed_effects), **design)
+    design = panel_design(study, where="event_study", covariates=covariates, weights=weights,
+                          cluster=cluster, extra=tuple(fixed_effects), absorbing=True, **design)
     binned, bins, outside = event_time_bins(design.event, leads=leads, lags=lags,
                                             reference=reference, bin_endpoints=bin_endpoints)
     cells = None

@@ -178,6 +178,8 @@ def _exposure(exposure, data, index) -> np.ndarray | None:
 
 
 def _from_study(study: Study, exposure) -> SeriesInputs:
+    # pre = before the start, post = from the start (to the end): a 0/1 treatment that stays on
+    study.require_absorbing("the time-series estimators (causal_impact, interrupted_time_series)")
     if len(study.treated) != 1:
         raise DesignError(f"causal_impact models one treated series; the study has "
                           f"{len(study.treated)} ({study.treated}). Aggregate them first or fit "

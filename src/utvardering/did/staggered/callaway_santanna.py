@@ -183,8 +183,9 @@ def callaway_santanna(
     Parameters
     ----------
     study : Study or pandas.DataFrame
-        A :class:`~utvardering.Study` (built with ``cohort=``, ``starts=`` or ``treated=``)
-        or a long panel together with ``unit``, ``time``, ``outcome`` and ``cohort``
+        A :class:`~utvardering.Study` (built with ``cohort=``, ``starts=``, ``treated=``, or a
+        ``treatment=`` column that is 0/1 and never switches off — a dose or a treatment that
+        switches off is refused, naming the unit and period) or a long panel together with ``unit``, ``time``, ``outcome`` and ``cohort``
         (``study_or_data=`` is the old name of this argument).
     unit, time, outcome, cohort : str, optional
         Column names when a DataFrame is passed (``cohort``: first treated period, 0 or

@@ -38,7 +38,10 @@ def resolve_study(study, *, where: str, unit=None, time=None, outcome=None, coho
     A DataFrame needs ``unit``, ``time``, ``outcome`` and ``cohort`` (the column holding each
     unit's first treated period, 0 or missing = never treated); the Study built from it
     allows cohorts with a single pre-period (``min_pre_periods=1``), as R ``did`` does. With
-    a Study, those keywords must be left out (they are the Study's).
+    a Study, those keywords must be left out (they are the Study's); a Study defined by a
+    ``treatment=`` column that holds a dose or switches off is refused by
+    :meth:`~utvardering.study.Study.coerce`, naming the unit and period: these estimators
+    assume staggered adoption of a 0/1 treatment.
     """
     columns = {"unit": unit, "time": time, "outcome": outcome, "cohort": cohort}
     if isinstance(study, pd.DataFrame):
@@ -203,6 +206,7 @@ def cross_sections(study_or_data, *, time, outcome, cohort, weights=None, cluste
     """
     if isinstance(study_or_data, Study):
         study = study_or_data
+        study.require_absorbing("callaway_santanna")  # cohorts = first treated periods
         keep = set(study.treated) | set(study.donors)
         frame = study.data[study.data[study.unit].isin(keep)]
         time, outcome = study.time, study.outcome
