@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,8 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-#: True when CI asks slow tests to run with small draws / few replications.
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
+
+
+def pytest_report_header(config) -> str:
+    """Say in the header whether the slow tests run with small or full draws."""
+    if budget.FAST:
+        return "UTV_TEST_FAST=1: slow tests with small draws and wide bounds (CI)"
+    return "slow tests (if selected) at full draws"
+
+
+@pytest.fixture(scope="session", name="budget")
+def budget_fixture():
+    """The UTV_TEST_FAST switch (tests/budget.py): ``.FAST``, ``.draws(full=, fast=)``, ``.choose(full=, fast=)``."""
+    return budget
 
 
 def make_panel(n_units: int = 6, start: str = "2017-01", end: str = "2020-12", seed: int = 0) -> pd.DataFrame:

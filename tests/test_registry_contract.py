@@ -22,7 +22,6 @@ import utvardering as utv
 from utvardering.estimators import get_estimator
 
 matplotlib.use("Agg")
-FAST = os.environ.get("UTV_TEST_FAST") == "1"
 
 
 @pytest.fixture(scope="module")

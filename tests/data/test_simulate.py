@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,9 @@ import pytest
 from utvardering.data import simulate as sim
 from utvardering.errors import DataError, DesignError
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
-N_SEEDS = 20 if FAST else 200  # replications for the Monte Carlo recovery tests
+import budget
+
+N_SEEDS = budget.draws(full=200, fast=20)  # replications for the Monte Carlo recovery tests
 Z = 4.0  # tolerance = Z Monte Carlo standard errors (two-sided false alarm ~6e-5 per check)
 OFFENCES = ["violence", "theft", "drugs", "public_order"]
 

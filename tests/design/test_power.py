@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 
 import numpy as np
 import pandas as pd
@@ -16,9 +15,8 @@ from utvardering.design import PowerResult, power
 from utvardering.design.inject import inject, placebo_designs
 from utvardering.errors import DesignError, InferenceWarning
 
+import budget
 from .world import null_world
-
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +110,7 @@ def test_unit_placebos_for_a_staggered_design():
 def test_power_at_zero_is_the_false_positive_rate_and_the_curve_rises():
     """On worlds without effects, with a valid test (Poisson DiD with randomization inference,
     exact under exchangeable units): power(0) <= 0.05 + 2 MC s.e.; the curve rises with |effect|."""
-    worlds = 3 if FAST else 12
+    worlds = budget.draws(full=12, fast=3)
     effects = [-0.1, -0.2, -0.3, -0.5]
     tables = []
     for w in range(worlds):
@@ -139,7 +137,7 @@ def test_power_at_zero_matches_the_estimators_own_false_positive_rate():
     """power(0) is the method's false-positive rate: SDID's placebo-SE interval over-rejects on
     these 20-unit worlds, and power() at effect 0 measures the same rate as fitting SDID directly
     to fresh null worlds (within Monte Carlo error)."""
-    worlds = 4 if FAST else 12
+    worlds = budget.draws(full=12, fast=4)
     via_power, direct = [], []
     for w in range(worlds):
         data = null_world(n_units=20, seed=300 + w)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +11,7 @@ import utvardering as utv
 from utvardering.did.poisson import poisson_did
 from utvardering.did.result import PoissonDiDEffect
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def simulate_counts(n_units=30, n_t=24, n_treated=10, start=12, rate_ratio=0.8, seed=0,
@@ -110,7 +108,7 @@ def test_malmo_sized_panel_runs():
 @pytest.mark.slow
 def test_recovery_poisson_did():
     """Bias within 10% of log(0.8) and 95% coverage in [90%, 99%] over repeated draws."""
-    reps = 60 if FAST else 300
+    reps = budget.draws(full=300, fast=60)
     truth = np.log(0.8)
     est, cover = [], []
     for seed in range(reps):
@@ -119,7 +117,7 @@ def test_recovery_poisson_did():
         est.append(e.estimate)
         cover.append(e.interval[0] <= truth <= e.interval[1])
     assert abs(np.mean(est) - truth) < 0.1 * abs(truth)
-    assert (0.85 if FAST else 0.90) <= np.mean(cover) <= 0.99
+    assert budget.choose(full=0.90, fast=0.85) <= np.mean(cover) <= 0.99
 
 
 def test_randomization_inference_single_treated_area():

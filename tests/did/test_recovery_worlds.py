@@ -30,7 +30,6 @@ may exceed 10% of the effect by three Monte Carlo standard errors, and coverage 
 
 from __future__ import annotations
 
-import os
 import warnings
 from functools import cache
 
@@ -44,10 +43,11 @@ from utvardering.did.survey import survey_did
 from utvardering.did.twfe import twfe
 from utvardering.study import Study
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
-N_SEEDS = 25 if FAST else 200
+import budget
+
+N_SEEDS = budget.draws(full=200, fast=25)
 SEED0 = 20_000
-COVERAGE = (0.80, 1.00) if FAST else (0.90, 0.99)
+COVERAGE = budget.choose(full=(0.90, 0.99), fast=(0.80, 1.00))
 
 #: Schools world for Callaway–Sant'Anna: parallel trends hold by design (selection_on_trend=0:
 #: searched schools are a random draw). 48 of 120 schools searched and a stronger prevalence
@@ -85,7 +85,7 @@ def _summary(rows: np.ndarray, name: str) -> dict:
 
 
 def _assert_unbiased(s: dict, name: str) -> None:
-    bound = 0.10 * abs(s["truth"]) + (3 * s["mcse"] if FAST else 0.0)
+    bound = 0.10 * abs(s["truth"]) + budget.choose(full=0.0, fast=3 * s["mcse"])
     assert abs(s["bias"]) <= bound, (
         f"{name}: bias {s['bias']:+.4f} ({s['relative_bias']:+.1%} of the true effect "
         f"{s['truth']:+.4f}; Monte Carlo s.e. {s['mcse']:.4f}) over {s['n']} draws")
@@ -200,7 +200,7 @@ def test_selection_on_trend_biases_callaway_santanna_upwards():
     and CS is biased upwards: the estimated fall in offences is too small (measured: by 41%)."""
     params = {**SCHOOLS_CS, "selection_on_trend": 1.5}
     s = _summary(_schools_runs(tuple(params.items()), ("cs",))["cs"], "cs selection 1.5")
-    assert s["bias"] > 0.10 * abs(s["truth"]) + (3 * s["mcse"] if FAST else 0.0), s
+    assert s["bias"] > 0.10 * abs(s["truth"]) + budget.choose(full=0.0, fast=3 * s["mcse"]), s
 
 
 @pytest.mark.slow
@@ -212,7 +212,7 @@ def test_twfe_is_biased_but_cs_sa_bjs_are_not_with_dynamic_effects():
     for name in ("cs", "sa", "bjs"):
         _assert_unbiased(_summary(runs[name], f"{name} dynamic"), f"{name}, dynamic schools world")
     s = _summary(runs["twfe"], "twfe dynamic")
-    margin = 3 * s["mcse"] if FAST else 0.0
+    margin = budget.choose(full=0.0, fast=3 * s["mcse"])
     assert abs(s["bias"]) > 0.10 * abs(s["truth"]) + margin, s
 
 

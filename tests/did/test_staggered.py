@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from importlib import resources
 
 import numpy as np
@@ -19,7 +18,8 @@ from utvardering.did import (
     sun_abraham,
 )
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
+
 COLUMNS = {"unit": "countyreal", "time": "year", "outcome": "lemp", "cohort": "first.treat"}
 
 
@@ -339,7 +339,7 @@ def test_registered():
 @pytest.mark.slow
 def test_recovery_bias_and_coverage():
     """Bias ≈ 0 and 95 % coverage within Monte Carlo error, heterogeneous dynamic effects."""
-    reps = 60 if FAST else 300
+    reps = budget.draws(full=300, fast=60)
     estimators = {"cs": callaway_santanna, "sa": sun_abraham, "bjs": imputation_did}
     errors = {k: [] for k in estimators}
     covered = {k: [] for k in estimators}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +14,7 @@ from utvardering.did.twfe import event_study, twfe
 from utvardering.errors import DataError, DesignError
 from utvardering.estimators import get_estimator
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def simulate(n_units=40, n_t=12, n_treated=15, start=6, effect=1.0, seed=0, dynamic=0.0,
@@ -185,7 +183,7 @@ def test_did_repeated_cross_sections_hc1():
 @pytest.mark.slow
 def test_recovery_twfe_and_did():
     """Bias within 10% of the effect and 95% coverage between 90% and 99% over repeated draws."""
-    reps = 60 if FAST else 300
+    reps = budget.draws(full=300, fast=60)
     est_t, cov_t, est_d, cov_d = [], [], [], []
     for seed in range(reps):
         frame, starts = simulate(n_units=40, n_treated=15, effect=1.0, seed=1000 + seed)
@@ -196,7 +194,7 @@ def test_recovery_twfe_and_did():
         est_d.append(b.estimate)
         cov_d.append(b.interval[0] <= 1.0 <= b.interval[1])
     assert abs(np.mean(est_t) - 1.0) < 0.1 and abs(np.mean(est_d) - 1.0) < 0.1
-    lo = 0.85 if FAST else 0.90
+    lo = budget.choose(full=0.90, fast=0.85)
     assert lo <= np.mean(cov_t) <= 0.99 and lo <= np.mean(cov_d) <= 0.99
 
 

@@ -6,14 +6,13 @@ assertions widen accordingly). Measured over 200 draws: see docs/methods/followu
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from utvardering.followup.calibration import calibrate
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
-N_DRAWS = 20 if FAST else 200
+import budget
+
+N_DRAWS = budget.draws(full=200, fast=20)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +34,7 @@ def test_false_flag_rate_of_the_baseline_comparison_without_drift():
     null holds exactly only in areas that do not drift (trend_sd=0). With drift it also flags
     the drift (measured false-flag share 0.255 against sudden changes only over 295 draws, and
     0.058 without drift over 125; see the docs)."""
-    out = calibrate(20 if FAST else 100, seed=13, trend_sd=0.0)
+    out = calibrate(budget.draws(full=100, fast=20), seed=13, trend_sd=0.0)
     c = out["baseline"]
     assert c["fdr"] <= out["fdr_nominal"] + 2 * c["fdr_mc_se"], c
 
@@ -52,7 +51,7 @@ def test_power_for_large_changes_with_300_sampled():
     """Changes 3 times the default size (24 points for shares) in areas with 300 sampled are
     flagged at least 70 % of the time by both comparisons (measured over 14 draws: 0.79 vs last
     year, 0.96 vs the baseline)."""
-    out = calibrate(10 if FAST else 40, seed=12, change_scale=3.0)
+    out = calibrate(budget.draws(full=40, fast=10), seed=12, change_scale=3.0)
     for comparison in ("last", "baseline"):
         c = out[comparison]
         assert c["power_share_300"] >= 0.70 - 2 * c["power_share_300_mc_se"], (comparison, c)
@@ -88,7 +87,7 @@ def test_eb_small_area_agrees_with_nuts_on_a_small_case():
     g = est[(est["unit"] != "City") & (est["indicator"] == "unsafe_evening")]
     _, eb = fit_small_area(g, kind="share")
     _, nuts = fit_small_area(g, kind="share", method="nuts", random_state=1,
-                             n_draws=300 if FAST else 1000)
+                             n_draws=budget.draws(full=1000, fast=300))
     z = np.abs(eb.mean - nuts.mean) / nuts.sd
     assert z.mean() < 0.25 and z.max() < 0.75, z
     assert 0.7 < float(np.median(eb.sd / nuts.sd)) < 1.3

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 from utvardering.inference.conformal import conformal_interval, conformal_pvalue, sc_residuals
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def world(T: int = 40, T1: int = 8, J: int = 10, effect: float = 0.0, noise: float = 1.0,
@@ -71,7 +69,7 @@ def test_interval_inverts_the_test():
 def test_size_and_coverage():
     """Under no effect the moving-block test rejects at about the nominal 10 %; the constant-
     effect interval covers a true effect of −3 at about 90 %."""
-    reps = 30 if FAST else 200
+    reps = budget.draws(full=200, fast=30)
     rejections, covered = [], []
     for seed in range(reps):
         y, Y0, post = world(effect=0.0, seed=100 + seed)
@@ -81,8 +79,8 @@ def test_size_and_coverage():
         covered.append(lo <= -3.0 <= hi)
     size, coverage = np.mean(rejections), np.mean(covered)
     print(f"conformal size {size:.3f} (nominal 0.10), coverage {coverage:.3f} (nominal 0.90)")
-    assert size <= (0.25 if FAST else 0.15)  # Monte Carlo s.e. 0.02 at 200 reps
-    assert coverage >= (0.75 if FAST else 0.81)  # ≥ 90 % of the nominal 0.90
+    assert size <= budget.choose(full=0.15, fast=0.25)  # Monte Carlo s.e. 0.02 at 200 reps
+    assert coverage >= budget.choose(full=0.81, fast=0.75)  # ≥ 90 % of the nominal 0.90
 
 
 def test_block_means_align_the_post_period_as_the_last_block():
@@ -124,7 +122,7 @@ def test_average_effect_coverage_under_a_varying_effect():
     the average at ≥ 90 % of its nominal 95 % (20 blocks: exact level)."""
     from utvardering.inference.conformal import conformal_average
 
-    reps = 30 if FAST else 200
+    reps = budget.draws(full=200, fast=30)
     covered = []
     for seed in range(reps):
         y, Y0, post = world(T=40, T1=2, effect=0.0, seed=2000 + seed)
@@ -136,4 +134,4 @@ def test_average_effect_coverage_under_a_varying_effect():
     # measured (200 seeds): 0.970; the constant-effect interval covers the average −3 in
     # 0 of these 200 worlds (the ±4 deviations are rejected as non-constant)
     print(f"average-effect coverage {coverage:.3f} (nominal 0.95) over {reps} seeds")
-    assert coverage >= (0.8 if FAST else 0.9 * 0.95)
+    assert coverage >= budget.choose(full=0.9 * 0.95, fast=0.8)

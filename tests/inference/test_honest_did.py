@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +12,7 @@ from utvardering.inference.honest_did import HonestEffect, honest_did
 from utvardering.inference.honest_rm import rm_confidence_set, rm_constraints
 from utvardering.inference.honest_sd import flci, folded_normal_quantile, r_quantile7, r_rnorm
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def _ar1_sigma(n: int, sd: float = 0.01, rho: float = 0.5) -> np.ndarray:
@@ -206,7 +204,7 @@ def test_accepts_event_study_effect():
 @pytest.mark.slow
 def test_flci_m0_covers_under_linear_pretrends():
     """With M = 0 and a linear difference in trends the FLCI covers the true effect ~95%."""
-    n_rep = 150 if FAST else 1000
+    n_rep = budget.draws(full=1000, fast=150)
     rng = np.random.default_rng(2024)
     n_pre, n_post = 4, 2
     sigma = _ar1_sigma(n_pre + n_post, sd=0.02, rho=0.3)

@@ -14,7 +14,6 @@ predictive) averaged over 1989-2000, the same quantity as our ``estimate``.
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 
 import arviz as az
@@ -25,7 +24,7 @@ import pytest
 from utvardering.study import Study
 from utvardering.synth.bayesian import bayesian_synthetic_control
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 # CausalPy 0.9.0, benchmarks/reference_bayesian_sc_causalpy.py, seed 20240601: posterior mean, MC standard error
 CAUSALPY_WEIGHTS = {
@@ -80,7 +79,7 @@ def test_matches_causalpy_weighted_sum_fitter(prop99, parametrization):
     # Same prior and likelihood as the reference: Dirichlet(1) weights, HalfNormal(1) noise.
     # "dirichlet" samples PyMC's Dirichlet like CausalPy; "gamma" the normalised-Gamma
     # reparametrisation of the same prior (must give the same posterior).
-    draws, chains = (600, 2) if FAST else (2000, 4)
+    draws, chains = budget.choose(full=(2000, 4), fast=(600, 2))
     effect = bayesian_synthetic_control(prop99, concentration=1.0, sigma_prior=1.0,
                                         parametrization=parametrization, draws=draws, tune=1000,
                                         chains=chains, random_state=11)

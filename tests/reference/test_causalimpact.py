@@ -7,7 +7,6 @@ REFERENCES.md ("CausalImpact — data/causalimpact_comparison.csv").
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import pytest
 
 from utvardering.timeseries.causal_impact import causal_impact
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
+
 FILE = Path(__file__).resolve().parents[2] / "src/utvardering/data/files/causalimpact_comparison.csv"
 PRE, POST = ("2019-04-16", "2019-07-14"), ("2019-07-15", "2019-08-01")
 
@@ -94,7 +94,7 @@ def test_default_gibbs_gaussian_bsts_matches_r(data):
 @pytest.mark.slow
 def test_pymc_gaussian_bsts_matches_r(data):
     # NUTS on the same model. Measured: 79297 (719), p 0.17.
-    draws = 500 if FAST else 1000
+    draws = budget.draws(full=1000, fast=500)
     e = _fit(data, draws=draws, tune=draws, chains=2, backend="pymc", random_state=11)
     assert e.diagnostics["backend"] == "pymc"
     _check_against_r(e)

@@ -11,7 +11,6 @@ sd 0.64 (docs/methods/synthetic_did.md); our default enumerates the 38 placebos 
 from __future__ import annotations
 
 import math
-import os
 from importlib import resources
 
 import numpy as np
@@ -24,7 +23,7 @@ from utvardering.synth.sdid import sdid_design, synthetic_did
 from utvardering.synth.sdid_inference import placebo_assignments, placebo_estimates
 from utvardering.synth.sdid_weights import SolverOptions
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +153,7 @@ def test_default_placebo_se(prop99, estimator, exact):
 def test_random_placebo_se_centres_on_the_exact_value(prop99):
     """R's procedure (200 random permutations) over many seeds: E[SE^2] = (B-1)/B * exact^2."""
     design = sdid_design(prop99, "sdid")
-    seeds = range(1, 11) if FAST else range(1, 51)
+    seeds = budget.choose(full=range(1, 51), fast=range(1, 11))
     se2 = []
     for seed in seeds:
         rr = RRandom(seed)  # R's set.seed(seed); sample(1:38) x 200

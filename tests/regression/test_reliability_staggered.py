@@ -9,7 +9,6 @@ outcome's scale.
 
 from __future__ import annotations
 
-import os
 import time
 import tracemalloc
 import warnings
@@ -20,7 +19,7 @@ import pytest
 
 import utvardering as utv
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def _parallel_trends_panel(n_units: int = 10) -> pd.DataFrame:
@@ -128,7 +127,7 @@ def test_r10_callaway_santanna_pretest_never_forms_the_cells_matrix(monkeypatch)
 @pytest.mark.parametrize("estimator", ["callaway_santanna", "sun_abraham", "imputation_did"])
 def test_r10_two_thousand_units_by_two_hundred_periods(estimator):
     """The review's scale case (40 cohorts): each estimator under 10 s and 2 GiB."""
-    n, periods = (500, 100) if FAST else (2_000, 200)
+    n, periods = budget.choose(full=(2_000, 200), fast=(500, 100))
     study = utv.Study(_staggered(n, periods), unit="unit", time="time", outcome="y", cohort="g",
                       min_pre_periods=1)
     function = getattr(utv, estimator)

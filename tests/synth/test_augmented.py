@@ -20,6 +20,8 @@ from utvardering.synth.augmented import (
     ridge_augmented_weights,
 )
 
+import budget
+
 
 def panel(seed: int = 0, n_co: int = 25, t_pre: int = 15, t_post: int = 5, tau: float = 0.0,
           outside: float = 0.0, exact: bool = False, covariate: bool = False) -> pd.DataFrame:
@@ -248,10 +250,7 @@ def test_inference_needs_the_fit_and_one_treated_unit():
 def test_conformal_size_and_pointwise_coverage():
     """No effect: the 5 % conformal test (T = 20, exact size 1/20) rejects at about 5 %;
     effect −2: pointwise 90 % intervals (T = 16, accepted iff p ≥ 2/16, nominal 93.75 %) cover."""
-    import os
-
-    fast = os.environ.get("UTV_TEST_FAST", "0") == "1"
-    reps = 20 if fast else 200
+    reps = budget.draws(full=200, fast=20)
     rejections, covered = [], []
     for seed in range(reps):
         null = augmented_synthetic_control(study_of(panel(seed=300 + seed)), inference=None).conformal(level=0.9)
@@ -264,5 +263,5 @@ def test_conformal_size_and_pointwise_coverage():
           f"(nominal 0.9375) over {reps} seeds")
     # measured (200 seeds): size 0.070, coverage 0.894
     # full: within 3 Monte Carlo s.d. of 5 % (s.d. 0.015 at 200); FAST: at most 4 of 20
-    assert size <= (0.2 if fast else 0.095)
-    assert coverage >= (0.75 if fast else 0.9 * 0.9375)  # >= 90 % of nominal
+    assert size <= budget.choose(full=0.095, fast=0.2)
+    assert coverage >= budget.choose(full=0.9 * 0.9375, fast=0.75)  # >= 90 % of nominal

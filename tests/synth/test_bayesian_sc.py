@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ import pytest
 from utvardering import DesignError, Effect, Study
 from utvardering.synth.bayesian import BayesianSynthEffect, bayesian_synthetic_control
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def _count_world(seed: int, rate_ratio: float = 0.6, T: int = 60, T0: int = 40, J: int = 10):
@@ -52,8 +51,8 @@ def test_bad_options_fail_before_sampling():
 @pytest.mark.slow
 def test_count_recovery_coverage():
     """Rate ratio 0.6: bias and 95% interval coverage over repeated simulated worlds."""
-    reps = 6 if FAST else 30
-    draws = 300 if FAST else 800
+    reps = budget.draws(full=30, fast=6)
+    draws = budget.draws(full=800, fast=300)
     hits, estimates = 0, []
     for seed in range(reps):
         effect = bayesian_synthetic_control(_count_world(seed), likelihood="poisson", draws=draws, tune=draws,
@@ -73,7 +72,7 @@ def test_count_recovery_coverage():
 @pytest.mark.slow
 def test_gaussian_fit_and_round_trip():
     """Gaussian simplex weights sum to one; JSON round trip keeps weights, drops idata."""
-    draws = 300 if FAST else 800
+    draws = budget.draws(full=800, fast=300)
     study = _count_world(3, rate_ratio=1.0)
     effect = bayesian_synthetic_control(study, draws=draws, tune=draws, random_state=3)
     assert abs(effect.weights.sum() - 1) < 1e-6
@@ -93,7 +92,7 @@ def test_prop99_default_is_flagged_as_prior_dominated():
         data = pd.read_csv(fh)
     study = Study(data, outcome="PacksPerCapita", unit="State", time="Year", treated="California",
                   start=1989)
-    draws = 300 if FAST else 1000
+    draws = budget.draws(full=1000, fast=300)
     effect = bayesian_synthetic_control(study, draws=draws, tune=draws, random_state=1)
     assert effect.params["parametrization"] == "gamma"  # default for concentration 1
     # least-squares simplex fit of California 1970-1988 (deterministic): RMSPE 1.6564

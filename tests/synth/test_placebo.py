@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from utvardering import DesignError, Study
 from utvardering.synth.adh import synthetic_control
 from utvardering.synth.robustness import rmspe_ratio_pvalue
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 # the factor-model simulator lives in test_adh.py (tests run in importlib mode, no packages)
 _spec = importlib.util.spec_from_file_location("_synth_test_adh", Path(__file__).with_name("test_adh.py"))
@@ -116,7 +115,7 @@ def test_recovery_bias_and_placebo_size():
     Under no effect the RMSPE-ratio test with 15 units rejects at 1/15 ≈ 6.7 % (p ≤ 0.067 is
     the smallest attainable level), so its rejection rate should be near 6.7 %.
     """
-    reps = 20 if FAST else 200
+    reps = budget.draws(full=200, fast=20)
     estimates, rejections = [], []
     for seed in range(reps):
         panel = factor_panel(n_units=15, effect=-3.0, noise=0.5, seed=1000 + seed)
@@ -131,7 +130,7 @@ def test_recovery_bias_and_placebo_size():
           f"(nominal {1 / 15:.3f}) over {reps} draws")
     assert abs(bias) < 0.3  # noise 0.5 per period, 10 post-periods
     rate = np.mean(rejections)
-    assert rate <= (0.25 if FAST else 0.12)  # nominal 1/15; Monte Carlo error ±0.035 at 200
+    assert rate <= budget.choose(full=0.12, fast=0.25)  # nominal 1/15; Monte Carlo error ±0.035 at 200
 
 
 def test_conformal_reports_the_average_effect_test(fit):

@@ -38,7 +38,6 @@ pointwise coverage 96.3 %, average-effect coverage 94.5 %, Bayesian SC coverage 
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -50,9 +49,10 @@ from utvardering.inference.conformal import conformal_average, conformal_interva
 from utvardering.study import Study
 from utvardering.synth.adh import synthetic_control
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
-N_SEEDS = 20 if FAST else 200
-N_BAYES = 6 if FAST else 50
+import budget
+
+N_SEEDS = budget.draws(full=200, fast=20)
+N_BAYES = budget.draws(full=50, fast=6)
 MALMO_RATE = 6.0  # per 100,000 and year, inside the donors' 2-11 (shootings.CITIES)
 MALMO_LEVEL = MALMO_RATE * 357_000 / 1e5 / 12  # expected shootings per month (pop. 357,000)
 START = pd.Period("2018-10", "M")
@@ -88,11 +88,11 @@ def true_rate_effect(df: pd.DataFrame) -> pd.Series:
 
 
 def rejection_bounds() -> tuple[float, float]:
-    return (0.0, 4 / 20) if FAST else (0.03, 0.08)  # see the module docstring
+    return budget.choose(full=(0.03, 0.08), fast=(0.0, 4 / 20))  # see the module docstring
 
 
 def coverage_floor(nominal: float) -> float:
-    return 0.75 if FAST else 0.9 * nominal  # issue: >= 90 % of the nominal rate
+    return budget.choose(full=0.9 * nominal, fast=0.75)  # issue: >= 90 % of the nominal rate
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +183,7 @@ def test_bayesian_sc_rate_ratio_coverage():
     """Negative-binomial Bayesian SC with exposure: 95 % interval for the rate ratio 0.6."""
     from utvardering.synth.bayesian import bayesian_synthetic_control
 
-    draws = 300 if FAST else 500
+    draws = budget.draws(full=500, fast=300)
     hits, estimates = 0, []
     for seed in range(N_BAYES):
         df = world(seed, 0.6)
@@ -196,9 +196,9 @@ def test_bayesian_sc_rate_ratio_coverage():
     print(f"Bayesian SC rate-ratio coverage {coverage:.3f}, median {np.median(estimates):.3f} "
           f"over seeds 0..{N_BAYES - 1}")
     # FAST (6 fits): at most one miss; full: >= 90 % of nominal 95 %
-    assert coverage >= (5 / 6 if FAST else 0.9 * 0.95), f"Bayesian SC coverage {coverage:.3f}"
+    assert coverage >= budget.choose(full=0.9 * 0.95, fast=5 / 6), f"Bayesian SC coverage {coverage:.3f}"
     est = np.array(estimates)
     # bias: per-fit posterior s.d. of the ratio is about 0.1, so the median over 50 fits has
     # Monte Carlo s.d. about 0.02 (FAST, 6 fits: 0.05); allow 5 and 3 of them
-    tol = 0.15 if FAST else 0.1
+    tol = budget.choose(full=0.1, fast=0.15)
     assert abs(np.median(est) - 0.6) < tol, f"median rate ratio {np.median(est):.3f}"

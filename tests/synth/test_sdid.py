@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ from utvardering.synth.sdid import SyntheticDiDEffect, sdid_design, synthetic_di
 from utvardering.synth.sdid_inference import placebo_assignments, placebo_estimates
 from utvardering.synth.sdid_weights import frank_wolfe_simplex, noise_level, sparsify
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def factor_panel(seed: int = 0, n_co: int = 30, n_tr: int = 3, t_pre: int = 20, t_post: int = 6,
@@ -278,11 +277,11 @@ def test_recovery_bias_and_placebo_coverage():
     placebo variance is valid): bias ≈ 0 and 95% placebo-interval coverage within Monte Carlo
     error. Treated units selected on a factor loading: the bias is still ≈ 0.
     """
-    reps = 40 if FAST else 300
+    reps = budget.draws(full=300, fast=40)
     est, covered, selected = [], [], []
     for seed in range(reps):
         df = factor_panel(1000 + seed, n_co=30, n_tr=3, tau=2.0, shift=0.0)
-        effect = synthetic_did(study_of(df), inference="placebo", n_draws=50 if FAST else 200,
+        effect = synthetic_did(study_of(df), inference="placebo", n_draws=budget.draws(full=200, fast=50),
                                random_state=seed)
         est.append(effect.estimate)
         covered.append(effect.interval[0] <= 2.0 <= effect.interval[1])
@@ -293,7 +292,7 @@ def test_recovery_bias_and_placebo_coverage():
         assert abs(values.mean() - 2.0) < 4 * mc_se + 0.05
     cover = np.mean(covered)
     # within 3 Monte Carlo standard errors of the nominal 95% (fast mode: 40 draws, ±0.1)
-    assert abs(cover - 0.95) <= (0.1 if FAST else 3 * np.sqrt(0.95 * 0.05 / reps))
+    assert abs(cover - 0.95) <= budget.choose(full=3 * np.sqrt(0.95 * 0.05 / reps), fast=0.1)
 
 
 def test_end_of_intervention_truncates_the_post_period():

@@ -3,7 +3,6 @@ trend/seasonality/horseshoe variants, and rate-ratio recovery over repeated simu
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -12,8 +11,9 @@ import pytest
 
 from utvardering.timeseries.causal_impact import causal_impact
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
-DRAWS = 200 if FAST else 1000
+import budget
+
+DRAWS = budget.draws(full=1000, fast=200)
 pytestmark = pytest.mark.slow
 
 
@@ -101,8 +101,8 @@ def test_local_linear_trend_runs_and_widens(count_series):
 def test_rate_ratio_coverage_over_repeated_simulations(capsys, count_series):
     # Issue 3: the count model's 95 % interval for the rate ratio covers the truth 88–99 % of
     # the time over ≥ 100 seeds; the Gaussian model's coverage on the same data is reported.
-    reps = 20 if FAST else 100
-    draws = 200 if FAST else 500
+    reps = budget.draws(full=100, fast=20)
+    draws = budget.draws(full=500, fast=200)
     hits = {"negative_binomial": 0, "gaussian": 0}
     for seed in range(reps):
         df, pre, post = count_series(1000 + seed)
@@ -117,5 +117,5 @@ def test_rate_ratio_coverage_over_repeated_simulations(capsys, count_series):
     with capsys.disabled():
         print(f"\nrate-ratio 95% interval coverage over {reps} seeds: {coverage}")
     # 20 seeds (FAST): the binomial s.e. of a 95 % coverage is 0.05, so widen to 0.80–1.
-    low, high = (0.80, 1.0) if FAST else (0.88, 0.99)
+    low, high = budget.choose(full=(0.88, 0.99), fast=(0.80, 1.0))
     assert low <= coverage["negative_binomial"] <= high

@@ -3,7 +3,6 @@ agreement with the MLE and PyMC backends, and convergence on the benchmark-shape
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -18,7 +17,7 @@ from utvardering.timeseries.causal_impact import causal_impact
 from utvardering.timeseries.gibbs_linalg import draw_coefficients, log_marginal
 from utvardering.timeseries.kalman import ffbs_level, ffbs_trend, innovations, loglik, seed_numba
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def _trend_prior(n, llt, q1, q2, a1, p1, s1):
@@ -225,7 +224,7 @@ def test_gibbs_agrees_with_pymc():
     # Both backends sample the same posterior (spike-and-slab mixture, local level, weekly
     # seasonality); their effect estimates agree within 0.25 posterior s.d. and the interval
     # widths within 15 %.
-    draws = 300 if FAST else 1000
+    draws = budget.draws(full=1000, fast=300)
     d = _bench_frame(120)
     kw = dict(seasonality=(7, 2), draws=draws, tune=draws, random_state=4)
     gibbs = _fit(d, (0, 95), (96, 119), **kw)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -15,7 +14,7 @@ from utvardering import DesignError
 from utvardering.timeseries.causal_impact import GIBBS_AUTO, causal_impact
 from utvardering.timeseries.gibbs_counts import nb_loglik, pg_mean
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
 
 
 def _fit(df, pre, post, **kw):
@@ -119,7 +118,7 @@ def test_gibbs_counts_agrees_with_pymc(count_series):
     # Both backends sample the same negative-binomial posterior; the posterior median rate
     # ratios agree within 0.5 posterior s.d. (s.d. from the 95 % interval width / 3.92) and
     # the interval widths within 20 %.
-    draws = 300 if FAST else 1000
+    draws = budget.draws(full=1000, fast=300)
     df, pre, post = count_series(2)
     kw = dict(draws=draws, tune=draws, random_state=3)
     gibbs = _fit(df, pre, post, backend="gibbs", **kw)
@@ -138,7 +137,7 @@ def test_rate_ratio_coverage(count_series):
     # (phi 0.1), true rate ratio 0.7. Over 40 seeds the 95 % interval should cover 0.7 in at
     # least 34 (P(X <= 33) = 0.0034 for X ~ Bin(40, 0.95)); FAST: 10 seeds, >= 7 covering
     # (P(X <= 6) = 0.0010 for Bin(10, 0.95)).
-    n_seeds, draws, need = (10, 300, 7) if FAST else (40, 1000, 34)
+    n_seeds, draws, need = budget.choose(full=(40, 1000, 34), fast=(10, 300, 7))
     covered = 0
     for seed in range(n_seeds):
         df, pre, post = count_series(seed)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +11,8 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from utvardering import DesignError, Study
 from utvardering.timeseries.its import interrupted_time_series, newey_west_lags
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
+import budget
+
 PRE, POST = ("2015-01", "2019-12"), ("2020-01", "2022-12")
 N, T0 = 96, 60
 
@@ -125,7 +124,7 @@ def test_option_errors():
 
 @pytest.mark.slow
 def test_known_effect_recovery_and_coverage():
-    reps = 200 if FAST else 400
+    reps = budget.draws(full=400, fast=200)
     truth_g = -2.0 + 0.1 * np.arange(36).mean()
     hits_g, hits_c, est_g, est_c = 0, 0, [], []
     for seed in range(reps):

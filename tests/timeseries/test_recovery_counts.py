@@ -62,7 +62,6 @@ the s.d. of the raw log counts) the negative binomial covered 0.94 without the t
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 
@@ -72,13 +71,14 @@ import pytest
 from utvardering.data.worlds.shootings import CITIES, simulate_shootings
 from utvardering.timeseries.causal_impact import causal_impact
 
-FAST = os.environ.get("UTV_TEST_FAST", "0") == "1"
-N_SEEDS = 10 if FAST else 100
-DRAWS = 200 if FAST else 500
-TUNE = 200 if FAST else 500
+import budget
+
+N_SEEDS = budget.draws(full=100, fast=10)
+DRAWS = budget.draws(full=500, fast=200)
+TUNE = budget.draws(full=500, fast=200)
 CHAINS = 2
 # Acceptance band from the issue (≥100 seeds); FAST: see the module docstring.
-BAND = (0.7, 1.0) if FAST else (0.88, 0.99)
+BAND = budget.choose(full=(0.88, 0.99), fast=(0.7, 1.0))
 THETA = 0.7
 FIRST, START, LAST = "2014-01", "2019-01", "2021-12"
 DONORS = tuple(c[0] for c in CITIES if c[0] != "Malmö")
