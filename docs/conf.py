@@ -65,7 +65,7 @@ def _ensure_analysis_reports() -> None:
     ``utvardering run all --quick --out docs/_generated`` before building, and a standalone
     ``sphinx-build`` runs them here.
     """
-    from utvardering.report.runner import list_analyses, run_analysis
+    from utvardering.report import list_analyses, run_analysis
 
     generated = Path(__file__).parent / "_generated"
     for name in list_analyses():

@@ -47,7 +47,7 @@ def _cell(text: str) -> nodes.entry:
 def rows() -> list[list[str]]:
     """One row of strings per registered estimator (name, family, first argument, columns, other)."""
     import utvardering as utv
-    from utvardering.estimators import get_estimator
+    from utvardering import get_estimator
 
     out = []
     for name in utv.list_estimators()["name"]:

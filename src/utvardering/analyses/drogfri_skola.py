@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 import utvardering as utv
+from utvardering import survey_did
 from utvardering.did import callaway_santanna, imputation_did, sun_abraham
-from utvardering.did.survey import survey_did
-from utvardering.report.conclusion import bottom_line
-from utvardering.report.sections import (
+from utvardering.report import (
+    bottom_line,
     design_section,
     label,
     triangulation_section,
@@ -173,11 +173,11 @@ def run(ctx) -> None:
         observed_per_year=float(post[study.outcome].sum()) / (months / 12),
         detection=_("recorded drug offences measure detection as well as use: a search can raise "
                     "them while drug use falls (the student survey measures use)"))
-    from utvardering.report.public_record import add_public_record_section  # real figures
+    from utvardering.report import add_public_record_section  # real figures
 
     add_public_record_section(report, "drogfri_skola")
 
-    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+    from utvardering.design import report_design_diagnosis  # issue 12
 
     report_design_diagnosis(ctx, "drogfri_skola", study)  # power, MDE and spec curve
 
@@ -186,11 +186,11 @@ def _honest_section(ctx, study, d) -> None:
     """HonestDiD relative-magnitudes bounds on the first post-period event-study effect."""
     report = ctx.report
     try:
-        from utvardering.inference.honest_did import honest_did
+        from utvardering import honest_did
     except ImportError:
         report.text(report.tr("HonestDiD sensitivity: not available in this version."))
         return
-    from utvardering.did.twfe import event_study
+    from utvardering import event_study
 
     with ctx.step("HonestDiD"):
         es = event_study(study.data, outcome=study.outcome, cohort=d["cohort"], leads=6, lags=6,

@@ -16,20 +16,23 @@ from pathlib import Path
 import pandas as pd
 
 import utvardering as utv
-from utvardering.did.displacement import weighted_displacement_quotient
-from utvardering.did.poisson import poisson_did
-from utvardering.did.survey import survey_did
-from utvardering.report.conclusion import NullTest, bottom_line
-from utvardering.report.sections import (
+from utvardering import (
+    causal_impact,
+    poisson_did,
+    survey_did,
+    synthetic_control,
+    synthetic_did,
+    weighted_displacement_quotient,
+)
+from utvardering.report import (
+    NullTest,
+    bottom_line,
     design_section,
     label,
     overlap_section,
     triangulation_section,
     truth_check_section,
 )
-from utvardering.synth.adh import synthetic_control
-from utvardering.synth.sdid import synthetic_did
-from utvardering.timeseries.causal_impact import causal_impact
 
 STEPS = ("Poisson DiD by offence", "synthetic control and SDID", "BSTS", "displacement", "survey DiD")
 
@@ -54,7 +57,7 @@ def load_data(ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _outside_donor_range(study) -> tuple[bool, pd.Series]:
     """Whether the treated area's pre-period mean rate lies outside the donors' range."""
-    from utvardering.synth.adh import pre_period_means
+    from utvardering.synth import pre_period_means
 
     data = study.data
     rate = data[study.outcome] / data[study.exposure] * 100_000
@@ -247,11 +250,11 @@ def run(ctx) -> None:
         tests=[NullTest("randomization", total.p_value, supported=True)],
         detection=_("reported crime measures detection as well as crime: guards can raise recorded "
                     "drug and public-order offences while crime falls"))
-    from utvardering.report.public_record import add_public_record_section  # real figures
+    from utvardering.report import add_public_record_section  # real figures
 
     add_public_record_section(report, "ordningsvakter_mollevangen")
 
-    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+    from utvardering.design import report_design_diagnosis  # issue 12
 
     report_design_diagnosis(ctx, "ordningsvakter_mollevangen", study)  # power, MDE and spec curve
 

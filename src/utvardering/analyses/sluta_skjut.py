@@ -18,19 +18,16 @@ from pathlib import Path
 import pandas as pd
 
 import utvardering as utv
-from utvardering.did.poisson import poisson_did
-from utvardering.errors import DesignError
-from utvardering.report.conclusion import NullTest, bottom_line
-from utvardering.report.sections import (
+from utvardering import DesignError, causal_impact, poisson_did, synthetic_control, synthetic_did
+from utvardering.report import (
+    NullTest,
+    bottom_line,
     design_section,
     label,
     overlap_section,
     triangulation_section,
     truth_check_section,
 )
-from utvardering.synth.adh import synthetic_control
-from utvardering.synth.sdid import synthetic_did
-from utvardering.timeseries.causal_impact import causal_impact
 
 STEPS = ("choice of synthetic control", "synthetic control", "synthetic DiD", "count BSTS",
          "Poisson DiD", "robustness")
@@ -293,11 +290,11 @@ def run(ctx) -> None:
                NullTest("placebo_in_space", placebo.p_value, supported=True)],
         supported_because=_("because it compares Malmö with real cities that had no programme instead "
                             "of relying on the synthetic control model being right"))
-    from utvardering.report.public_record import add_public_record_section  # real figures
+    from utvardering.report import add_public_record_section  # real figures
 
     add_public_record_section(report, "sluta_skjut")
 
-    from utvardering.design.analyses import report_design_diagnosis  # issue 12
+    from utvardering.design import report_design_diagnosis  # issue 12
 
     report_design_diagnosis(ctx, "sluta_skjut", study, sc_fn)  # power, MDE and spec curve
 

@@ -3,7 +3,7 @@
 Importing the package registers every estimator with :mod:`utvardering.estimators`.
 """
 
-from .adh import synthetic_control
+from .adh import pre_period_means, synthetic_control
 from .augmented import AugmentedSynthEffect, augmented_synthetic_control
 from .bayesian import BayesianSynthEffect, bayesian_synthetic_control
 from .penalized import penalized_synthetic_control
@@ -22,6 +22,7 @@ __all__ = [
     "augmented_synthetic_control",
     "bayesian_synthetic_control",
     "penalized_synthetic_control",
+    "pre_period_means",
     "synthetic_control",
     "synthetic_did",
 ]
