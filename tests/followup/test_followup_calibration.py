@@ -94,7 +94,11 @@ def test_power_at_the_minimum_detectable_change():
     "respondents per area (50 % response, Kish deff ~1.15) the standard error of an 8-point "
     "change is ~5-6 points, and FDR control over 1,360 tests needs z of about 3.5: no valid "
     "procedure reaches it (measured over 295 draws: 0.016 vs last year, 0.081 vs the baseline; see "
-    "docs/methods/followup.md)."))
+    "docs/methods/followup.md). What the survey can detect instead: detectable_change gives an "
+    "MDC at 80 % power of about 29 points vs last year and 21 vs the 4-year level for a share near "
+    "30 % in an area with ~140 respondents (single 5 % test: 17 and 13); required_sample_size puts "
+    "80 % power for a rise of 8 points from 30 % at ~3,900 sampled per area (FDR, first step) or "
+    "~1,300 (single test), at deff 1.2 and 50 % response."))
 def test_issue_target_power_8_points_300_sampled(draws):
     assert draws["last"]["power_share_300"] >= 0.70
     assert draws["baseline"]["power_share_300"] >= 0.70

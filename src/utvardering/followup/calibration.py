@@ -110,7 +110,7 @@ def summarise(per_draw: pd.DataFrame, errors: pd.DataFrame, fdr: float = 0.10) -
 
 
 def calibrate_mdc(n_draws: int = 200, *, seed: int = 21, power: float = 0.8, n_planted: int = 40,
-                  iterations: int = 2, year: int | None = None, fdr: float = 0.10, **world) -> dict:
+                  iterations: int = 3, year: int | None = None, fdr: float = 0.10, **world) -> dict:
     r"""Plant changes of exactly the size the follow-up says it could detect; measure the power.
 
     For draw :math:`i` (world seed ``seed * 100_003 + i``), a pilot follow-up of the world
@@ -118,17 +118,22 @@ def calibrate_mdc(n_draws: int = 200, *, seed: int = 21, power: float = 0.8, n_p
     (:func:`~utvardering.followup.detectable.detectable_change` at ``power``), and
     ``n_planted`` survey area × indicator cells that are not ``rare`` are chosen at random
     (half for the comparison with last year, half for the comparison with the area's own
-    level), each to change in the direction its MDC binds (the harder one). Then,
+    level), each to rise or fall at random. Then,
     ``iterations`` times, the world is simulated again with the same seed (same sample, same
     answers' random numbers) with each chosen cell changed by its MDC from the previous run,
-    and the MDCs are recomputed from that run. The MDC depends on the Benjamini–Hochberg
+    and the MDCs are recomputed from that run; a rising cell gets its ``mdc_up``, a falling
+    one its ``mdc_down`` (both are MDCs at ``power`` for their direction; the other direction is
+    used when the drawn one cannot be reached or leaves the world's range). Random directions
+    matter: the follow-up tests change *beyond the city's*, and many planted changes in one
+    direction would move the city's year mean and hide part of each (measured: 40 rises in one
+    indicator hide about 30 % of each). The MDC depends on the Benjamini–Hochberg
     threshold the flags reach, and that threshold rises when real changes are planted; the
     iterations bring the planted MDC and the threshold of the run it is planted in together
     (a fixed point). The power is measured in the last run: the share of cells flagged by
     their comparison. If the MDC is right, it equals ``power``.
 
-    A change that would leave the world's range (a share's [2 %, 98 %], the index's 0–6) is
-    not planted and not counted (``dropped``).
+    A cell that cannot change by its MDC in either direction within the world's range (a share's
+    [2 %, 98 %], the index's 0–6) is not planted and not counted (``dropped``).
 
     Parameters
     ----------
@@ -138,7 +143,7 @@ def calibrate_mdc(n_draws: int = 200, *, seed: int = 21, power: float = 0.8, n_p
         Power at which the MDCs are computed (and the target of the measured power).
     n_planted : int, default 40
         Cells with a planted change per draw (even; half per comparison).
-    iterations : int, default 2
+    iterations : int, default 3
         Refinement runs after the pilot.
     year : int, optional
         Report year (default: the world's last year).
@@ -183,21 +188,27 @@ def calibrate_mdc(n_draws: int = 200, *, seed: int = 21, power: float = 0.8, n_p
         ok = mdc[(mdc["comparison"] == "last") & mdc["indicator"].isin(survey_names) & ~mdc["rare"]]
         pick = rng.choice(len(ok), n_planted, replace=False)
         cells = pd.DataFrame({"unit": ok["unit"].to_numpy()[pick], "indicator": ok["indicator"].to_numpy()[pick],
-                              "comparison": ["last", "baseline"] * (n_planted // 2)})
+                              "comparison": ["last", "baseline"] * (n_planted // 2),
+                              "want": rng.choice(["up", "down"], n_planted)})
         base = pilot.truth[pilot.truth["time"] == y].set_index(["unit", "indicator"])["value"]
         cells["before"] = [float(base.loc[(u, k)]) for u, k in zip(cells["unit"], cells["indicator"], strict=True)]
         z_pilot = {c: mdc.attrs["thresholds"][c]["z_crit"] for c in ("last", "baseline")}
         keep = np.ones(len(cells), bool)
         for _ in range(iterations):
-            # each cell changes by its MDC, in the direction that binds (the harder one)
+            # each cell changes by its MDC for the drawn direction (mdc_up or mdc_down), or for
+            # the other direction when the drawn one is unreachable or leaves the world's range
             key = mdc.set_index(["unit", "indicator", "comparison"])
             rows_ = key.loc[list(zip(cells["unit"], cells["indicator"], cells["comparison"], strict=True))]
-            size = rows_["mdc"].to_numpy(float)
-            sign = np.where(rows_["direction"].to_numpy() == "up", 1.0, -1.0)
             upper = np.where(cells["indicator"] == "problem_index", 6.0, 0.98)
             lower = np.where(cells["indicator"] == "problem_index", 0.0, 0.02)
-            after = cells["before"].to_numpy() + sign * size
-            keep = np.isfinite(size) & (after > lower) & (after < upper)
+            before = cells["before"].to_numpy()
+            up, down = rows_["mdc_up"].to_numpy(float), rows_["mdc_down"].to_numpy(float)
+            up_ok = np.isfinite(up) & (before + up < upper)
+            down_ok = np.isfinite(down) & (before - down > lower)
+            go_up = np.where(cells["want"].to_numpy() == "up", up_ok | ~down_ok, ~(down_ok | ~up_ok))
+            sign = np.where(go_up, 1.0, -1.0)
+            size = np.where(go_up, up, down)
+            keep = np.where(go_up, up_ok, down_ok)
             cells["planted"] = size
             cells["direction"] = np.where(sign > 0, "up", "down")
             planted = pd.DataFrame({"unit": cells["unit"], "indicator": cells["indicator"],
@@ -207,14 +218,14 @@ def calibrate_mdc(n_draws: int = 200, *, seed: int = 21, power: float = 0.8, n_p
             mdc = detectable_change(result, power=power)
         sampled = {c["unit"]: c["sampled"] for c in w.info["changes"]}
         ch = result.changes.set_index(["unit", "indicator"])
-        key = mdc.set_index(["unit", "indicator", "comparison"])["mdc"]
+        key = mdc.set_index(["unit", "indicator", "comparison"])[["mdc_up", "mdc_down"]]
         for j, c in enumerate(cells.itertuples(index=False)):
             if not keep[j]:
                 dropped += 1
                 continue
             rows.append({"draw": i, "unit": c.unit, "indicator": c.indicator, "comparison": c.comparison,
                          "direction": c.direction, "before": c.before, "planted": c.planted,
-                         "mdc_after": float(key.loc[(c.unit, c.indicator, c.comparison)]),
+                         "mdc_after": float(key.loc[(c.unit, c.indicator, c.comparison), f"mdc_{c.direction}"]),
                          "sampled": sampled.get(c.unit), "flag": bool(ch.loc[(c.unit, c.indicator),
                                                                         f"flag_{c.comparison}"]),
                          "z_pilot": z_pilot[c.comparison],
