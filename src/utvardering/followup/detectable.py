@@ -214,7 +214,10 @@ def detectable_change(
     shares with fewer than :data:`RARE_CASES` expected cases (effective size × the rarer of
     :math:`p, 1-p`) and counts with fewer expected crimes: there the exact tests are much
     coarser than any normal approximation (victimisation by violence, robbery in a small area),
-    so their MDC is only indicative; the report leaves them out.
+    so their MDC is only indicative; the report leaves them out. The MDC against the area's
+    own level inherits that comparison's assumption that the area does not drift: drift is
+    variance its standard error does not contain, so for drifting areas that MDC is optimistic
+    (see :func:`~utvardering.followup.calibration.calibrate_mdc` and the methods page).
 
     Parameters
     ----------
