@@ -11,12 +11,16 @@ crime change this year, and which of those changes are larger than sampling nois
   binomial on Kish effective sample sizes / Poisson), empirical Bayes or PyMC NUTS;
 - :func:`detect_changes` — this year vs last year and vs the area's own baseline, with
   Benjamini–Hochberg false-discovery-rate control across all areas × indicators;
+- :func:`detectable_change`, :func:`required_sample_size` — the smallest change each area's
+  comparisons could flag (at the critical value the flags really used), and the sample an
+  area needs to detect a given change;
 - :func:`follow_up` — all of the above plus the programmes in force (description, not
   evaluation); :func:`write_report` — the yearly report (``utvardering followup``).
 """
 
 from .changes import benjamini_hochberg, detect_changes
 from .counts import count_estimates, garwood_interval
+from .detectable import bh_threshold, detectable_by_size, detectable_change, required_sample_size
 from .indicators import COUNT_INDICATORS, SURVEY_INDICATORS, Indicator, survey_estimates
 from .programmes import programme_cooccurrence
 from .realdata import city_change_example, load_city_survey
@@ -30,15 +34,19 @@ __all__ = [
     "FollowUp",
     "Indicator",
     "benjamini_hochberg",
+    "bh_threshold",
     "build_report",
     "city_change_example",
     "count_estimates",
     "detect_changes",
+    "detectable_by_size",
+    "detectable_change",
     "fit_small_area",
     "follow_up",
     "garwood_interval",
     "load_city_survey",
     "programme_cooccurrence",
+    "required_sample_size",
     "small_area_nuts",
     "survey_estimates",
     "truth_check",

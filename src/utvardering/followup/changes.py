@@ -146,7 +146,14 @@ def detect_changes(
         expected from the area's own baseline and the city's change), ``p_baseline``,
         ``q_baseline``, ``flag_baseline``, ``prob_up`` (small-area posterior probability
         that the area moved up relative to the city), ``size`` (this year's Kish effective
-        sample size, or the count for rates).
+        sample size, or the count for rates); ``se_last`` and ``se_baseline`` (the standard
+        errors of the two comparisons on the link scale, with the null variances above),
+        ``level`` (the area's level this year under the null: share, mean or rate) and
+        ``var_now`` (this year's null variance on the link scale, the part of both
+        comparisons' variances that changes with the area's level this year) and ``slope``
+        (the derivative of the indicator's scale with respect to the link at that
+        level: :math:`p(1-p)`, 1 or the rate), used by
+        :func:`~utvardering.followup.detectable.detectable_change`.
     """
     check_option("baseline", baseline, ("level", "linear"))
     if not 0 < fdr < 1:
@@ -253,6 +260,13 @@ def detect_changes(
         # small-area posterior probability of a rise relative to the city
         m_change = (fit.mean[:, j] - beta[j]) - (fit.mean[:, j - 1] - beta[j - 1])
         prob_up = stats.norm.cdf(m_change / fit.change_sd)
+        # the area's null level this year on the indicator's scale, and d(value)/d(link) there:
+        # what turns a link-scale standard error into points / index points / rate units
+        level_now = _inverse(link, beta[j] + _area_level(fit, fitted))
+        if kind == "mean":
+            slope = np.ones(len(units))
+        else:
+            slope = level_now * (1 - level_now) if kind == "share" else level_now
         size = grid("count" if kind == "rate" else "n_eff")[:, j] if (
             "count" if kind == "rate" else "n_eff") in g else np.full(len(units), np.nan)
         rows.append(pd.DataFrame({
@@ -262,6 +276,9 @@ def detect_changes(
             "p_last": p_last, "expected": np.where(ok_base, expected, np.nan),
             "z_baseline": np.where(ok_base, z_base, np.nan), "p_baseline": p_base,
             "prob_up": prob_up, "size": size,
+            "se_last": np.where(ok_last, np.sqrt(var_last), np.nan),
+            "se_baseline": np.where(ok_base, np.sqrt(v[:, j] + var_pred), np.nan),
+            "level": level_now, "slope": slope, "var_now": np.where(obs[:, j], v[:, j], np.nan),
         }))
     table = pd.concat(rows, ignore_index=True)
     table["q_last"] = benjamini_hochberg(table["p_last"].to_numpy())

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .plots import plot_funnel, plot_trends
 from .realdata import city_change_example
-from .text import T, conclusion_lines, format_value
+from .text import T, conclusion_lines, detectable_section, format_value
 
 __all__ = ["build_report", "write_report"]
 
@@ -147,6 +147,14 @@ def build_report(result, *, lang: str = "en", truth_check: dict | None = None,
         report.heading(t["changes"])
         report.text(t["changes_text"])
         report.table("real_changes", _changes_table(result, lang))
+    detect = detectable_section(result, lang)
+    if detect["paragraphs"]:
+        report.heading(detect["heading"])
+        report.text(detect["paragraphs"][0])
+        if len(detect["table"]):
+            report.table("detectable_change", detect["table"])
+        for paragraph in detect["paragraphs"][1:]:
+            report.text(paragraph)
     report.heading(t["programmes"])
     flagged_units = set(result.real_changes["unit"])
     prog = result.programmes[result.programmes["unit"].isin(flagged_units | {"(all areas)"})]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["T", "format_value", "summary_text"]
+__all__ = ["T", "detectable_section", "format_value", "summary_text"]
 
 T = {
     "en": {
@@ -213,6 +213,9 @@ def conclusion_lines(result, lang: str = "en") -> list[str]:
     if np.isfinite(n_typ):
         lines.append(t["noise"].format(big=big, thr=format_value(0.06, "share", lang, change=True).lstrip("+"),
                                        n=n_typ))
+    sentence = detectable_section(result, lang)["sentence"]
+    if sentence:
+        lines.append(sentence)
     if len(real):
         lines.append(t["programme_note"])
     return lines
@@ -224,3 +227,103 @@ def summary_text(result, lang: str = "en") -> str:
     lines = [t["title"].format(year=result.year), "", t["conclusion"], ""]
     lines += conclusion_lines(result, lang)
     return "\n".join(lines)
+
+
+def detectable_section(result, lang: str = "en", *, power: float = 0.8, change: float = 0.08,
+                       level: float = 0.30, response_rate: float | None = None) -> dict:
+    """The report's "What this survey can detect" section (translated by the gettext catalogue).
+
+    Parameters
+    ----------
+    result : FollowUp
+    lang : {"en", "sv"}
+    power : float, default 0.8
+        Power of the minimum detectable changes.
+    change, level : float, default 0.08 and 0.30
+        The change (8 points) and the share before it (30 %) for the sample-size sentence.
+    response_rate : float, optional
+        Assumed share of the sampled who answer (default
+        :data:`~utvardering.followup.detectable.DEFAULT_RESPONSE_RATE`).
+
+    Returns
+    -------
+    dict
+        ``heading``, ``paragraphs`` (list of str), ``table`` (pandas.DataFrame with
+        translated columns; empty without survey shares) and ``sentence`` (the plain
+        sentence for the steering group; empty without survey shares).
+    """
+    import pandas as pd
+
+    from ..i18n import get_language
+    from .detectable import (
+        DEFAULT_RESPONSE_RATE,
+        detectable_by_size,
+        detectable_change,
+        required_sample_size,
+    )
+
+    _ = get_language(lang)
+    rate = DEFAULT_RESPONSE_RATE if response_rate is None else response_rate
+    out = {"heading": _("What this survey can detect"), "paragraphs": [], "table": pd.DataFrame(),
+           "sentence": ""}
+    c = result.changes
+    if not (c["kind"] == "share").any() or "se_last" not in c:
+        return out
+    mdc = detectable_change(result, power=power)
+    th = mdc.attrs["thresholds"]
+    shares = mdc[(mdc["kind"] == "share") & ~mdc["rare"]]
+    pts = lambda v: _.number(100 * float(v), 0)  # noqa: E731 - points, whole numbers
+    est = result.estimates
+    cur = est[(est["time"] == result.year) & (est["kind"] == "share") & (est["unit"] != "City")]
+    n_typ = float(np.nanmedian(cur.groupby("unit")["n"].median())) if "n" in cur else float("nan")
+    deff = float(np.nanmedian(cur["deff_kish"])) if "deff_kish" in cur else float("nan")
+    last = shares[shares["comparison"] == "last"]
+    out["sentence"] = _(
+        "A change smaller than about {mdc} percentage points in a survey share since last year, "
+        "in an area with about {n} respondents (about {s} sampled), cannot be told apart from "
+        "chance in this report.",
+        mdc=pts(np.nanmedian(last["mdc"])), n=_.number(n_typ, 0), s=_.number(10 * round(n_typ / rate / 10), 0))
+    out["paragraphs"].append(_(
+        "The table gives the smallest change in a survey share, in percentage points, that this "
+        "report would flag with {power} probability, by the number of respondents in the area "
+        "(median over areas and survey shares, either direction; rare items such as victimisation "
+        "by violence are left out, their exact tests are coarser). The flags are corrected for {m} tests: "
+        "this year a change since last year had to reach p below {p} (z {z}), against the area's "
+        "own level p below {pb} (z {zb}). A single comparison planned in advance, at the 5 % level "
+        "(z {zs}), could detect much smaller changes: that is the price of looking at every area "
+        "and indicator at once.",
+        power=_.percent(power), m=_.number(th["last"]["m"], 0), p=_.significant(th["last"]["p_threshold"], 2),
+        z=_.number(th["last"]["z_crit"], 2), pb=_.significant(th["baseline"]["p_threshold"], 2),
+        zb=_.number(th["baseline"]["z_crit"], 2), zs=_.number(float(last["z_single"].iloc[0]), 2)))
+    table = detectable_by_size(result, mdc, kind="share")
+    if len(table):
+        out["table"] = pd.DataFrame({
+            _("respondents in the area"): table["band"].astype(str),
+            _("areas"): [_.number(v, 0) for v in table["areas"]],
+            _("since last year"): [pts(v) for v in table["mdc_last"]],
+            _("since last year, single test"): [pts(v) for v in table["mdc_single_last"]],
+            _("against own level"): [pts(v) for v in table["mdc_baseline"]],
+            _("against own level, single test"): [pts(v) for v in table["mdc_single_baseline"]],
+        })
+    need = required_sample_size(change, level, power=power, p_threshold=th["last"]["p_threshold"],
+                                response_rate=rate, deff=deff if np.isfinite(deff) and deff >= 1 else 1.0)
+    need_base = required_sample_size(change, level, power=power, comparison="baseline",
+                                     baseline_years=int(c.attrs.get("baseline_years", 4)),
+                                     p_threshold=th["baseline"]["p_threshold"], response_rate=rate,
+                                     deff=deff if np.isfinite(deff) and deff >= 1 else 1.0)
+    out["paragraphs"].append(_(
+        "To flag a change of {d} percentage points in a share near {lvl} with {power} probability, "
+        "an area would need about {fdr} sampled residents for a change since last year under this "
+        "report's correction ({base} against the area's own level), or {single} for a single "
+        "comparison planned in advance; today about {s} are sampled. This assumes that {r} of the "
+        "sampled answer and a design effect of the weights of {deff}.",
+        d=_.number(100 * change, 0), lvl=_.percent(level), power=_.percent(power),
+        fdr=_.number(float(need.loc["fdr", "n_sampled"]), 0),
+        base=_.number(float(need_base.loc["fdr", "n_sampled"]), 0),
+        single=_.number(float(need.loc["single", "n_sampled"]), 0),
+        s=_.number(10 * round(n_typ / rate / 10), 0), r=_.percent(rate),
+        deff=_.number(deff, 2)))
+    out["paragraphs"].append(_(
+        "No flag therefore does not mean no change: it means that the change, if any, was smaller "
+        "than what this survey can see. The methods page explains the calculation."))
+    return out

@@ -132,6 +132,7 @@ def simulate_annual_followup(
     year_sd: float = 0.08,
     trend_sd: float = 0.02,
     change_scale: float = 1.0,
+    changes: pd.DataFrame | None = None,
 ) -> AnnualWorld:
     r"""Simulate the annual safety survey and police counts for ``n_areas`` Malmö areas.
 
@@ -188,6 +189,13 @@ def simulate_annual_followup(
     change_scale : float, default 1.0
         Multiplies every change size (shares and index; rate ratios on the log scale), e.g.
         2.0 for 16-point changes in the power curves.
+    changes : pandas.DataFrame, optional
+        The real changes, instead of ``n_changes`` random ones: ``unit``, ``indicator`` and
+        ``change`` (signed; a share or index-point change, or a rate ratio for counts), e.g.
+        changes of the size a follow-up says it could detect
+        (:func:`utvardering.followup.calibration.calibrate_mdc`). ``change_scale`` does not
+        apply to them; a change that would leave a share's [2 %, 98 %] or the index's 0–6
+        range is an error.
 
     Returns
     -------
@@ -254,20 +262,28 @@ def simulate_annual_followup(
     pool = np.array([(k, a) for k in range(n_k + n_o) for a in range(n_a)])
     chosen = pool[rc.choice(len(pool), n_changes, replace=False)] if n_changes else np.empty((0, 2), int)
     signs = rc.choice([-1.0, 1.0], n_changes)
+    sizes = [None] * len(chosen)
+    if changes is not None:
+        chosen, signs, sizes = _explicit_changes(changes, names, survey_names, count_names, what)
+        n_changes = len(chosen)
     delta = np.zeros((n_k, n_a))
     c_delta = np.zeros((n_o, n_a))
     changes = []
-    for (k, a), sign in zip(chosen, signs, strict=True):
+    for (k, a), sign, given in zip(chosen, signs, sizes, strict=True):
         if k < n_k:
             s = spec[k]
             mean_items = s["kind"] == "mean"
             c_w = cells[a, j_change]
             base = float(_population_share(eta0[k, a, j_change], cell_eff[k], c_w, load[k], mean_items))
-            size = s["change"] * change_scale
+            size = s["change"] * change_scale if given is None else given
             # keep a changed share inside [2 %, 98 %] (a decrease that would empty the
             # area becomes an increase), and the index inside its 0-6 scale
             lower, upper = (0.0, _N_PROBLEM_ITEMS) if mean_items else (0.02, 0.98)
             if not lower < base + sign * size < upper:
+                if given is not None:
+                    raise DesignError(
+                        f"{what}: changes: {survey_names[k]} in {names[a]} is {base:.4f} before the "
+                        f"change; a change of {sign * size:+.4f} leaves the range ({lower}, {upper}).")
                 sign = -sign
             shift = optimize.brentq(
                 lambda d, k=k, a=a, c_w=c_w, base=base, target=sign * size, m=mean_items: float(
@@ -279,7 +295,7 @@ def simulate_annual_followup(
                             "sampled": int(sampled[a, j_change]), "logit_shift": shift})
         else:
             o = k - n_k
-            ratio = cspec[o]["change"] ** (sign * change_scale)
+            ratio = cspec[o]["change"] ** (sign * change_scale) if given is None else given
             c_delta[o, a] = np.log(ratio)
             changes.append({"unit": str(names[a]), "indicator": count_names[o], "change": ratio,
                             "scale": "rate ratio", "sampled": None, "logit_shift": None})
@@ -367,6 +383,37 @@ def simulate_annual_followup(
         "survey_indicators": survey_names, "count_indicators": count_names,
     }
     return AnnualWorld(df, counts, truth, info)
+
+
+def _explicit_changes(changes, names, survey_names, count_names, what):
+    """Validate a table of planted changes: (indicator index, area index), signs, sizes."""
+    if not isinstance(changes, pd.DataFrame) or not {"unit", "indicator", "change"} <= set(changes.columns):
+        raise DesignError(f"{what}: changes must be a DataFrame with columns unit, indicator, change.")
+    all_names = list(survey_names) + list(count_names)
+    area_index = {str(n): i for i, n in enumerate(names)}
+    chosen, signs, sizes = [], [], []
+    for row in changes.itertuples(index=False):
+        if str(row.unit) not in area_index or row.indicator not in all_names:
+            raise DesignError(f"{what}: changes: unknown area {row.unit!r} or indicator {row.indicator!r} "
+                              f"(indicators: {all_names}).")
+        k = all_names.index(row.indicator)
+        value = float(row.change)
+        if k >= len(survey_names):
+            if not (np.isfinite(value) and value > 0):
+                raise DesignError(f"{what}: changes: {row.indicator} in {row.unit} needs a rate ratio "
+                                  f"above 0, not {row.change!r}.")
+            signs.append(1.0)
+            sizes.append(value)
+        else:
+            if not (np.isfinite(value) and value != 0):
+                raise DesignError(f"{what}: changes: {row.indicator} in {row.unit}: change={row.change!r} "
+                                  "must be a non-zero number.")
+            signs.append(float(np.sign(value)))
+            sizes.append(abs(value))
+        chosen.append((k, area_index[str(row.unit)]))
+    if len(set(chosen)) < len(chosen):
+        raise DesignError(f"{what}: changes lists an area × indicator pair twice.")
+    return np.array(chosen, dtype=int).reshape(-1, 2), np.array(signs), sizes
 
 
 def _truth_frame(names, year_list, indicator, value, value0, changed_area, j_change) -> pd.DataFrame:
