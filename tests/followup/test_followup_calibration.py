@@ -89,8 +89,8 @@ def test_power_at_the_minimum_detectable_change():
     contain, so with drift its MDC is optimistic (measured power 0.754 ± 0.007 over 200 draws
     instead of 0.8; docs/methods/followup.md).
     """
-    drift = calibrate_mdc(10 if FAST else 50, seed=21, power=0.8)
-    still = calibrate_mdc(10 if FAST else 50, seed=22, power=0.8, trend_sd=0.0)
+    drift = calibrate_mdc(budget.draws(full=50, fast=10), seed=21, power=0.8)
+    still = calibrate_mdc(budget.draws(full=50, fast=10), seed=22, power=0.8, trend_sd=0.0)
     for out, comparisons in ((drift, ("last",)), (still, ("last", "baseline"))):
         assert out["dropped"] <= 0.05 * out["power"]["all"]["cells"], out["dropped"]
         assert out["mdc_shift"]["median"] < 0.02, out["mdc_shift"]
