@@ -205,7 +205,7 @@ def diff_in_diff(
     n_units_t = int(frame.loc[g == 1, unit].nunique()) if unit else None
     n_units_c = int(frame.loc[g == 0, unit].nunique()) if unit else None
     return DiDEffect(
-        method="did", estimate=float(row["estimate"]), interval=interval, level=level,
+        method="diff_in_diff", estimate=float(row["estimate"]), interval=interval, level=level,
         se=se, relative=relative, relative_interval=rel_int, p_value=p_value,
         diagnostics=diagnostics, outcome=outcome,
         estimand="2×2 difference in mean changes, treated minus comparison",
