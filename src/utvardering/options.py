@@ -40,6 +40,7 @@ __all__ = [
     "Likelihood",
     "check_level",
     "check_option",
+    "check_probability",
     "deprecated_name",
     "renamed",
     "renamed_arguments",
@@ -72,15 +73,35 @@ def check_option(name: str, value: Any, allowed: Any) -> None:
         raise DesignError(f"{name}={value!r} is not an option; choose one of {listed}.")
 
 
+def check_probability(name: str, value: float, example: str = "0.95") -> float:
+    """Return ``value`` as a float if it lies strictly between 0 and 1, else raise DesignError.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, shown in the error (``level``, ``power``, ``fdr``, ...).
+    value : float
+        The value given by the caller.
+    example : str, default "0.95"
+        A typical value, shown in the error.
+
+    Raises
+    ------
+    DesignError
+        Naming the argument and the value when it is not a number in :math:`(0, 1)`.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DesignError(f"{name}={value!r} must be a number between 0 and 1, e.g. {example}.") from None
+    if not 0.0 < number < 1.0:
+        raise DesignError(f"{name}={value!r} must lie strictly between 0 and 1, e.g. {example}.")
+    return number
+
+
 def check_level(level: float) -> float:
     """Return ``level`` as a float if it lies strictly between 0 and 1, else raise DesignError."""
-    try:
-        value = float(level)
-    except (TypeError, ValueError):
-        raise DesignError(f"level={level!r} must be a number between 0 and 1, e.g. 0.95.") from None
-    if not 0.0 < value < 1.0:
-        raise DesignError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
-    return value
+    return check_probability("level", level, "0.95")
 
 
 def deprecated_name(what: str, old: str, new: str) -> str:

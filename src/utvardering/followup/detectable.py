@@ -44,6 +44,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DesignError
+from ..options import check_probability
 
 __all__ = [
     "DEFAULT_DEFF",
@@ -70,16 +71,6 @@ RARE_CASES = 10.0
 SIZE_BANDS = (50, 100, 150)
 
 _COMPARISONS = ("last", "baseline")
-
-
-def _check_probability(name: str, value: float, example: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise DesignError(f"{name}={value!r} must be a number strictly between 0 and 1, e.g. {example}.") from None
-    if not 0 < value < 1:
-        raise DesignError(f"{name}={value!r} must lie strictly between 0 and 1, e.g. {example}.")
-    return value
 
 
 def _solve_mdc(kind: np.ndarray, level: np.ndarray, se_link: np.ndarray, var_now: np.ndarray,
@@ -155,7 +146,7 @@ def bh_threshold(p_values: np.ndarray, flagged: np.ndarray, fdr: float) -> dict:
     ----------
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. *JRSS B* 57, 289–300.
     """
-    fdr = _check_probability("fdr", fdr, "0.10")
+    fdr = check_probability("fdr", fdr, "0.10")
     p = np.asarray(p_values, float)
     flag = np.asarray(flagged, bool) & np.isfinite(p)
     m = int(np.isfinite(p).sum())
@@ -256,8 +247,8 @@ def detectable_change(
     >>> sorted(mdc["comparison"].unique())
     ['baseline', 'last']
     """
-    power = _check_probability("power", power, "0.8")
-    alpha = _check_probability("alpha", alpha, "0.05")
+    power = check_probability("power", power, "0.8")
+    alpha = check_probability("alpha", alpha, "0.05")
     changes = getattr(result, "changes", result)
     if not isinstance(changes, pd.DataFrame):
         raise DesignError(f"result={type(result).__name__} must be a FollowUp or its changes table.")
@@ -394,13 +385,13 @@ def required_sample_size(
     >>> int(n.loc["single", "n_sampled"])
     1319
     """
-    power = _check_probability("power", power, "0.8")
-    alpha = _check_probability("alpha", alpha, "0.05")
-    level = _check_probability("level", level, "0.30")
+    power = check_probability("power", power, "0.8")
+    alpha = check_probability("alpha", alpha, "0.05")
+    level = check_probability("level", level, "0.30")
     if not (isinstance(response_rate, int | float | np.floating | np.integer) and 0 < response_rate <= 1):
         raise DesignError(f"response_rate={response_rate!r} must lie in (0, 1], e.g. 0.5 when half answer.")
     response_rate = float(response_rate)
-    fdr = _check_probability("fdr", fdr, "0.10")
+    fdr = check_probability("fdr", fdr, "0.10")
     if not (isinstance(change, int | float | np.floating | np.integer) and 0 < abs(change) < 1):
         raise DesignError(f"change={change!r} must be a non-zero share change below 1 in absolute "
                           "value, e.g. 0.08 for 8 percentage points.")
@@ -418,7 +409,7 @@ def required_sample_size(
         raise DesignError(f"deff={deff!r} must be a design effect of at least 1, e.g. 1.2.")
     if p_threshold is None:
         p_threshold = fdr * max(int(n_flagged), 1) / m
-    p_threshold = _check_probability("p_threshold", p_threshold, "0.10 / 1360")
+    p_threshold = check_probability("p_threshold", p_threshold, "0.10 / 1360")
     c = 1.0 if comparison == "last" else float(baseline_years)
     p1 = level + change
     pbar = (p1 + c * level) / (1 + c)
